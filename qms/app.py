@@ -1,0 +1,37 @@
+"""The application object the CLI and the site share: workspace, store, plugin host and users.
+
+Services (documents, records, rendering) are built from it, so one command holds one consistent
+view of the workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from qms.host import Host
+from qms.store import Store
+from qms.users import Users
+from qms.workspace import Workspace
+
+
+@dataclass
+class App:
+    """One opened workspace with its plugins; ``actor_name`` is who runs the command (``--as``)."""
+
+    workspace: Workspace
+    host: Host
+    actor_name: str | None = None
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.workspace.records)
+
+    @cached_property
+    def users(self) -> Users:
+        return Users(self.store, self.workspace.config)
+
+    def actor(self, permission: str, action: str) -> dict[str, Any]:
+        """The acting user, refused unless their role carries ``permission``."""
+        return self.users.authorise(self.actor_name, permission, action)

@@ -1,0 +1,1 @@
+"""Core behaviour registered as ordinary plugins (the same path the procedure plugins take)."""

@@ -1,0 +1,77 @@
+"""``qms check``: every problem in a workspace's definitions, found without changing anything.
+
+Each check is a function from the app to a list of one-line problems; ``CHECKS`` lists them in
+the order they run. Capabilities that add definitions add their check here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import yaml
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+Check = Callable[["App"], list[str]]
+
+
+def front_matter(text: str) -> tuple[dict[str, object] | None, str | None]:
+    """The YAML front matter of a Markdown text and an error (with its line) if malformed."""
+    if not text.startswith("---\n"):
+        return None, "line 1: no front matter (the file must start with a '---' line)"
+    end = text.find("\n---", 4)
+    if end < 0:
+        return None, "front matter is not closed by a '---' line"
+    try:
+        meta = yaml.safe_load(text[4:end])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 2}: " if mark is not None else ""
+        return None, f"{line}front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+    if not isinstance(meta, dict):
+        return None, "front matter must be a mapping of keys to values"
+    return meta, None
+
+
+def check_procedure_files(app: App) -> list[str]:
+    """Every procedure file has well-formed front matter with a number and a title."""
+    problems = []
+    for path in sorted(app.workspace.procedures.glob("*.md")):
+        meta, error = front_matter(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(app.workspace.root)
+        if error:
+            problems.append(f"{rel}: {error}")
+            continue
+        assert meta is not None
+        for key in ("number", "title"):
+            if not meta.get(key):
+                problems.append(f"{rel}: front matter has no {key!r}")
+        if meta.get("number") and f"{meta['number']}.md" != path.name:
+            problems.append(f"{rel}: number {meta['number']!r} does not match the file name")
+    return problems
+
+
+def check_plugin_links(app: App) -> list[str]:
+    """Every procedure and form a plugin registers exists in the workspace."""
+    problems = []
+    registry = app.host.registry
+    for number, proc in sorted(registry.procedures.items()):
+        if not (app.workspace.procedures / f"{number}.md").is_file():
+            owner = registry.owner("procedure", number)
+            problems.append(f"procedure {number} ({proc.title}) of plugin {owner!r} has no procedures/{number}.md")
+    for number, binding in sorted(registry.forms.items()):
+        if not (app.workspace.forms / f"{number}.yaml").is_file():
+            problems.append(f"form {number} of procedure {binding.procedure} has no forms/{number}.yaml")
+        if binding.procedure not in registry.procedures and not (app.workspace.procedures / f"{binding.procedure}.md").is_file():
+            problems.append(f"form {number} names procedure {binding.procedure}, which does not exist")
+    return problems
+
+
+CHECKS: list[Check] = [check_procedure_files, check_plugin_links]
+
+
+def run_checks(app: App) -> list[str]:
+    """Every problem every check finds."""
+    return [problem for check in CHECKS for problem in check(app)]

@@ -1,0 +1,106 @@
+"""Commands about the workspace as a whole: ``init``, ``check``, ``verify``, ``plugins``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from qms.app import App
+from qms.checks import run_checks
+from qms.cli import Session, echo_json, json_option, pass_app, pass_session
+from qms.errors import ExitCode
+from qms.verify import verify_store
+from qms.workspace import init_workspace
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--organisation", "--org", metavar="NAME", help="Organisation name written into qms.toml.")
+def init(directory: Path, organisation: str | None) -> None:
+    """Create a workspace in DIRECTORY with the reference procedures and forms.
+
+    \b
+    Example:
+      qms init ./acme --org "某某科技有限公司"
+    """
+    ws = init_workspace(directory, organisation)
+    procs = len(list(ws.procedures.glob("*.md")))
+    forms = len(list(ws.forms.glob("*.yaml")))
+    click.echo(f"created workspace {ws.root}: qms.toml, {procs} procedures, {forms} forms, records/")
+    click.echo(f"next: cd {directory} && qms user add NAME --role admin --dept 质量管理部")
+
+
+@click.command()
+@json_option
+@pass_app
+def check(app: App, as_json: bool) -> None:
+    """Check the workspace's definitions; exit 1 listing every problem.
+
+    \b
+    Example:
+      qms check
+    """
+    problems = run_checks(app)
+    if as_json:
+        echo_json({"ok": not problems, "problems": problems})
+    else:
+        for problem in problems:
+            click.echo(problem)
+        click.echo(f"{len(problems)} problem(s)" if problems else "workspace OK")
+    if problems:
+        sys.exit(int(ExitCode.NONCONFORMITY))
+
+
+@click.command()
+@click.argument("bundle", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, bundle: Path | None, as_json: bool) -> None:
+    """Check the audit log chain and every stored object, attachment and PDF against it.
+
+    Exit 0 when everything matches, 1 naming each object whose bytes changed.
+
+    \b
+    Examples:
+      qms verify
+      qms verify --json
+    """
+    if bundle is not None:
+        from qms.bundle import verify_bundle
+
+        report = verify_bundle(bundle)
+    else:
+        app = ctx.find_object(Session).app()
+        report = verify_store(app.store, app.workspace.root)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for p in report.problems:
+            click.echo(f"CHANGED {p.object}: {p.message}")
+        status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(f"verify: {status}; {report.entries} audit entries, {report.objects} objects checked, head {report.head[:16]}")
+    if not report.ok:
+        sys.exit(int(ExitCode.NONCONFORMITY))
+
+
+@click.command()
+@json_option
+@click.option("--all", "show_all", is_flag=True, help="Also list the core's built-in plugins.")
+@pass_session
+def plugins(session: Session, as_json: bool, show_all: bool) -> None:
+    """List loaded plugins with their version and the hooks they implement.
+
+    \b
+    Example:
+      qms plugins --json
+    """
+    infos = [i for i in session.host.plugins() if show_all or not i.builtin]
+    if as_json:
+        echo_json([asdict(i) for i in infos])
+        return
+    for info in infos:
+        click.echo(f"{info.name} {info.version} ({info.module})")
+        click.echo(f"  hooks: {', '.join(info.hooks) or '-'}")

@@ -1,0 +1,224 @@
+"""Every hook a qms plugin can implement, typed and documented.
+
+Plugins implement these with ``@qms.hookimpl``. The core never calls ``pm.hook.*`` directly:
+``qms.host.Host`` wraps each hook, flattens results and checks them. Plugins receive and return
+plain data (dicts, lists, strings and the dataclasses of ``qms.registry``); they never touch the
+store, TinyDB or WeasyPrint.
+
+Calling rules used below:
+
+* *all*: every implementation is called; list results are concatenated.
+* *firstresult*: implementations are called until one returns something other than ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from markdown_it import MarkdownIt
+
+    from qms.registry import Registry
+
+hookspec = pluggy.HookspecMarker("qms")
+hookimpl = pluggy.HookimplMarker("qms")
+
+#: ``query(form=None, state=None, **fields)`` returns the matching records as plain dicts.
+RecordQuery = Callable[..., list[dict[str, Any]]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def qms_register_procedures(registry: Registry) -> None:
+    """Declare the controlled procedure(s) this plugin implements.
+
+    Called once per plugin when the host is built.
+
+    :param registry: call ``registry.add_procedure(Procedure(...))``; the registry records the
+        calling plugin as owner and refuses a number registered twice, naming both plugins.
+
+    Returns nothing. Calling rule: all.
+    """
+
+
+@hookspec
+def qms_register_forms(registry: Registry) -> None:
+    """Declare which forms (by number, e.g. ``QR-8.2-01``) belong to this plugin's procedure.
+
+    Called once per plugin when the host is built. The form definitions themselves live in the
+    workspace's ``forms/NUMBER.yaml``; the plugin names them with
+    ``registry.add_form(FormBinding(number=..., procedure=...))``. A form bound twice is refused.
+
+    :param registry: the registry collecting the bindings.
+
+    Returns nothing. Calling rule: all.
+    """
+
+
+@hookspec
+def qms_register_workflows(registry: Registry) -> None:
+    """Declare the record workflow (states, transitions, roles, required fields, deadlines) of each form.
+
+    Called once per plugin when the host is built, with
+    ``registry.add_workflow(Workflow(form=..., states=..., transitions=..., deadlines=...))``.
+    A form without a registered workflow gets the core's default (open → closed).
+
+    :param registry: the registry collecting the workflows.
+
+    Returns nothing. Calling rule: all.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Check a record's data beyond its JSON Schema (cross-field rules).
+
+    Called every time a record is filed, amended or changed, after the schema check, once for
+    every plugin; a plugin returns ``[]`` for forms it does not own.
+
+    :param form: the form number the data is filed on.
+    :param data: the record's field values (already schema-valid where the schema allows).
+    :param record: the stored record envelope (number, state, history) or ``None`` when new.
+
+    Returns a list of problems ``{"path": "closed_at", "message": "must not be earlier than …"}``;
+    the core prefixes each with the field's bilingual label. Calling rule: all, concatenated.
+    """
+
+
+@hookspec
+def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
+    """Veto a record's move to another state.
+
+    Called before every transition, after the core has checked the workflow, the actor's role
+    and the target state's required fields.
+
+    :param record: the record envelope (``number``, ``form``, ``state``, ``data``, ``history``).
+    :param target: the state the record would move to.
+    :param actor: the acting user (``name``, ``role``, ``dept``).
+
+    Returns reasons as one-line strings; any reason blocks the move. Calling rule: all, concatenated.
+    """
+
+
+@hookspec
+def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
+    """React after a record has moved (schedule the next calibration, notify the general manager).
+
+    Called once per plugin after a transition has been stored; ``record["state"]`` is the new state.
+
+    :param record: the record envelope after the move.
+    :param source: the state it left.
+    :param actor: the user who moved it.
+
+    Returns effects as plain data, which the core applies and logs in the audit trail:
+    ``{"effect": "notify", "to": ROLE, "message": TEXT}``,
+    ``{"effect": "update", "record": NUMBER, "fields": {...}, "reason": TEXT}``,
+    ``{"effect": "move", "record": NUMBER, "state": STATE, "reason": TEXT}``.
+    Calling rule: all, concatenated.
+    """
+
+
+@hookspec
+def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """Add deadlines the workflow declarations cannot express (calibration due, pass expiry).
+
+    Called each time the due list is built (``qms due``, the site, the dashboard).
+
+    :param query: read-only query over the stored records (``query(form="QR-7.1-03")``).
+    :param now: the time to judge "overdue" against.
+
+    Returns ``{"kind", "ref", "title", "due" (ISO datetime), "owner", "dept"}`` dicts.
+    Calling rule: all, concatenated.
+    """
+
+
+@hookspec
+def qms_check_reference(kind: str, ref: str, when: str) -> list[str]:
+    """Say whether an object another record refers to may be used (e.g. equipment that is 停用).
+
+    Called while validating a record that names an object of another procedure.
+
+    :param kind: the kind of object referred to, e.g. ``"equipment"``.
+    :param ref: its identifier.
+    :param when: ISO date of use.
+
+    Returns reasons the reference is not allowed; ``[]`` when allowed or not this plugin's kind.
+    Calling rule: all, concatenated.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
+    """Lay out one record as an HTML fragment for its PDF and web page.
+
+    Called when a record is rendered. The core's generic layout runs last and works for any form.
+
+    :param record: the record envelope (number, state, data, history, attachments, signatures).
+    :param form: the pinned form definition (schema, labels, sections, layout hints).
+
+    Returns the HTML of the record body (user text escaped by the plugin), or ``None`` to leave it
+    to the next implementation. Calling rule: firstresult.
+    """
+
+
+@hookspec
+def qms_markdown_setup(md: MarkdownIt) -> None:
+    """Extend the Markdown parser used for procedure texts (``md.use(plugin)``).
+
+    Called once each time the core builds its parser.
+
+    :param md: the ``markdown_it.MarkdownIt`` instance (raw HTML disabled).
+
+    Returns nothing. Calling rule: all.
+    """
+
+
+@hookspec
+def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """Give the dashboard's figures for this plugin's procedure.
+
+    Called when the dashboard or a report is built.
+
+    :param query: read-only query over the stored records.
+    :param now: the reference time.
+
+    Returns ``{"id", "title", "kind": "bar" | "number" | "table", "data": ...}`` dicts.
+    Calling rule: all, concatenated.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def qms_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``qms`` command line.
+
+    Called once when the CLI is built. A procedure plugin adds one group named after its slug
+    (``qms complaints report``). A name that is already taken is refused with a plugin error.
+
+    :param cli: the root ``click.Group``.
+
+    Returns nothing. Calling rule: all.
+    """

@@ -1,0 +1,203 @@
+"""The plugin manager factory and the typed facade the rest of the core calls hooks through.
+
+Nothing is loaded at import time: ``make_plugin_manager`` builds a fresh manager each time, so
+tests get an isolated one and a broken plugin can be disabled by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from qms import hookspecs
+from qms.errors import PluginError
+from qms.registry import Registry
+
+if TYPE_CHECKING:
+    import click
+    from markdown_it import MarkdownIt
+
+ENTRY_POINT_GROUP = "qms"
+BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``qms plugins`` shows for one loaded plugin."""
+
+    name: str
+    version: str
+    module: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def disabled_from_env() -> tuple[str, ...]:
+    """Plugin names listed in ``QMS_DISABLE_PLUGINS`` (comma separated)."""
+    raw = os.environ.get("QMS_DISABLE_PLUGINS", "")
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+def make_plugin_manager(
+    *,
+    plugins: tuple[ModuleType | object, ...] = (),
+    entrypoints: bool = True,
+    blocked: tuple[str, ...] = (),
+) -> pluggy.PluginManager:
+    """Build a plugin manager: built-ins, then entry-point plugins, then ``plugins``; check hook names."""
+    pm = pluggy.PluginManager("qms")
+    pm.add_hookspecs(hookspecs)
+    names_blocked = set(blocked) | set(disabled_from_env())
+    for name in names_blocked:
+        pm.set_blocked(name)
+    versions: dict[str, str] = {}
+    for dotted in BUILTIN_PLUGINS:
+        if dotted not in names_blocked:
+            pm.register(importlib.import_module(dotted), name=dotted)
+    if entrypoints:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in names_blocked or pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # any import failure of third-party code is a plugin error
+                raise PluginError(
+                    f"plugin {ep.name!r} ({ep.value}) failed to import: {type(exc).__name__}: {exc}; "
+                    f"fix or uninstall it, or start with --disable-plugin {ep.name}"
+                ) from exc
+            _register(pm, module, ep.name)
+            versions[ep.name] = ep.dist.version if ep.dist is not None else "?"
+    for plugin in plugins:
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        _register(pm, plugin, name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+    pm.qms_versions = versions  # type: ignore[attr-defined]
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+
+
+class Host:
+    """Typed calls into the plugins; the only place the core touches ``pm.hook``."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        """Procedures, forms and workflows of every plugin, collected once and checked for duplicates."""
+        if self._registry is None:
+            registry = Registry()
+            for hook in (
+                self.pm.hook.qms_register_procedures,
+                self.pm.hook.qms_register_forms,
+                self.pm.hook.qms_register_workflows,
+            ):
+                # Call each implementation by hand so the registry knows which plugin registered what.
+                for impl in hook.get_hookimpls():
+                    registry.current_plugin = impl.plugin_name
+                    try:
+                        impl.function(registry=registry)
+                    except PluginError:
+                        raise
+                    except Exception as exc:
+                        raise PluginError(
+                            f"plugin {impl.plugin_name!r} failed in {hook.name}: {type(exc).__name__}: {exc}"
+                        ) from exc
+            self._registry = registry
+        return self._registry
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every loaded plugin with its version and the hooks it implements."""
+        versions: dict[str, str] = getattr(self.pm, "qms_versions", {})
+        from qms import __version__
+
+        infos = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or []))
+            builtin = name in BUILTIN_PLUGINS
+            infos.append(
+                PluginInfo(
+                    name=name,
+                    version=__version__ if builtin else versions.get(name, getattr(plugin, "__version__", "?")),
+                    module=getattr(plugin, "__name__", type(plugin).__name__),
+                    hooks=hooks,
+                    builtin=builtin,
+                )
+            )
+        return sorted(infos, key=lambda i: (not i.builtin, i.name))
+
+    def validate_record(self, form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
+        """Every plugin's cross-field problems with this record."""
+        return _flatten(self.pm.hook.qms_validate_record(form=form, data=data, record=record))
+
+    def check_transition(self, record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
+        """Every plugin's veto reasons against moving ``record`` to ``target``."""
+        return _flatten(self.pm.hook.qms_check_transition(record=record, target=target, actor=actor))
+
+    def after_transition(self, record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every plugin's effects after a transition."""
+        return _flatten(self.pm.hook.qms_after_transition(record=record, source=source, actor=actor))
+
+    def due_items(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
+        """Due items the plugins add."""
+        return _flatten(self.pm.hook.qms_due_items(query=query, now=now))
+
+    def check_reference(self, kind: str, ref: str, when: str) -> list[str]:
+        """Reasons an object of another procedure may not be referenced."""
+        return _flatten(self.pm.hook.qms_check_reference(kind=kind, ref=ref, when=when))
+
+    def figures(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
+        """Dashboard figures of every plugin."""
+        return _flatten(self.pm.hook.qms_figures(query=query, now=now))
+
+    def render_record_html(self, record: dict[str, Any], form: dict[str, Any]) -> str:
+        """The record's HTML body from the first plugin that lays it out (the core's generic one last)."""
+        html = self.pm.hook.qms_render_record_html(record=record, form=form)
+        if not isinstance(html, str):
+            raise PluginError(f"no renderer returned HTML for record {record.get('number')}")
+        return html
+
+    def markdown_setup(self, md: MarkdownIt) -> None:
+        """Let plugins extend the procedure Markdown parser."""
+        self.pm.hook.qms_markdown_setup(md=md)
+
+    def extend_cli(self, group: click.Group) -> None:
+        """Add every plugin's commands; a name taken twice is a plugin error."""
+        for impl in reversed(self.pm.hook.qms_register_commands.get_hookimpls()):
+            before = dict(group.commands)
+            staging = type(group)(name=group.name)
+            impl.function(cli=staging)
+            for name, command in staging.commands.items():
+                if name in before:
+                    raise PluginError(
+                        f"plugin {impl.plugin_name!r} adds command {name!r} which already exists; "
+                        f"rename it or start with --disable-plugin {impl.plugin_name}"
+                    )
+                group.add_command(command, name)
+
+
+def _flatten(results: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in results:
+        if item:
+            out.extend(item)
+    return out

@@ -1,0 +1,279 @@
+"""The record store: TinyDB files in bounded buckets, an inter-process lock, atomic writes, the audit log.
+
+Layout under a workspace's ``records/``::
+
+    db/<collection>/<bucket>.json   TinyDB files, each holding a bounded number of objects
+    db/_sequences.json              next numbers of the numbering sequences
+    blobs/<ab>/<sha256>             attachments and other bytes, stored by their hash
+    audit.log                       the hash-chained audit log (``qms.audit``)
+    .qms.lock                       the write lock
+
+Plain TinyDB rewrites a whole file on every write; putting at most ``BUCKET_SIZE`` objects in a
+file keeps the cost of a write flat however many objects the store holds. Every write happens
+under one exclusive file lock with a fresh read of the bucket inside it, is written to a temporary
+file, fsynced and renamed over the old one, and is followed by its audit entry. Readers take no
+lock (a rename is atomic) and cache parsed buckets until their inode, size or mtime changes.
+
+This is the only module that imports TinyDB. Its public surface is deliberately narrow (put, get,
+query by fields, next number, blobs) so the same interface can later run on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tinydb import Query, TinyDB
+from tinydb.storages import Storage
+
+from qms import clock
+from qms.audit import AuditLog, canonical, digest
+from qms.errors import NotFound, StoreError
+
+BUCKET_SIZE = 500
+LOCK_TIMEOUT = 60.0
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader or a crash sees either the old or the new bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that reads the whole file and replaces it atomically on write."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return None
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+def bucket_of(key: str) -> str:
+    """The bucket file name for ``key``: numbered keys group by number, others by hash."""
+    m = _TRAILING_NUMBER.match(key)
+    if m and len(m.group(2)) <= 12:
+        return _SAFE.sub("_", m.group(1)) + str(int(m.group(2)) // BUCKET_SIZE)
+    return "h" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
+
+
+class Store:
+    """Objects by collection and key, with the audit log; one instance per workspace ``records/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db = root / "db"
+        self.blobs = root / "blobs"
+        self.audit = AuditLog(root / "audit.log")
+        self._lock = FileLock(str(root / ".qms.lock"), timeout=LOCK_TIMEOUT)
+        self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Hold the workspace write lock; nested uses in one process share it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock:
+                yield self
+        except Timeout as exc:
+            raise StoreError(
+                f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
+                f"try again, or remove {self._lock.lock_file} if no qms process is running"
+            ) from exc
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _path(self, collection: str, key: str) -> Path:
+        return self.db / _SAFE.sub("_", collection) / f"{bucket_of(key)}.json"
+
+    def _load(self, path: Path) -> dict[str, dict[str, Any]]:
+        """The objects in one bucket by key, from cache while the file is unchanged."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self._cache.pop(path, None)
+            return {}
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._cache.get(path)
+        if cached and cached[0] == sig:
+            return cached[1]
+        try:
+            raw = AtomicJSONStorage(str(path)).read() or {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StoreError(f"store file {path} is not valid JSON ({exc}); run `qms verify` to see what changed") from exc
+        objects = {doc["_key"]: doc["obj"] for doc in raw.get("objects", {}).values()}
+        self._cache[path] = (sig, objects)
+        return objects
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The object stored under ``key``, or ``None``."""
+        obj = self._load(self._path(collection, key)).get(key)
+        return json.loads(json.dumps(obj)) if obj is not None else None
+
+    def require(self, collection: str, key: str, what: str = "object") -> dict[str, Any]:
+        """The object under ``key``; a ``NotFound`` error naming it otherwise."""
+        obj = self.get(collection, key)
+        if obj is None:
+            raise NotFound(f"no {what} {key!r}; list them with `qms {collection.rstrip('s')} list`")
+        return obj
+
+    def keys(self, collection: str) -> list[str]:
+        """Every key in ``collection``."""
+        return [k for path in self._buckets(collection) for k in self._load(path)]
+
+    def _buckets(self, collection: str) -> list[Path]:
+        folder = self.db / _SAFE.sub("_", collection)
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def iter(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (key, object) in ``collection``; objects are shared with the cache: do not mutate."""
+        for path in self._buckets(collection):
+            yield from self._load(path).items()
+
+    def query(self, collection: str, where: Callable[[dict[str, Any]], bool] | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """Objects whose top-level ``fields`` equal the given values and that pass ``where``; copies."""
+        out = []
+        for _, obj in self.iter(collection):
+            if all(obj.get(k) == v for k, v in fields.items()) and (where is None or where(obj)):
+                out.append(json.loads(json.dumps(obj)))
+        return out
+
+    def collections(self) -> list[str]:
+        """Every collection that holds at least one bucket."""
+        return sorted(p.name for p in self.db.iterdir() if p.is_dir()) if self.db.is_dir() else []
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put(
+        self, collection: str, key: str, obj: dict[str, Any], *, actor: str, action: str, reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store ``obj`` under ``key`` and log the change; returns the audit entry."""
+        with self.transaction():
+            path = self._path(collection, key)
+            with TinyDB(str(path), storage=AtomicJSONStorage) as db:
+                db.table("objects").upsert({"_key": key, "obj": obj}, Query()._key == key)
+            return self._log(collection, key, digest(obj), actor, action, reason, detail)
+
+    def delete(self, collection: str, key: str, *, actor: str, action: str, reason: str,
+               detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Remove ``key`` (retention disposal); the log keeps the fact, not the content."""
+        with self.transaction():
+            path = self._path(collection, key)
+            with TinyDB(str(path), storage=AtomicJSONStorage) as db:
+                if not db.table("objects").remove(Query()._key == key):
+                    raise NotFound(f"no object {collection}/{key} to remove")
+            return self._log(collection, key, None, actor, action, reason, detail)
+
+    def _log(self, collection: str, key: str, state: str | None, actor: str, action: str, reason: str,
+             detail: dict[str, Any] | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "at": clock.stamp(), "actor": actor, "action": action, "collection": collection,
+            "key": key, "state": state, "reason": reason,
+        }
+        if detail:
+            entry["detail"] = detail
+        return self.audit.append(entry)
+
+    def log_event(self, collection: str, key: str, *, actor: str, action: str, reason: str = "",
+                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Log an event that changes no stored state (a login, a notification, an export)."""
+        if collection in ("file", "blob"):
+            raise ValueError("files and blobs are logged with register_file() and put_blob()")
+        with self.transaction():
+            current = self.get(collection, key)
+            state = digest(current) if current is not None else None
+            return self._log(collection, key, state, actor, action, reason, detail)
+
+    def next_number(self, sequence: str, taken: Callable[[int], bool]) -> int:
+        """The next free number of ``sequence``; call inside ``transaction()`` and store it there too.
+
+        ``taken(n)`` says whether ``n`` is already used; it guards against a sequence file that fell
+        behind because a writer died between storing an object and advancing the sequence.
+        """
+        with self.transaction():
+            path = self.db / "_sequences.json"
+            seqs: dict[str, int] = json.loads(path.read_bytes()) if path.exists() else {}
+            n = seqs.get(sequence, 0) + 1
+            while taken(n):
+                n += 1
+            seqs[sequence] = n
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            return n
+
+    # -- blobs and files ------------------------------------------------------------------
+
+    def blob_path(self, sha: str) -> Path:
+        """Where the blob with this sha256 lives (whether or not it exists)."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise NotFound(f"{sha!r} is not a sha256 of a stored file")
+        return self.blobs / sha[:2] / sha
+
+    def put_blob(self, data: bytes, *, actor: str, action: str, detail: dict[str, Any]) -> str:
+        """Store bytes by their sha256 and log them; returns the hash."""
+        sha = hashlib.sha256(data).hexdigest()
+        with self.transaction():
+            path = self.blob_path(sha)
+            if not path.exists():
+                atomic_write(path, data)
+            self._log("blob", sha, sha, actor, action, "", detail)
+        return sha
+
+    def register_file(self, relpath: str, data_sha: str, *, actor: str, action: str,
+                      detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Log the sha256 of a generated file under the workspace (a rendered PDF) for ``verify``."""
+        with self.transaction():
+            return self._log("file", relpath, data_sha, actor, action, "", detail)
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+__all__ = ["Store", "atomic_write", "bucket_of", "canonical", "sha256_file"]
