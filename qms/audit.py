@@ -80,20 +80,28 @@ class AuditLog:
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Chain ``entry`` to the log and write it durably; returns the entry with seq, prev and hash."""
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Chain several entries with one write and one fsync; returns them with seq, prev and hash."""
         last, good = self._tail()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        seq = last["seq"] if last else 0
+        prev = last["hash"] if last else GENESIS
+        chained = []
+        for entry in entries:
+            seq += 1
+            full = {**entry, "seq": seq, "prev": prev}
+            full["hash"] = prev = entry_hash(full)
+            chained.append(full)
         with self.path.open("ab") as f:
             if f.tell() != good:
                 # A writer died mid-line: drop the torn, never-acknowledged tail before chaining on.
                 f.truncate(good)
-            full = dict(entry)
-            full["seq"] = (last["seq"] + 1) if last else 1
-            full["prev"] = last["hash"] if last else GENESIS
-            full["hash"] = entry_hash(full)
-            f.write(canonical(full) + b"\n")
+            f.write(b"".join(canonical(e) + b"\n" for e in chained))
             f.flush()
             os.fsync(f.fileno())
-        return full
+        return chained
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every parseable entry in order (use ``check_chain`` to judge them)."""

@@ -196,6 +196,37 @@ class Store:
                 db.table("objects").upsert({"_key": key, "obj": obj}, Query()._key == key)
             return self._log(collection, key, digest(obj), actor, action, reason, detail)
 
+    def put_many(self, collection: str, objects: dict[str, dict[str, Any]], *, actor: str, action: str,
+                 reason: str = "") -> int:
+        """Store many objects at once (bulk import): each bucket is rewritten once, one log append.
+
+        Either every object is written and logged, or the call fails; a crash in the middle leaves the
+        objects written so far, each of which ``qms verify`` then names as never logged.
+        """
+        by_bucket: dict[Path, dict[str, dict[str, Any]]] = {}
+        for key, obj in objects.items():
+            by_bucket.setdefault(self._path(collection, key), {})[key] = obj
+        with self.transaction():
+            for path, group in by_bucket.items():
+                storage = AtomicJSONStorage(str(path))
+                raw = storage.read() or {}
+                table = raw.setdefault("objects", {})
+                index = {doc["_key"]: doc_id for doc_id, doc in table.items()}
+                next_id = max((int(i) for i in table), default=0) + 1
+                for key, obj in group.items():
+                    doc_id = index.get(key)
+                    if doc_id is None:
+                        doc_id, next_id = str(next_id), next_id + 1
+                    table[doc_id] = {"_key": key, "obj": obj}
+                storage.write(raw)
+            at = clock.stamp()
+            self.audit.append_many([
+                {"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
+                 "state": digest(obj), "reason": reason}
+                for key, obj in objects.items()
+            ])
+        return len(objects)
+
     def delete(self, collection: str, key: str, *, actor: str, action: str, reason: str,
                detail: dict[str, Any] | None = None) -> dict[str, Any]:
         """Remove ``key`` (retention disposal); the log keeps the fact, not the content."""

@@ -183,3 +183,15 @@ def test_a_corrupt_store_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not valid JSON"):
         Store(tmp_path / "records").get("items", "IT-1")
     assert store
+
+
+def test_put_many_writes_each_bucket_once_and_logs_every_object(tmp_path: Path) -> None:
+    store = Store(tmp_path / "records")
+    store.put("items", "IT-000001", {"i": 0}, actor="t", action="file")
+    objects = {f"IT-{i:06d}": {"i": i} for i in range(1, 1201)}
+    assert store.put_many("items", objects, actor="t", action="import") == 1200
+    assert len(store.keys("items")) == 1200
+    assert store.get("items", "IT-000001") == {"i": 1}
+    assert len(list((tmp_path / "records" / "db" / "items").glob("*.json"))) == 3
+    report = verify_store(store, tmp_path)
+    assert report.ok and report.entries == 1201
