@@ -70,6 +70,9 @@ def verify_store(store: Store, workspace_root: Path) -> Report:
         if collection == "blob":
             checked += 1
             path = store.blob_path(key)
+            if state is None:
+                # Disposed under retention: the log keeps the fact; the bytes may be gone.
+                continue
             if not path.exists():
                 problems.append(Problem(f"attachment {key[:12]}", "file is missing"))
             elif sha256_file(path) != key:

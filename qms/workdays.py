@@ -1,0 +1,159 @@
+"""Working days on the Chinese calendar, and the deadline arithmetic built on them.
+
+A working day is what the ``chinese-calendar`` package says for the years it has data for: public
+holidays (春节, 国庆节 …) are off and the adjusted working weekends (调休上班, e.g. Saturday
+2026-10-10) are on. For a year the package has no data for, the calendar falls back to Monday–Friday
+plus the ``[calendar]`` lists of ``qms.toml`` (``holidays`` off, ``workdays`` on) and remembers that
+it did, so the due list can say so. The ``qms.toml`` lists apply on top of the package's data in
+every year, so a company can add its own closing days.
+
+Deadlines are written as ``"30min"``, ``"24h"``, ``"5d"`` (calendar days), ``"7wd"`` (working days)
+or ``"2mo"`` (calendar months). Adding working days keeps the time of day: received on Wednesday
+2026-09-30 at 10:00, one working day later is Thursday 2026-10-08 at 10:00, after the National Day
+holiday.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+
+from qms.errors import ConfigError, UsageError
+from qms.workspace import Config
+
+_LIMIT = re.compile(r"^\s*(\d+)\s*(min|h|wd|d|mo)\s*$")
+UNITS = {"min": "minutes", "h": "hours", "wd": "working days", "d": "days", "mo": "months"}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A parsed deadline duration: an amount and a unit (``min``, ``h``, ``wd``, ``d``, ``mo``)."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+@lru_cache(maxsize=256)
+def parse_limit(text: str) -> Limit:
+    """Parse ``"7wd"`` and friends; a ``UsageError`` naming the accepted forms otherwise."""
+    m = _LIMIT.match(text)
+    if not m:
+        raise UsageError(
+            f"deadline limit {text!r} is not understood; write e.g. 30min, 24h, 5d, 7wd (working days) or 2mo"
+        )
+    return Limit(int(m.group(1)), m.group(2))
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus calendar months, clamped to the last day of a shorter month."""
+    month0 = moment.month - 1 + months
+    year = moment.year + month0 // 12
+    month = month0 % 12 + 1
+    day = min(moment.day, _stdcal.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass
+class WorkCalendar:
+    """Which days are working days; built from a workspace's ``[calendar]`` configuration."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    fallback_years: set[int] = field(default_factory=set)
+    _cache: dict[date, bool] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_config(cls, config: Config) -> WorkCalendar:
+        """The calendar with the holidays and working days listed in ``qms.toml``."""
+        return cls(holidays=frozenset(_dates(config.holidays, "holidays")),
+                   workdays=frozenset(_dates(config.workdays, "workdays")))
+
+    @staticmethod
+    def has_data(year: int) -> bool:
+        """Whether ``chinese-calendar`` knows the holidays of ``year``."""
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def is_workday(self, day: date) -> bool:
+        """Whether ``day`` is a working day (remembering years that used the fallback)."""
+        known = self._cache.get(day)
+        if known is not None:
+            return known
+        if day in self.workdays:
+            result = True
+        elif day in self.holidays:
+            result = False
+        else:
+            try:
+                result = bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:
+                # No official data for this year: weekdays work, weekends do not.
+                self.fallback_years.add(day.year)
+                result = day.weekday() < 5
+        self._cache[day] = result
+        return result
+
+    def add_workdays(self, start: datetime, days: int) -> datetime:
+        """``start`` plus ``days`` working days at the same time of day."""
+        current = start
+        counted = 0
+        while counted < days:
+            current += timedelta(days=1)
+            if self.is_workday(current.date()):
+                counted += 1
+        return current
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if ``end`` is not later)."""
+        n = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                n += 1
+        return n
+
+    def due(self, start: datetime, limit: str | Limit) -> datetime:
+        """When a deadline of ``limit`` counted from ``start`` falls due."""
+        lim = parse_limit(limit) if isinstance(limit, str) else limit
+        if lim.unit == "min":
+            return start + timedelta(minutes=lim.amount)
+        if lim.unit == "h":
+            return start + timedelta(hours=lim.amount)
+        if lim.unit == "d":
+            return start + timedelta(days=lim.amount)
+        if lim.unit == "mo":
+            return add_months(start, lim.amount)
+        return self.add_workdays(start, lim.amount)
+
+    def notes(self) -> list[str]:
+        """One line for every year that was counted without official holiday data."""
+        return [
+            f"{year}: chinese-calendar has no holiday data for this year; working days were counted as "
+            f"Monday–Friday plus the [calendar] holidays/workdays in qms.toml"
+            for year in sorted(self.fallback_years)
+        ]
+
+
+def _dates(values: list[str], what: str) -> list[date]:
+    out = []
+    for value in values:
+        try:
+            out.append(date.fromisoformat(str(value)))
+        except ValueError as exc:
+            raise ConfigError(f"[calendar] {what} in qms.toml holds {value!r}, which is not a date YYYY-MM-DD") from exc
+    return out
+
+
+__all__ = ["Limit", "WorkCalendar", "add_months", "parse_limit"]
