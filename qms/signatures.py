@@ -1,0 +1,51 @@
+"""Signed statements on controlled documents: 编制 prepared, 审核 reviewed, 批准 approved.
+
+A signature is a plain dict naming the user, their role, the meaning, the time and the sha256 of
+the exact content signed. Making one asks for the signer's password again: a signature is a
+deliberate act, not a side effect of being logged in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qms import clock
+from qms.errors import Refused
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+PREPARED = "编制 prepared"
+REVIEWED = "审核 reviewed"
+APPROVED = "批准 approved"
+MEANINGS = (PREPARED, REVIEWED, APPROVED)
+
+
+def sign(app: App, name: str, password: str, meaning: str, content_sha256: str, permission: str,
+         action: str) -> dict[str, Any]:
+    """A signature by ``name`` over ``content_sha256``, after checking password and permission.
+
+    Raises ``AuthError`` on a wrong password and ``PermissionDenied`` when the role may not
+    ``permission``; nothing is stored here, the caller stores the signature with its object.
+    """
+    if meaning not in MEANINGS:
+        raise ValueError(f"unknown signature meaning {meaning!r}")
+    user = app.users.authenticate(name, password)
+    app.users.authorise(name, permission, action)
+    return {"meaning": meaning, "name": user["name"], "full_name": user.get("full_name", user["name"]),
+            "role": user["role"], "at": clock.stamp(), "sha256": content_sha256}
+
+
+def signed_by(signatures: list[dict[str, Any]], meaning: str) -> list[str]:
+    """Names of the users who signed with ``meaning``."""
+    return [s["name"] for s in signatures if s.get("meaning") == meaning]
+
+
+def require_matching(signatures: list[dict[str, Any]], content_sha256: str, what: str) -> None:
+    """Refuse unless every signature was made over ``content_sha256``."""
+    for s in signatures:
+        if s.get("sha256") != content_sha256:
+            raise Refused(
+                f"{what}: the {s.get('meaning')} signature of {s.get('name')} was made over different content "
+                f"(sha256 {str(s.get('sha256'))[:12]}…, now {content_sha256[:12]}…); reject it and submit again"
+            )
