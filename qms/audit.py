@@ -103,33 +103,6 @@ class AuditLog:
             os.fsync(f.fileno())
         return chained
 
-    def append_many(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Chain several entries with one write and one fsync (bulk loads); returns them as written."""
-        if not entries:
-            return []
-        last, good = self._tail()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        seq = last["seq"] if last else 0
-        prev = last["hash"] if last else GENESIS
-        written = []
-        lines = []
-        for entry in entries:
-            full = dict(entry)
-            seq += 1
-            full["seq"] = seq
-            full["prev"] = prev
-            full["hash"] = entry_hash(full)
-            prev = full["hash"]
-            written.append(full)
-            lines.append(canonical(full) + b"\n")
-        with self.path.open("ab") as f:
-            if f.tell() != good:
-                f.truncate(good)
-            f.write(b"".join(lines))
-            f.flush()
-            os.fsync(f.fileno())
-        return written
-
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every parseable entry in order (use ``check_chain`` to judge them)."""
         if not self.path.exists():

@@ -38,7 +38,7 @@ from qms import clock
 from qms.audit import AuditLog, canonical, digest
 from qms.errors import NotFound, StoreError
 
-BUCKET_SIZE = 500
+BUCKET_SIZE = 256
 LOCK_TIMEOUT = 60.0
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
@@ -191,10 +191,27 @@ class Store:
     ) -> dict[str, Any]:
         """Store ``obj`` under ``key`` and log the change; returns the audit entry."""
         with self.transaction():
-            path = self._path(collection, key)
-            with TinyDB(str(path), storage=AtomicJSONStorage) as db:
-                db.table("objects").upsert({"_key": key, "obj": obj}, Query()._key == key)
+            self._write_bucket(self._path(collection, key), {key: obj})
             return self._log(collection, key, digest(obj), actor, action, reason, detail)
+
+    @staticmethod
+    def _write_bucket(path: Path, group: dict[str, dict[str, Any]]) -> None:
+        """Upsert ``group`` into one bucket with a single fresh read and a single atomic write.
+
+        The file keeps TinyDB's layout (table ``objects``, string document ids), so TinyDB opens it
+        as is; going through TinyDB's own upsert would read the file three times and write it twice.
+        """
+        storage = AtomicJSONStorage(str(path))
+        raw = storage.read() or {}
+        table = raw.setdefault("objects", {})
+        index = {doc["_key"]: doc_id for doc_id, doc in table.items()}
+        next_id = max((int(i) for i in table), default=0) + 1
+        for key, obj in group.items():
+            doc_id = index.get(key)
+            if doc_id is None:
+                doc_id, next_id = str(next_id), next_id + 1
+            table[doc_id] = {"_key": key, "obj": obj}
+        storage.write(raw)
 
     def put_many(self, collection: str, objects: dict[str, dict[str, Any]], *, actor: str, action: str,
                  reason: str = "") -> int:
@@ -208,17 +225,7 @@ class Store:
             by_bucket.setdefault(self._path(collection, key), {})[key] = obj
         with self.transaction():
             for path, group in by_bucket.items():
-                storage = AtomicJSONStorage(str(path))
-                raw = storage.read() or {}
-                table = raw.setdefault("objects", {})
-                index = {doc["_key"]: doc_id for doc_id, doc in table.items()}
-                next_id = max((int(i) for i in table), default=0) + 1
-                for key, obj in group.items():
-                    doc_id = index.get(key)
-                    if doc_id is None:
-                        doc_id, next_id = str(next_id), next_id + 1
-                    table[doc_id] = {"_key": key, "obj": obj}
-                storage.write(raw)
+                self._write_bucket(path, group)
             at = clock.stamp()
             self.audit.append_many([
                 {"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
@@ -226,47 +233,6 @@ class Store:
                 for key, obj in objects.items()
             ])
         return len(objects)
-
-    def put_many(
-        self, collection: str, items: list[tuple[str, dict[str, Any]]], *, actor: str, action: str,
-        reason: str = "", detail: dict[str, Any] | None = None,
-    ) -> int:
-        """Store many objects at once (bulk import, benchmarks); returns how many.
-
-        Same result as calling ``put`` for each item, but each bucket file is read and written once
-        and the audit log gets all the entries in one append, so loading N objects costs about as
-        much as writing N objects' bytes. Buckets are written first and logged after: a crash in
-        between leaves objects that ``qms verify`` reports as never logged, never silent changes.
-        """
-        with self.transaction():
-            by_bucket: dict[Path, dict[str, dict[str, Any]]] = {}
-            for key, obj in items:
-                by_bucket.setdefault(self._path(collection, key), {})[key] = obj
-            for path, objects in by_bucket.items():
-                try:
-                    raw = json.loads(path.read_bytes())
-                except FileNotFoundError:
-                    raw = {}
-                table: dict[str, dict[str, Any]] = raw.setdefault("objects", {})
-                ids = {doc["_key"]: doc_id for doc_id, doc in table.items()}
-                next_id = max((int(i) for i in table), default=0) + 1
-                for key, obj in objects.items():
-                    doc_id = ids.get(key)
-                    if doc_id is None:
-                        doc_id = str(next_id)
-                        next_id += 1
-                    table[doc_id] = {"_key": key, "obj": obj}
-                AtomicJSONStorage(str(path)).write(raw)
-            stamp = clock.stamp()
-            entries = []
-            for key, obj in items:
-                entry: dict[str, Any] = {"at": stamp, "actor": actor, "action": action, "collection": collection,
-                                         "key": key, "state": digest(obj), "reason": reason}
-                if detail:
-                    entry["detail"] = detail
-                entries.append(entry)
-            self.audit.append_many(entries)
-            return len(items)
 
     def delete(self, collection: str, key: str, *, actor: str, action: str, reason: str,
                detail: dict[str, Any] | None = None) -> dict[str, Any]:
