@@ -192,6 +192,19 @@ def test_put_many_writes_each_bucket_once_and_logs_every_object(tmp_path: Path) 
     assert store.put_many("items", objects, actor="t", action="import") == 1200
     assert len(store.keys("items")) == 1200
     assert store.get("items", "IT-000001") == {"i": 1}
-    assert len(list((tmp_path / "records" / "db" / "items").glob("*.json"))) == 3
+    buckets = list((tmp_path / "records" / "db" / "items").glob("*.json"))
+    assert len(buckets) == 1200 // BUCKET_SIZE + 1
     report = verify_store(store, tmp_path)
     assert report.ok and report.entries == 1201
+
+
+def test_bucket_files_open_with_plain_tinydb(tmp_path: Path) -> None:
+    from tinydb import Query, TinyDB
+
+    store = Store(tmp_path / "records")
+    store.put("items", "IT-7", {"note": "样品"}, actor="t", action="file")
+    store.put("items", "IT-7", {"note": "样品 (改)"}, actor="t", action="move")
+    bucket = next((tmp_path / "records" / "db" / "items").glob("*.json"))
+    with TinyDB(str(bucket)) as db:
+        docs = db.table("objects").search(Query()._key == "IT-7")
+    assert [d["obj"] for d in docs] == [{"note": "样品 (改)"}]
