@@ -11,7 +11,10 @@ from typing import Any
 from markupsafe import Markup, escape
 
 
-def _value(value: Any) -> Markup:
+def _value(value: Any, fmt: str = "") -> Markup:
+    if fmt == "date-time" and isinstance(value, str) and len(value) >= 16 and value[10:11] == "T":
+        # Shown as a person writes it on paper; the exact stored value stays in the record's JSON.
+        return escape(f"{value[:10]} {value[11:16]}")
     if value is None or value == "":
         return Markup('<span class="empty">—</span>')
     if isinstance(value, bool):
@@ -22,6 +25,10 @@ def _value(value: Any) -> Markup:
         rows = Markup("").join(Markup("<div>{}: {}</div>").format(k, _value(v)) for k, v in value.items())
         return Markup('<div class="nested">{}</div>').format(rows)
     return escape(str(value))
+
+
+def _format_of(form: dict[str, Any], field: str) -> str:
+    return str(form.get("schema", {}).get("properties", {}).get(field, {}).get("format", ""))
 
 
 def label_of(form: dict[str, Any], field: str) -> str:
@@ -44,7 +51,7 @@ def generic_record_html(record: dict[str, Any], form: dict[str, Any]) -> str:
     parts = []
     for section in sections:
         rows = Markup("").join(
-            Markup("<tr><th>{}</th><td>{}</td></tr>").format(label_of(form, f), _value(data.get(f)))
+            Markup("<tr><th>{}</th><td>{}</td></tr>").format(label_of(form, f), _value(data.get(f), _format_of(form, f)))
             for f in section.get("fields", [])
         )
         title = section.get("title", "")
