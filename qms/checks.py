@@ -69,7 +69,14 @@ def check_plugin_links(app: App) -> list[str]:
     return problems
 
 
-CHECKS: list[Check] = [check_procedure_files, check_plugin_links]
+def check_controlled_documents(app: App) -> list[str]:
+    """Controlled files unchanged since they were submitted; stored text matching its signatures."""
+    from qms.documents import tamper_problems  # documents imports front_matter from here
+
+    return tamper_problems(app)
+
+
+CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents]
 
 
 def run_checks(app: App) -> list[str]:

@@ -250,7 +250,8 @@ def revisions(app: App, number: str, now: datetime | None = None) -> list[dict[s
     return [_present(r, _now(now)) for r in sorted(revs, key=lambda r: editions.sort_key(r["edition"]))]
 
 
-def _require_revisions(app: App, number: str, now: datetime | None = None) -> list[dict[str, Any]]:
+def require_revisions(app: App, number: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every revision of ``number`` (computed states); ``NotFound`` for an unknown document."""
     revs = revisions(app, number, now)
     if not revs:
         raise NotFound(f"no controlled document {number!r}; list them with `qms doc list --all`")
@@ -269,7 +270,7 @@ def get_revision(app: App, number: str, edition: str | None = None, now: datetim
     For a draft, ``content`` is the current text of the file (the only editable copy); for every
     other state it is the content held in the store, never the file on disk.
     """
-    revs = _require_revisions(app, number, now)
+    revs = require_revisions(app, number, now)
     if edition is None:
         rev = in_force(revs) or revs[-1]
     else:
@@ -291,7 +292,7 @@ def get_revision(app: App, number: str, edition: str | None = None, now: datetim
 
 def history(app: App, number: str, now: datetime | None = None) -> list[dict[str, Any]]:
     """The 修订记录: every revision of ``number`` with reason, signatures and dates, oldest first."""
-    return _require_revisions(app, number, now)
+    return require_revisions(app, number, now)
 
 
 def all_documents(app: App, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -660,7 +661,7 @@ def periodic_review(app: App, number: str, comment: str, password: str) -> dict[
         raise UsageError("a periodic review needs --comment stating the outcome, e.g. \"仍然适用 still suitable\"")
     now = clock.now()
     with app.store.transaction():
-        revs = _require_revisions(app, number, now)
+        revs = require_revisions(app, number, now)
         current = in_force(revs)
         if current is None:
             raise Refused(f"{number} has no effective revision ({revs[-1]['edition']} is {revs[-1]['state_label']}); "
@@ -728,7 +729,7 @@ def tamper_problems(app: App) -> list[str]:
                                 f"restore it with `qms doc show {number} --source > {rel}`")
             elif not _file_matches(app, latest):
                 problems.append(
-                    f"{rel}: changed on disk after {number} {latest['edition']} was approved for review "
+                    f"{rel}: changed on disk after {number} {latest['edition']} was submitted and signed "
                     f"({latest['state_label']}); qms serves the stored approved text. Restore it with "
                     f"`qms doc show {number} --source > {rel}` or start a change with `qms doc revise {number}`"
                 )
@@ -746,11 +747,6 @@ def tamper_problems(app: App) -> list[str]:
         if len(effective) > 1:
             problems.append(f"{number}: more than one effective revision ({', '.join(effective)})")
     return problems
-
-
-def check_controlled_documents(app: App) -> list[str]:
-    """``qms check``: controlled files unchanged since submission, stored content matching its signatures."""
-    return tamper_problems(app)
 
 
 def diff(app: App, number: str, old: str, new: str) -> str:
