@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qms.app import App
+from qms.documents_demo import step_documents
 from qms.host import Host
 from qms.workspace import Workspace, init_workspace
 
@@ -50,7 +51,7 @@ def step_users(ctx: DemoContext) -> None:
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [step_users]
+STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents]
 
 
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:
