@@ -12,8 +12,15 @@ def qms_register_commands(cli: click.Group) -> None:
     """Add the core command groups."""
     from qms.cli.demo import demo
     from qms.cli.doc import doc
+    from qms.cli.due import due
+    from qms.cli.form import form
+    from qms.cli.record import record
+    from qms.cli.retention import retention
     from qms.cli.user import user
     from qms.cli.workspace import check, init, plugins, verify
 
-    for command in (init, check, verify, plugins, user, demo, doc):
+    for command in (init, check, verify, plugins, user, demo, doc, form, record, due, retention):
         cli.add_command(command)
+    from qms.cli.pdf import attach as attach_pdf_commands
+
+    attach_pdf_commands(cli)  # after the groups above, so the PDF commands join them

@@ -37,6 +37,7 @@ SIGN_ROLES: tuple[tuple[str, str, str], ...] = (("编制", "Prepared", "prepared
 
 REVISION_STATES: dict[str, str] = {
     "draft": "草稿 Draft", "in_review": "审核中 In review", "approved": "已批准 Approved",
+    "issued": "已发布待实施 Issued, not yet effective",
     "effective": "现行有效 Effective", "superseded": "已替代 Superseded", "obsolete": "作废 Obsolete",
 }
 

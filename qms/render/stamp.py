@@ -41,7 +41,7 @@ def controlled(copy: int | None = None, holder: str | None = None) -> Stamp:
         raise UsageError("a controlled copy needs both --copy N and --holder DEPT")
     if copy < 1:
         raise UsageError(f"copy number must be 1 or more, not {copy}")
-    return Stamp("controlled", "受控", "CONTROLLED", f"副本号 Copy No. {copy:02d} · 持有 Holder {holder}")
+    return Stamp("controlled", "受控", "CONTROLLED", f"副本号 Copy No. {copy:03d} · 持有 Holder {holder}")
 
 
 UNCONTROLLED = Stamp("uncontrolled", "非受控", "UNCONTROLLED", "仅供参考 For information only", watermark=True)
@@ -50,22 +50,36 @@ SUPERSEDED = Stamp("superseded", "已替代", "SUPERSEDED", "不得使用 Do not
 OBSOLETE = Stamp("obsolete", "作废", "OBSOLETE", "不得使用 Do not use", watermark=True)
 
 
-def for_revision(state: str, *, copy: int | None = None, holder: str | None = None, uncontrolled: bool = False) -> Stamp:
+def issued(effective_date: str) -> Stamp:
+    """已发布待实施: issued but its effective date has not come yet."""
+    return Stamp("issued", "待实施", "NOT YET EFFECTIVE", f"实施日期 Effective {effective_date or '—'}", watermark=True)
+
+
+def for_revision(state: str, *, copy: int | None = None, holder: str | None = None, uncontrolled: bool = False,
+                 effective_date: str = "") -> Stamp:
     """The stamp for a revision in ``state``; refuses copy options that do not fit the state."""
     if uncontrolled and (copy is not None or holder):
         raise UsageError("choose either --copy N --holder DEPT or --uncontrolled, not both")
     wants_copy = uncontrolled or copy is not None or bool(holder)
     if state == "effective":
         return UNCONTROLLED if uncontrolled else controlled(copy, holder)
+    if state == "issued":
+        # Copies of an issued revision go out before its effective date; the stamp says when it applies.
+        if uncontrolled:
+            return UNCONTROLLED
+        if copy is not None or holder:
+            base = controlled(copy, holder)
+            return Stamp(base.kind, base.zh, base.en, f"{base.detail} · 实施 Effective {effective_date or '—'}")
+        return issued(effective_date)
     fixed = {"superseded": SUPERSEDED, "obsolete": OBSOLETE}.get(state)
     if fixed is None and state in DRAFT_STATES:
         fixed = DRAFT
     if fixed is None:
-        raise UsageError(f"revision state {state!r} is unknown; expected draft, in_review, approved, effective, "
-                         f"superseded or obsolete")
+        raise UsageError(f"revision state {state!r} is unknown; expected draft, in_review, approved, issued, "
+                         f"effective, superseded or obsolete")
     if wants_copy:
         raise UsageError(f"this revision is {state}; copies (--copy/--holder/--uncontrolled) are issued only of the "
-                         f"effective revision")
+                         f"issued or effective revision")
     return fixed
 
 
