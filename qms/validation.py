@@ -8,6 +8,8 @@ record as on the first.
 
 from __future__ import annotations
 
+import copy
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,28 @@ if TYPE_CHECKING:
     from qms.app import App
 
 _VALIDATORS: dict[tuple[str, str, str], Draft202012Validator] = {}
+_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+
+
+def _date_time(value: object) -> bool:
+    """RFC 3339 date-times, and also local ones without an offset (``2026-09-30T10:00``).
+
+    The seeds count time in local wall-clock time (qms.clock), so a form asking for a date-time
+    takes what a Chinese quality department writes; the offset stays optional.
+    """
+    if not isinstance(value, str):
+        return True
+    if not _LOCAL_DATETIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+FORMAT_CHECKER = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
+FORMAT_CHECKER.checks("date-time")(_date_time)
 
 _TYPES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "object": "a group of fields", "array": "a list", "null": "empty"}
@@ -33,7 +57,7 @@ def validator_for(form: dict[str, Any]) -> Draft202012Validator:
     key = (str(form["number"]), str(form["edition"]), digest(schema))
     found = _VALIDATORS.get(key)
     if found is None:
-        found = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        found = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
         _VALIDATORS[key] = found
     return found
 
@@ -100,6 +124,13 @@ def schema_problems(form: dict[str, Any], data: Any) -> list[str]:
     errors = sorted(validator_for(form).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     lines = []
     for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # One line per unknown field, pointing at the field itself.
+            props = field_schema(form["schema"], list(error.absolute_path)).get("properties", {})
+            for extra in sorted(k for k in error.instance if k not in props):
+                lines.append(problem_line(form, [*error.absolute_path, extra],
+                                          f"is not a field of form {form['number']}; remove it"))
+            continue
         path, message = _message(error, form)
         lines.append(problem_line(form, path, message))
     return lines

@@ -1,0 +1,37 @@
+"""``qms due``: every open deadline — records, plugins' items, document reviews — soonest first."""
+
+from __future__ import annotations
+
+import click
+
+from qms.app import App
+from qms.cli import echo_json, json_option, pass_app
+from qms.due import due_items
+
+
+@click.command()
+@click.option("--dept", metavar="D", help="Only items of this department (or owner).")
+@json_option
+@pass_app
+def due(app: App, dept: str | None, as_json: bool) -> None:
+    """List every open due item with its due time, owner and an overdue flag (逾期).
+
+    Working days follow the Chinese calendar (holidays and adjusted working weekends); for a year
+    without official data the list says which fallback it used.
+
+    \b
+    Example:
+      qms due --dept 品质部
+    """
+    found = due_items(app, dept=dept)
+    if as_json:
+        echo_json(found.as_dict())
+        return
+    if not found.items:
+        click.echo("nothing due 无待办事项")
+    for item in found.items:
+        flag = "逾期 OVERDUE" if item["overdue"] else "          "
+        click.echo(f"{item['due']:<19}  {flag}  {item['ref']:<16} {item['title']}  "
+                   f"[{item.get('owner') or '—'} / {item.get('dept') or '—'}]")
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)

@@ -1,0 +1,86 @@
+"""``qms form``: the controlled forms of the workspace and their pinned editions."""
+
+from __future__ import annotations
+
+import click
+
+from qms import forms
+from qms.app import App
+from qms.cli import echo_json, json_option, pass_app
+
+
+@click.group()
+def form() -> None:
+    """Controlled forms (表单): definitions in forms/NUMBER.yaml that records are filed on.
+
+    \b
+    Example:
+      qms form list
+    """
+
+
+@form.command("list")
+@json_option
+@pass_app
+def form_list(app: App, as_json: bool) -> None:
+    """List the forms in force with edition, procedure and record prefix.
+
+    \b
+    Example:
+      qms form list --json
+    """
+    found = forms.list_forms(app)
+    bindings = app.host.registry.forms
+    rows = [{"number": f["number"], "title": f["title"], "title_en": f.get("title_en", ""), "edition": f["edition"],
+             "procedure": f["procedure"], "prefix": f["prefix"], "retention": f.get("retention"),
+             "plugin": app.host.registry.owner("form", f["number"]) if f["number"] in bindings else None,
+             "fields": len(f["schema"].get("properties", {}))} for f in found]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        broken = len(forms.form_files(app))
+        click.echo("no forms in forms/ (表单为空)" + (f"; {broken} file(s) are malformed, see `qms check`" if broken else
+                   "; procedure plugins add their forms as forms/NUMBER.yaml"))
+        return
+    for r in rows:
+        click.echo(f"{r['number']:<12} {r['edition']:<5} {r['prefix']:<4} {r['procedure']:<11} {r['title']} {r['title_en']}")
+
+
+@form.command("show")
+@click.argument("number")
+@click.option("--edition", metavar="E", help="A pinned edition (default: the one in force).")
+@json_option
+@pass_app
+def form_show(app: App, number: str, edition: str | None, as_json: bool) -> None:
+    """Show a form's fields with their bilingual labels, types and required marks.
+
+    \b
+    Example:
+      qms form show QR-8.2-01
+    """
+    definition = forms.load_form(app, number, edition)
+    if as_json:
+        echo_json({**definition, "pinned_editions": forms.pinned_editions(app, number)})
+        return
+    click.echo(f"{definition['number']} {definition['title']} {definition.get('title_en', '')}")
+    click.echo(f"edition 版号: {definition['edition']}   procedure 程序: {definition['procedure']}   "
+               f"record prefix 记录编号前缀: {definition['prefix']}")
+    retention = definition.get("retention")
+    if retention:
+        click.echo(f"retention 保存期限: {retention['years']} years after {retention.get('after', 'closed')}")
+    pinned = forms.pinned_editions(app, number)
+    if pinned:
+        click.echo(f"editions with records 已使用版本: {', '.join(pinned)}")
+    schema = definition["schema"]
+    required = set(schema.get("required", []))
+    for section in definition.get("sections") or [{"title": "", "fields": forms.fields(definition)}]:
+        if section.get("title"):
+            click.echo(f"\n[{section['title']}]")
+        for name in section.get("fields", []):
+            prop = schema.get("properties", {}).get(name, {})
+            kind = prop.get("format") or prop.get("type", "")
+            if "enum" in prop:
+                kind = "one of " + "/".join(map(str, prop["enum"]))
+            mark = "*" if name in required else " "
+            click.echo(f" {mark} {name:<22} {forms.label(definition, [name]):<30} {kind}")

@@ -1,0 +1,327 @@
+"""``qms record``: file, show, list, change, move, amend, attach and import controlled records."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from qms import clock, forms, recordimport, records, validation
+from qms.app import App
+from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.errors import UsageError
+
+
+def read_data(source: str) -> dict[str, Any]:
+    """Record data from a JSON or YAML file, or from stdin with ``-``."""
+    if source == "-":
+        text = sys.stdin.read()
+        name = "stdin"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"no data file {source}; give a JSON or YAML file, or - for stdin")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{source} is not UTF-8 text; save it as UTF-8") from exc
+        name = path.name
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise UsageError(f"{name}{where} is neither JSON nor YAML ({getattr(exc, 'problem', exc)}); fix it") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{name} must hold a mapping of field names to values")
+    return validation.plain_data(data)
+
+
+def parse_sets(form: dict[str, Any], sets: tuple[str, ...]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` options as typed changes (an empty value clears the field)."""
+    out: dict[str, Any] = {}
+    for item in sets:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"--set {item!r} must be FIELD=VALUE")
+        out[name.strip()] = validation.coerce_text(form, name.strip(), text)
+    return out
+
+
+def prompt_data(form: dict[str, Any]) -> dict[str, Any]:
+    """Ask for each field of the form in layout order; empty answers skip optional fields."""
+    schema = form["schema"]
+    required = set(schema.get("required", []))
+    data: dict[str, Any] = {}
+    click.echo(f"{form['number']} {form['title']} {form.get('title_en', '')} ({form['edition']}); * = required 必填", err=True)
+    for name in forms.fields(form):
+        prop = schema.get("properties", {}).get(name, {})
+        hint = prop.get("format") or prop.get("type", "")
+        if "enum" in prop:
+            hint = "/".join(map(str, prop["enum"]))
+        if prop.get("type") in ("array", "object"):
+            hint += ", JSON"
+        text = click.prompt(f"{'*' if name in required else ' '} {forms.label(form, [name]) or name} [{name}, {hint}]",
+                            default="", show_default=False, err=True)
+        value = validation.coerce_text(form, name, text)
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def _data_from(form: dict[str, Any], data_source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
+    data = read_data(data_source) if data_source else {}
+    data.update(parse_sets(form, sets))
+    return data
+
+
+@click.group()
+def record() -> None:
+    """Controlled records (记录): one filled form each, numbered, validated, moved through its workflow.
+
+    \b
+    Example:
+      qms record new QR-8.2-01 --data complaint.yaml --as li
+    """
+
+
+@record.command("new")
+@click.argument("form_number", metavar="FORM")
+@click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the field values (- for stdin).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field value (repeatable).")
+@click.option("--note", default="", help="A note for the record's history.")
+@json_option
+@pass_app
+def record_new(app: App, form_number: str, data_source: str | None, sets: tuple[str, ...], note: str, as_json: bool) -> None:
+    """File a new record on FORM; without --data or --set, asks for each field.
+
+    Every problem is listed at once and nothing is stored if any field is wrong.
+
+    \b
+    Example:
+      qms record new QR-8.2-01 --data complaint.yaml --as li
+    """
+    app.actor("record.file", f"file {form_number} records")
+    form = forms.current_form(app, form_number)
+    data = _data_from(form, data_source, sets) if data_source or sets else prompt_data(form)
+    filed = records.file(app, form_number, data, note=note)
+    if as_json:
+        echo_json(filed)
+    else:
+        click.echo(f"filed {filed['number']} ({form['title']} {form['edition']}), state {filed['state']}")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是 Yes" if value else "否 No"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "—" if value in (None, "") else str(value)
+
+
+@record.command("show")
+@click.argument("number")
+@json_option
+@pass_app
+def record_show(app: App, number: str, as_json: bool) -> None:
+    """Show a record with its pinned form's labels, its deadlines, attachments and signatures.
+
+    \b
+    Example:
+      qms record show KS-2026-0001
+    """
+    from qms.due import record_deadlines
+    from qms.workdays import WorkCalendar
+
+    rec = records.get(app, number)
+    form = records.pinned_form(app, rec)
+    workflow = records.workflow_for(app, rec["form"])
+    deadlines = record_deadlines(rec, workflow, WorkCalendar.from_config(app.workspace.config), clock.now(), form["title"])
+    if as_json:
+        echo_json({**rec, "deadlines": deadlines})
+        return
+    click.echo(f"{rec['number']}  {form['title']} {form.get('title_en', '')}  ({rec['form']} {rec['form_edition']})")
+    click.echo(f"state 状态: {records.state_label(workflow, rec['state'])}{'  [closed 已关闭]' if rec['closed'] else ''}")
+    click.echo(f"procedure 程序: {rec['procedure']} {rec['procedure_edition']}   dept 部门: {rec['dept']}   "
+               f"filed 填报: {rec['created_at']} by {rec['created_by']}")
+    if rec.get("amends"):
+        click.echo(f"corrects 更正: {rec['amends']} — {rec.get('amend_reason', '')}")
+    if rec.get("amended_by"):
+        click.echo(f"corrected by 已更正为: {', '.join(rec['amended_by'])}")
+    for name in [*forms.fields(form), *(k for k in rec["data"] if k not in forms.fields(form))]:
+        if name in rec["data"]:
+            click.echo(f"  {forms.label(form, [name]) or name}: {_value(rec['data'][name])}")
+    for d in deadlines:
+        click.echo(f"deadline 期限: {d['title']} due {d['due']}{'  OVERDUE 逾期' if d['overdue'] else ''}")
+    for a in rec["attachments"]:
+        click.echo(f"attachment 附件: {a['name']} ({a['size']} bytes, sha256 {a['sha256'][:16]}…)")
+    for s in rec["signatures"]:
+        click.echo(f"signature 签名: {s['meaning']} — {s['full_name']} ({s['role']}) {s['at']}")
+
+
+@record.command("list")
+@click.argument("form_number", metavar="[FORM]", required=False)
+@click.option("--state", help="Only records in this state.")
+@click.option("--overdue", is_flag=True, help="Only records with an overdue deadline.")
+@json_option
+@pass_app
+def record_list(app: App, form_number: str | None, state: str | None, overdue: bool, as_json: bool) -> None:
+    """List records, optionally of one form, in one state, or overdue.
+
+    \b
+    Example:
+      qms record list QR-8.2-01 --state closed
+    """
+    found = records.list_records(app, form_number, state)
+    if overdue:
+        from qms.due import overdue_numbers
+
+        late = overdue_numbers(app)
+        found = [r for r in found if r["number"] in late]
+    if as_json:
+        echo_json(found)
+        return
+    for r in found:
+        click.echo(f"{r['number']:<16} {r['form']:<11} {r['form_edition']:<4} {r['state']:<14} {r['dept']:<8} {r['created_at']}")
+    click.echo(f"{len(found)} record(s)", err=True)
+
+
+@record.command("history")
+@click.argument("number")
+@json_option
+@pass_app
+def record_history(app: App, number: str, as_json: bool) -> None:
+    """Show a record's history and its entries in the audit log (effects and notifications included).
+
+    \b
+    Example:
+      qms record history KS-2026-0001
+    """
+    rec = records.get(app, number)
+    trail = records.audit_trail(app, number)
+    if as_json:
+        echo_json({"number": number, "history": rec["history"], "audit": trail,
+                   "amends": rec.get("amends"), "amended_by": rec.get("amended_by", [])})
+        return
+    for h in rec["history"]:
+        move = f"{h['from'] or '·'} → {h['to']}" if h["from"] != h["to"] else h["to"]
+        click.echo(f"{h['at']}  {h['actor']:<10} {h['action']:<8} {move}  {h['note']}")
+    click.echo("audit log 审计记录:")
+    for e in trail:
+        extra = e.get("reason") or json.dumps(e.get("detail", {}), ensure_ascii=False)
+        click.echo(f"  #{e['seq']} {e['at']} {e['actor']} {e['action']} {extra}")
+
+
+@record.command("update")
+@click.argument("number")
+@click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the changed fields.")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A changed field (empty clears it).")
+@click.option("--note", default="", help="Why the fields changed.")
+@pass_app
+def record_update(app: App, number: str, data_source: str | None, sets: tuple[str, ...], note: str) -> None:
+    """Fill in or change fields of an open record (closed records are amended instead).
+
+    \b
+    Example:
+      qms record update KS-2026-0001 --set cause="焊接缺陷" --as li
+    """
+    rec = records.get(app, number)
+    changes = _data_from(records.pinned_form(app, rec), data_source, sets)
+    records.update(app, number, changes, note=note)
+    click.echo(f"updated {number}: {', '.join(sorted(changes))}")
+
+
+@record.command("move")
+@click.argument("number")
+@click.argument("state")
+@click.option("--note", default="", help="A note for the history (e.g. what was decided).")
+@password_option
+@json_option
+@pass_app
+def record_move(app: App, number: str, state: str, note: str, password_stdin: bool, as_json: bool) -> None:
+    """Move a record to STATE; a refusal names every reason and changes nothing.
+
+    Signed transitions (approvals, verifications) ask for your password again.
+
+    \b
+    Example:
+      qms record move KS-2026-0001 closed --note "客户满意" --as chen
+    """
+    transition = records.plan_move(app, number, state)
+    password = None
+    if transition.signature:
+        password = read_password(password_stdin, f"Password to sign 签名 ({transition.signature})")
+    result = records.move(app, number, state, note=note, password=password)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{number}: {transition.source} → {state}" + (f" (signed: {transition.signature})" if transition.signature else ""))
+    for effect in result["effects"]:
+        status = "done" if effect["applied"] else f"NOT applied: {effect['error']}"
+        click.echo(f"  effect {effect.get('effect')}: {effect.get('record') or effect.get('to', '')} {status}")
+
+
+@record.command("amend")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the closed record is corrected.")
+@click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the corrected fields.")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A corrected field (repeatable).")
+@pass_app
+def record_amend(app: App, number: str, reason: str, data_source: str | None, sets: tuple[str, ...]) -> None:
+    """Correct a closed record: files a linked correction NUMBER-A1; the original stays readable.
+
+    \b
+    Example:
+      qms record amend KS-2026-0001 --reason "客户名称录入错误" --set customer=某某公司 --as li
+    """
+    rec = records.get(app, number)
+    changes = _data_from(records.pinned_form(app, rec), data_source, sets)
+    correction = records.amend(app, number, reason, changes)
+    click.echo(f"filed correction {correction['number']} of {number}: {', '.join(sorted(changes))}")
+
+
+@record.command("attach")
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def record_attach(app: App, number: str, file: Path) -> None:
+    """Attach a file (photo, certificate) to an open record; stored by its sha256.
+
+    \b
+    Example:
+      qms record attach KS-2026-0001 photo.jpg --as li
+    """
+    item = records.attach(app, number, file)
+    click.echo(f"attached {item['name']} to {number} ({item['size']} bytes, sha256 {item['sha256']})")
+
+
+@record.command("import")
+@click.argument("form_number", metavar="FORM")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def record_import(app: App, form_number: str, file: Path, as_json: bool) -> None:
+    """Import FILE (.csv with a header of field names, or .jsonl): every row or none.
+
+    Each bad row is reported with its line number; nothing is filed unless all rows are valid.
+
+    \b
+    Example:
+      qms record import QR-8.5-01 requests.csv --as qian
+    """
+    app.actor("record.file", f"import {form_number} records")
+    forms.current_form(app, form_number)
+    total = recordimport.count_rows(file) if file.is_file() else 0
+    with click.progressbar(length=total, label=f"checking {file.name}", file=sys.stderr) as bar:
+        numbers = recordimport.import_file(app, form_number, file, progress=bar.update)
+    if as_json:
+        echo_json(numbers)
+        return
+    click.echo(f"imported {len(numbers)} record(s): {numbers[0]} … {numbers[-1]}")

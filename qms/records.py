@@ -1,0 +1,536 @@
+"""Controlled records: filing, updating, moving through a workflow, amending, attaching files.
+
+A record is one filled form, stored in the collection ``records`` under its number with the
+envelope of the shared contract::
+
+    {"number", "form", "form_edition", "procedure", "procedure_edition", "state", "data",
+     "created_at", "created_by", "dept", "history": [{"at", "actor", "action", "from", "to", "note"}],
+     "signatures": [...], "attachments": [...], "amends": None | NUMBER, "amended_by": [...], "closed"}
+
+Rules kept here, so the CLI, the site and the plugins' effects all obey them:
+
+* numbers run per form and year without gaps, allocated and stored in one store transaction;
+* data is validated against the form revision the record is pinned to (and every plugin's rules);
+* a move follows the form's workflow (``Registry.workflows``, or open → closed by default): it is
+  refused, naming every reason, for a wrong state, a role not allowed, missing required fields or a
+  plugin's veto, and changes nothing then; a signed move needs the password again;
+* a closed record is immutable: a correction is a new, linked record (``amend``);
+* attachments are stored by sha256; the name the user gave is metadata only.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qms import clock, forms, validation
+from qms.audit import digest
+from qms.errors import NotFound, PluginError, Refused, UsageError, ValidationFailed
+from qms.registry import State, Transition, Workflow
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+COLLECTION = "records"
+DEFAULT_STATES = (State("open", "进行中 Open"), State("closed", "已关闭 Closed", closed=True))
+_MAX_EFFECT_DEPTH = 4
+_SAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+# -- workflows --------------------------------------------------------------------------------
+
+
+def default_workflow(form: str) -> Workflow:
+    """The workflow of a form no plugin declares one for: open → closed."""
+    return Workflow(form=form, states=DEFAULT_STATES, transitions=(Transition("open", "closed", label="关闭 Close"),),
+                    initial="open")
+
+
+def workflow_for(app: App, form: str) -> Workflow:
+    """The workflow of records on ``form``."""
+    return app.host.registry.workflows.get(form) or default_workflow(form)
+
+
+def state_label(workflow: Workflow, name: str) -> str:
+    """A state's label, or its name."""
+    state = workflow.state(name)
+    return (state.label or name) if state else name
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get(app: App, number: str) -> dict[str, Any]:
+    """The record ``number`` (a copy); ``NotFound`` saying how to list records."""
+    record = app.store.get(COLLECTION, number)
+    if record is None:
+        raise NotFound(f"no record {number!r}; list records with `qms record list`")
+    return record
+
+
+def pinned_form(app: App, record: dict[str, Any]) -> dict[str, Any]:
+    """The form revision the record was filed on (what it is validated and rendered against)."""
+    return forms.load_form(app, record["form"], record["form_edition"])
+
+
+def list_records(app: App, form: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    """Records, optionally of one form and in one state, by number (copies)."""
+    fields: dict[str, Any] = {}
+    if form:
+        fields["form"] = form
+    if state:
+        fields["state"] = state
+    return sorted(app.store.query(COLLECTION, **fields), key=lambda r: r["number"])
+
+
+def audit_trail(app: App, number: str) -> list[dict[str, Any]]:
+    """Every audit-log entry about the record ``number`` (filing, moves, effects, amendments)."""
+    return [e for e in app.store.audit.entries() if e.get("collection") == COLLECTION and e.get("key") == number]
+
+
+def procedure_edition(app: App, number: str) -> str:
+    """The edition of the procedure in force: the effective revision, else the file's front matter."""
+    try:
+        from qms import documents
+    except ImportError:  # documents are another capability; records work without it
+        documents = None  # type: ignore[assignment]
+    if documents is not None:
+        current = documents.in_force(documents.revisions(app, number))
+        if current is not None:
+            return str(current["edition"])
+    path = app.workspace.procedures / f"{number}.md"
+    if path.is_file():
+        from qms.checks import front_matter
+
+        meta, _ = front_matter(path.read_text(encoding="utf-8"))
+        if meta and meta.get("edition"):
+            return str(meta["edition"])
+    return ""
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _history(actor: str, action: str, source: str | None, target: str | None, note: str = "") -> dict[str, Any]:
+    return {"at": clock.stamp(), "actor": actor, "action": action, "from": source, "to": target, "note": note}
+
+
+# -- filing -----------------------------------------------------------------------------------
+
+
+def number_pattern(app: App, form: dict[str, Any]) -> str:
+    """The record-number pattern of a form: its own ``number_pattern`` or ``[numbering] record``."""
+    pattern = str(form.get("number_pattern") or app.workspace.config.record_pattern)
+    if "{seq" not in pattern:
+        raise UsageError(f"record number pattern {pattern!r} has no {{seq}}; fix [numbering] record in qms.toml")
+    return pattern
+
+
+def format_number(pattern: str, form: dict[str, Any], year: int, seq: int) -> str:
+    """A record number, e.g. ``KS-2026-0001``."""
+    try:
+        return pattern.format(prefix=form["prefix"], year=year, seq=seq, form=form["number"])
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(f"record number pattern {pattern!r} is malformed ({exc}); use e.g. {{prefix}}-{{year}}-{{seq:04d}}") from exc
+
+
+def _initial_missing(workflow: Workflow, form: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    state = workflow.state(workflow.initial)
+    required = state.requires if state else ()
+    return [validation.problem_line(form, [f], f"is required to file in state {workflow.initial}") for f in required
+            if _empty(data.get(f))]
+
+
+def _envelope(app: App, form: dict[str, Any], workflow: Workflow, number: str, data: dict[str, Any],
+              actor: dict[str, Any], proc_edition: str, note: str) -> dict[str, Any]:
+    initial = workflow.initial
+    return {
+        "number": number, "form": form["number"], "form_edition": form["edition"], "procedure": form["procedure"],
+        "procedure_edition": proc_edition, "state": initial, "data": data, "created_at": clock.stamp(),
+        "created_by": actor["name"], "dept": actor.get("dept", ""),
+        "history": [_history(actor["name"], "file", None, initial, note)], "signatures": [], "attachments": [],
+        "amends": None, "amended_by": [], "closed": bool(workflow.state(initial) and workflow.state(initial).closed),  # type: ignore[union-attr]
+    }
+
+
+def prepare(app: App, form_number: str, data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The form in force and ``data`` as JSON values, refused with every problem if invalid."""
+    form = forms.current_form(app, form_number)
+    clean = validation.plain_data(data)
+    found = validation.problems(app, form, clean, None)
+    if isinstance(clean, dict):
+        found += _initial_missing(workflow_for(app, form_number), form, clean)
+    if found:
+        raise ValidationFailed(found, what=f"{form_number} record")
+    return form, clean
+
+
+def file(app: App, form_number: str, data: Any, *, note: str = "") -> dict[str, Any]:
+    """File a new record on the form in force; returns the stored envelope.
+
+    Validation runs before the lock; the number is allocated and the record stored inside one
+    transaction, so concurrent filers from several processes get consecutive, unique numbers.
+    """
+    actor = app.actor("record.file", f"file {form_number} records")
+    form, clean = prepare(app, form_number, data)
+    workflow = workflow_for(app, form_number)
+    proc_edition = procedure_edition(app, form["procedure"])
+    pattern = number_pattern(app, form)
+    store = app.store
+    with store.transaction():
+        forms.pin(app, form, actor["name"])
+        year = clock.now().year
+        seq = store.next_number(f"{form_number}:{year}",
+                                lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
+        number = format_number(pattern, form, year, seq)
+        record = _envelope(app, form, workflow, number, clean, actor, proc_edition, note)
+        store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
+                  detail={"form": form["number"], "edition": form["edition"]})
+    return record
+
+
+def file_many(app: App, form_number: str, rows: list[dict[str, Any]], *, note: str = "") -> list[str]:
+    """File already-validated data rows as new records in one transaction (bulk import); their numbers."""
+    actor = app.actor("record.file", f"import {form_number} records")
+    form = forms.current_form(app, form_number)
+    workflow = workflow_for(app, form_number)
+    proc_edition = procedure_edition(app, form["procedure"])
+    pattern = number_pattern(app, form)
+    store = app.store
+    with store.transaction():
+        forms.pin(app, form, actor["name"])
+        year = clock.now().year
+        seqs = store.next_numbers(f"{form_number}:{year}", len(rows),
+                                  lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
+        objects = {}
+        for seq, data in zip(seqs, rows, strict=True):
+            number = format_number(pattern, form, year, seq)
+            objects[number] = _envelope(app, form, workflow, number, data, actor, proc_edition, note)
+        store.put_many(COLLECTION, objects, actor=actor["name"], action="record.import")
+    return list(objects)
+
+
+# -- changing open records --------------------------------------------------------------------
+
+
+def _refuse_closed(record: dict[str, Any], doing: str) -> Refused:
+    return Refused(f"{record['number']} is closed and cannot be changed ({doing}); "
+                   f"correct it with `qms record amend {record['number']} --reason …`")
+
+
+def update(app: App, number: str, changes: dict[str, Any], *, note: str = "") -> dict[str, Any]:
+    """Change fields of an open record (``None`` clears a field); validated against its pinned form."""
+    actor = app.actor("record.file", "change records")
+    changes = validation.plain_data(changes)
+    if not changes:
+        raise UsageError("nothing to change: give --data FILE or --set FIELD=VALUE")
+    with app.store.transaction():
+        record = get(app, number)
+        if record["closed"]:
+            raise _refuse_closed(record, "update")
+        data = _merged(record["data"], changes)
+        validation.require_valid(app, pinned_form(app, record), data, record)
+        record["data"] = data
+        record["history"].append(_history(actor["name"], "update", record["state"], record["state"],
+                                          note or "changed " + ", ".join(sorted(changes))))
+        app.store.put(COLLECTION, number, record, actor=actor["name"], action="record.update",
+                      reason=note, detail={"fields": sorted(changes)})
+    return record
+
+
+def _merged(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+# -- moving -----------------------------------------------------------------------------------
+
+
+def _role_allowed(transition: Transition, actor: dict[str, Any]) -> bool:
+    # Workflows name roles or departments (the seeds assign steps to departments such as 品质部).
+    return not transition.roles or actor.get("role") in transition.roles or actor.get("dept") in transition.roles
+
+
+def refusals(app: App, record: dict[str, Any], target: str, actor: dict[str, Any],
+             *, check_roles: bool = True) -> tuple[Transition | None, list[str]]:
+    """The transition to ``target`` and every reason it may not be made now (empty when allowed)."""
+    number = record["number"]
+    if record.get("closed"):
+        return None, [f"{number} is closed; closed records are immutable (correct it with `qms record amend`)"]
+    workflow = workflow_for(app, record["form"])
+    source = record["state"]
+    onward = [t.target for t in workflow.transitions if t.source == source]
+    if workflow.state(target) is None:
+        names = ", ".join(s.name for s in workflow.states)
+        return None, [f"{target!r} is not a state of {record['form']} records (states: {names})"]
+    transition = next((t for t in workflow.transitions if t.source == source and t.target == target), None)
+    if transition is None:
+        allowed = ", ".join(onward) or "nowhere (final state)"
+        return None, [f"no transition from {source} to {target}; from {source} a record may move to: {allowed}"]
+    reasons = []
+    if check_roles and not _role_allowed(transition, actor):
+        reasons.append(f"role: {actor['name']} ({actor.get('role')}, {actor.get('dept')}) may not move it from {source} "
+                       f"to {target}; that needs one of: {', '.join(transition.roles)}")
+    state = workflow.state(target)
+    assert state is not None
+    missing = [f for f in state.requires if _empty(record["data"].get(f))]
+    if missing:
+        form = pinned_form(app, record)
+        names = ", ".join(f"{f} ({forms.label(form, [f])})" if forms.label(form, [f]) else f for f in missing)
+        reasons.append(f"missing fields: state {target} requires {names}; fill them with "
+                       f"`qms record update {number} --set FIELD=VALUE`")
+    try:
+        vetoes = app.host.check_transition(json_copy(record), target, dict(actor))
+    except Exception as exc:
+        raise PluginError(f"a plugin failed while checking the move of {number} to {target}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    reasons.extend(f"plugin veto: {v}" for v in vetoes)
+    return transition, reasons
+
+
+def json_copy(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object, so a plugin cannot change what the core holds."""
+    import json
+
+    copy: dict[str, Any] = json.loads(json.dumps(obj))
+    return copy
+
+
+def plan_move(app: App, number: str, target: str) -> Transition:
+    """The transition a move would make, or ``Refused`` naming every reason; changes nothing.
+
+    The CLI calls this first to know whether to ask for the password (signed transitions).
+    """
+    actor = app.actor("record.move", f"move records to {target}")
+    record = get(app, number)
+    transition, reasons = refusals(app, record, target, actor)
+    if reasons or transition is None:
+        raise Refused(f"{number} cannot move to {target}: " + "; ".join(reasons))
+    return transition
+
+
+def signature(record: dict[str, Any], meaning: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A signed statement over the record's number, form revision, target state and data."""
+    signed = {"number": record["number"], "form": record["form"], "form_edition": record["form_edition"],
+              "state": record["state"], "data": record["data"]}
+    return {"meaning": meaning, "name": user["name"], "full_name": user.get("full_name", user["name"]),
+            "role": user.get("role", ""), "at": clock.stamp(), "sha256": digest(signed)}
+
+
+def move(app: App, number: str, target: str, *, note: str = "", password: str | None = None) -> dict[str, Any]:
+    """Move a record to ``target``; returns ``{"record", "effects"}``.
+
+    Refused (nothing changed) with every reason at once: state, role, missing fields, plugin vetoes.
+    A transition with a ``signature`` needs the actor's ``password`` and adds a signature.
+    Afterwards every plugin's ``qms_after_transition`` effects are applied and logged.
+    """
+    actor = app.actor("record.move", f"move records to {target}")
+    with app.store.transaction():
+        record = get(app, number)
+        transition, reasons = refusals(app, record, target, actor)
+        if reasons or transition is None:
+            raise Refused(f"{number} cannot move to {target}: " + "; ".join(reasons))
+        source = record["state"]
+        if transition.signature:
+            if password is None:
+                raise Refused(f"moving {number} to {target} is a signed act ({transition.signature}); "
+                              f"give your password (--password-stdin)")
+            signer = app.users.authenticate(actor["name"], password)
+        record["state"] = target
+        record["closed"] = bool(workflow_for(app, record["form"]).state(target).closed)  # type: ignore[union-attr]
+        record["history"].append(_history(actor["name"], "move", source, target, note))
+        if transition.signature:
+            record["signatures"].append(signature(record, transition.signature, signer))
+        app.store.put(COLLECTION, number, record, actor=actor["name"], action="record.move", reason=note,
+                      detail={"from": source, "to": target, **({"signed": transition.signature} if transition.signature else {})})
+        effects = _after(app, record, source, actor, depth=0)
+    return {"record": record, "effects": effects}
+
+
+def _after(app: App, record: dict[str, Any], source: str, actor: dict[str, Any], depth: int) -> list[dict[str, Any]]:
+    """Ask the plugins what follows a move and apply it; each effect is logged, failures too."""
+    try:
+        wanted = app.host.after_transition(json_copy(record), source, dict(actor))
+    except Exception as exc:
+        raise PluginError(f"a plugin failed after {record['number']} moved to {record['state']}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    done = []
+    for effect in wanted:
+        outcome = dict(effect)
+        try:
+            _apply(app, record, effect, actor, depth)
+            outcome["applied"] = True
+        except (Refused, NotFound, ValidationFailed, UsageError) as exc:
+            outcome["applied"] = False
+            outcome["error"] = str(exc)
+            app.store.log_event(COLLECTION, record["number"], actor=actor["name"], action="record.effect_failed",
+                                reason=str(exc), detail={"effect": effect})
+        done.append(outcome)
+    return done
+
+
+def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict[str, Any], depth: int) -> None:
+    kind = effect.get("effect")
+    cause = f"effect of {origin['number']} → {origin['state']}"
+    if kind == "notify":
+        app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.notify",
+                            reason=str(effect.get("message", "")), detail={"to": effect.get("to", ""), "message": effect.get("message", "")})
+        return
+    if depth >= _MAX_EFFECT_DEPTH:
+        raise Refused(f"effects nested deeper than {_MAX_EFFECT_DEPTH} moves; a plugin's effects loop")
+    target_number = str(effect.get("record", ""))
+    reason = str(effect.get("reason", ""))
+    other = get(app, target_number)
+    if other["closed"]:
+        raise _refuse_closed(other, kind or "effect")
+    if kind == "update":
+        fields = validation.plain_data(effect.get("fields") or {})
+        data = _merged(other["data"], fields)
+        validation.require_valid(app, pinned_form(app, other), data, other)
+        other["data"] = data
+        other["history"].append(_history(actor["name"], "update", other["state"], other["state"], f"{cause}: {reason}"))
+        app.store.put(COLLECTION, target_number, other, actor=actor["name"], action="record.update", reason=reason,
+                      detail={"fields": sorted(fields), "effect_of": origin["number"]})
+    elif kind == "move":
+        target = str(effect.get("state", ""))
+        # The plugin's own rule moves the record; roles were checked on the move that caused it.
+        transition, reasons = refusals(app, other, target, actor, check_roles=False)
+        if reasons or transition is None:
+            raise Refused(f"{target_number} cannot move to {target}: " + "; ".join(reasons))
+        source = other["state"]
+        other["state"] = target
+        other["closed"] = bool(workflow_for(app, other["form"]).state(target).closed)  # type: ignore[union-attr]
+        other["history"].append(_history(actor["name"], "move", source, target, f"{cause}: {reason}"))
+        app.store.put(COLLECTION, target_number, other, actor=actor["name"], action="record.move", reason=reason,
+                      detail={"from": source, "to": target, "effect_of": origin["number"]})
+        _after(app, other, source, actor, depth + 1)
+    else:
+        raise UsageError(f"unknown effect {kind!r} from a plugin; expected notify, update or move")
+
+
+# -- amendments -------------------------------------------------------------------------------
+
+
+def amend(app: App, number: str, reason: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Correct a closed record: a new record ``NUMBER-A1`` with the corrected data, linked both ways.
+
+    The original stays readable and unchanged apart from the link and a history line. The
+    correction is validated against the original's pinned form and keeps its state.
+    """
+    actor = app.actor("record.amend", "amend records")
+    if not reason.strip():
+        raise UsageError("an amendment needs a reason: --reason \"…\"")
+    changes = validation.plain_data(changes)
+    with app.store.transaction():
+        original = get(app, number)
+        if not original["closed"]:
+            raise Refused(f"{number} is still open ({original['state']}); change it with `qms record update {number}`")
+        if original["amended_by"]:
+            latest = original["amended_by"][-1]
+            raise Refused(f"{number} was already corrected by {latest}; amend {latest} instead")
+        data = _merged(original["data"], changes)
+        if data == original["data"]:
+            raise UsageError("nothing to correct: give the corrected fields with --data FILE or --set FIELD=VALUE")
+        form = pinned_form(app, original)
+        validation.require_valid(app, form, data, original)
+        root = original.get("amends_root") or number
+        new_number = f"{root}-A{len(_chain(app, root))}"
+        correction = json_copy(original)
+        correction.update({
+            "number": new_number, "data": data, "created_at": clock.stamp(), "created_by": actor["name"],
+            "history": [_history(actor["name"], "amend", None, original["state"], f"corrects {number}: {reason}")],
+            "signatures": [], "amends": number, "amends_root": root, "amended_by": [], "amend_reason": reason,
+        })
+        original["amended_by"].append(new_number)
+        original["history"].append(_history(actor["name"], "amended", original["state"], original["state"],
+                                            f"corrected by {new_number}: {reason}"))
+        app.store.put(COLLECTION, new_number, correction, actor=actor["name"], action="record.amend", reason=reason,
+                      detail={"amends": number, "fields": sorted(changes)})
+        app.store.put(COLLECTION, number, original, actor=actor["name"], action="record.amended", reason=reason,
+                      detail={"amended_by": new_number})
+    return correction
+
+
+def _chain(app: App, root: str) -> list[str]:
+    """The root record and its corrections in order."""
+    out = [root]
+    current = app.store.get(COLLECTION, root)
+    while current and current.get("amended_by"):
+        nxt = current["amended_by"][-1]
+        out.append(nxt)
+        current = app.store.get(COLLECTION, nxt)
+    return out
+
+
+# -- attachments ------------------------------------------------------------------------------
+
+
+def attach(app: App, number: str, path: Path) -> dict[str, Any]:
+    """Store a file by its sha256 and list it on the record; the file name is kept as metadata only."""
+    actor = app.actor("record.attach", "attach files to records")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a readable file; give the path of the photo or certificate to attach")
+    limit_mb = app.workspace.config.max_attachment_mb
+    size = path.stat().st_size
+    if size > limit_mb * 1024 * 1024:
+        raise UsageError(f"{path.name} is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit "
+                         f"([records] max_attachment_mb in qms.toml); shrink or split it")
+    data = path.read_bytes()
+    # Only the last path component, without control characters, is kept, and only as a label.
+    name = _SAFE_NAME.sub("_", path.name)[:200] or "attachment"
+    with app.store.transaction():
+        record = get(app, number)
+        if record["closed"]:
+            raise _refuse_closed(record, "attach")
+        sha = app.store.put_blob(data, actor=actor["name"], action="record.attach",
+                                 detail={"record": number, "name": name, "size": len(data)})
+        item = {"sha256": sha, "name": name, "size": len(data),
+                "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "at": clock.stamp(), "by": actor["name"]}
+        record["attachments"].append(item)
+        record["history"].append(_history(actor["name"], "attach", record["state"], record["state"],
+                                          f"{name} ({len(data)} bytes, sha256 {sha[:12]})"))
+        app.store.put(COLLECTION, number, record, actor=actor["name"], action="record.attach", detail={"sha256": sha})
+    return item
+
+
+def attachment_bytes(app: App, record: dict[str, Any], sha: str) -> bytes:
+    """The bytes of one of the record's attachments, refused if they no longer match their hash."""
+    import hashlib
+
+    if not any(a["sha256"] == sha for a in record.get("attachments", [])):
+        raise NotFound(f"{record['number']} has no attachment {sha[:12]}")
+    path = app.store.blob_path(sha)
+    if not path.is_file():
+        raise NotFound(f"attachment {sha[:12]} of {record['number']} is missing from the store; run `qms verify`")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Refused(f"attachment {sha[:12]} of {record['number']} was changed on disk; run `qms verify`")
+    return data
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A date or date-time field value as a datetime (dates at 00:00), or ``None``."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+
+
+__all__ = [
+    "COLLECTION", "amend", "attach", "attachment_bytes", "audit_trail", "default_workflow", "file", "file_many",
+    "get", "list_records", "move", "parse_time", "pinned_form", "plan_move", "prepare", "refusals", "update",
+    "workflow_for",
+]
