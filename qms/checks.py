@@ -76,7 +76,14 @@ def check_controlled_documents(app: App) -> list[str]:
     return tamper_problems(app)
 
 
-CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents]
+def check_form_files(app: App) -> list[str]:
+    """Every form file is valid YAML with a valid JSON Schema and a record prefix no other form uses."""
+    from qms.forms import form_problems
+
+    return form_problems(app)
+
+
+CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents, check_form_files]
 
 
 def run_checks(app: App) -> list[str]:
