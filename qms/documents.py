@@ -320,7 +320,8 @@ def list_documents(app: App, now: datetime | None = None, show_all: bool = False
                                   for k in ("number", "title", "title_en", "content", "owner")):
                 continue
             rows.append({k: v for k, v in rev.items() if k not in ("content", "source", "history")}
-                        | {"next_review": next_review(rev).isoformat() if rev["state"] == "effective" else None})
+                        | {"next_review": next_review(rev).isoformat() if rev["state"] == "effective" else None,
+                           "last_review": last_review(rev).isoformat() if rev.get("effective_date") else None})
     return rows
 
 

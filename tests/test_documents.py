@@ -495,3 +495,17 @@ def test_stored_objects_are_plain_json_and_logged(ws: Workspace, as_: As) -> Non
                 "reason", "signatures", "issued_at", "effective_date", "review_interval_months", "forms"):
         assert key in rev
     assert digest(stored) == [e for e in Store(ws.records).audit.check_chain()[1] if e["key"] == f"{NUMBER}@A/0"][-1]["state"]
+
+
+def test_clause_map_shows_coverage_and_gaps(ws: Workspace, as_: As, invoke: Invoke) -> None:
+    from qms.clauses import clause_map
+
+    write(ws, extra='iso_clauses: ["8.2.1", "10.2"]\n')
+    documents.new_document(as_("zhou"), NUMBER)
+    assert all(not row["documents"] for row in clause_map(as_("aud")))  # a draft covers nothing
+    through(as_)
+    covered = {row["clause"]: row["documents"] for row in clause_map(as_("aud"))}
+    assert covered["10.2"] == [NUMBER] and covered["8.2.3"] == [] and covered["9.2"] == []
+    r = invoke("doc", "clauses")
+    assert r.exit_code == 0 and f"10.2   不合格和纠正措施 nonconformity and corrective action: {NUMBER}" in r.output
+    assert "9.2    内部审核 internal audit: 缺 GAP" in r.output

@@ -207,10 +207,34 @@ def doc_list(app: App, show_all: bool, doc_type: str | None, search: str | None,
         return
     for r in rows:
         ext = r.get("external") or {}
-        extra = (f"  [{ext.get('ref', '')} · {ext.get('source', '')} · {ext.get('version', '')}]" if ext else "")
+        extra = (f"  [{ext.get('ref', '')} · {ext.get('source', '')} · {ext.get('version', '')} · "
+                 f"评审 reviewed {r.get('last_review') or '-'}]" if ext else "")
         review = f"  next review {r['next_review']}" if r.get("next_review") else ""
         click.echo(f"{r['number']:<12} {r['edition']:<5} {r['state_label']:<22} {r.get('effective_date') or '-':<10}  "
                    f"{r['title']} {r.get('title_en', '')}  ({r.get('owner', '')}){extra}{review}")
+
+
+@doc.command("clauses")
+@json_option
+@pass_app
+def doc_clauses(app: App, as_json: bool) -> None:
+    """Map ISO 9001 clauses that need documented information to the documents in force; show gaps.
+
+    \b
+    Example:
+      qms doc clauses
+    """
+    from qms.clauses import clause_map
+
+    rows = clause_map(app)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        covered = ", ".join(r["documents"]) or "缺 GAP: no document in force cites it"
+        click.echo(f"{r['clause']:<6} {r['label']}: {covered}")
+    gaps = sum(not r["documents"] for r in rows)
+    click.echo(f"{len(rows) - gaps} of {len(rows)} clauses covered" + (f"; {gaps} gap(s)" if gaps else ""))
 
 
 @doc.command("show")
@@ -238,7 +262,8 @@ def doc_show(app: App, number: str, edition: str | None, source: bool, as_json: 
         return
     click.echo(f"文件编号 Number: {rev['number']}    版号/状态 Edition: {rev['edition']}    [{rev['state_label']}]")
     click.echo(f"标题 Title: {rev['title']} {rev.get('title_en', '')}")
-    click.echo(f"类型 Type: {documents.TYPES.get(rev['type'], rev['type'])}    归口部门 Owner: {rev.get('owner', '')}")
+    click.echo(f"类型 Type: {documents.TYPES.get(rev['type'], rev['type'])}    归口部门 Owner: {rev.get('owner', '')}    "
+               f"语言 Language: {rev.get('language', 'zh')}")
     if rev.get("external"):
         ext = rev["external"]
         click.echo(f"外来文件 External: {ext.get('ref', '')}  来源 Source: {ext.get('source', '')}  "
