@@ -1,0 +1,134 @@
+"""The PDF commands on a real workspace: doc pdf with stamps, record pdf, form blank, render --changed and verify."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from pypdf import PdfReader
+
+from qms import distribution, documents
+from qms.app import App
+from qms.cli import build
+from qms.host import Host, make_plugin_manager
+from qms.workspace import Workspace
+from tests.test_pdf import FORM, record
+
+PASSWORD = "render-pass-1"
+NUMBER = "QP-9.9-01"
+PROCEDURE = f"""---
+number: {NUMBER}
+title: 测试程序
+title_en: Test Procedure
+type: procedure
+owner: 品质部
+edition: "A/0"
+review_interval_months: 12
+forms: [QR-8.2-01]
+---
+# 测试程序 Test Procedure
+
+## 1 目的
+
+记录见 [[QR-8.2-01]]。<script>alert(1)</script> ![x](http://127.0.0.1:9/x.png)
+"""
+
+
+@pytest.fixture
+def ws(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A workspace with one effective procedure distributed to 品质部 and two records on a test form."""
+    monkeypatch.setenv("QMS_NOW", "2026-11-02T09:00:00")
+    app = App(workspace, Host(make_plugin_manager()))
+    for name, role, full in (("admin", "admin", "管理员"), ("zhou", "quality_officer", "周文控"),
+                             ("li", "quality_officer", "李品质"), ("wang", "approver", "王总经理")):
+        app.users.add(name, role, "质量管理部", PASSWORD, actor="admin", full_name=full)
+    (workspace.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+    (workspace.procedures / f"{NUMBER}.md").write_text(PROCEDURE, encoding="utf-8")
+
+    def as_(name: str) -> App:
+        return dataclasses.replace(app, actor_name=name)
+
+    documents.new_document(as_("zhou"), NUMBER)
+    documents.submit(as_("zhou"), NUMBER, ["li"], PASSWORD)
+    documents.review(as_("li"), NUMBER, True, "ok", PASSWORD)
+    documents.approve(as_("wang"), NUMBER, PASSWORD)
+    documents.issue(as_("zhou"), NUMBER)
+    distribution.distribute(as_("zhou"), NUMBER, "品质部")
+    for n in (1, 2):
+        rec = record()
+        rec["number"] = f"KS-2026-000{n}"
+        app.store.put("records", rec["number"], rec, actor="zhou", action="record.file")
+    return workspace
+
+
+def qms(ws: Workspace, *args: str) -> Result:
+    argv = ["--workspace", str(ws.root), "--as", "zhou", *args]
+    return CliRunner().invoke(build(argv), argv, catch_exceptions=False)
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
+
+
+def test_doc_pdf_controlled_copy_and_refusals(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "copy.pdf"
+    result = qms(ws, "doc", "pdf", NUMBER, "--copy", "1", "--holder", "品质部", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    text = text_of(out)
+    for expected in ("测试程序", "Test Procedure", "受控 CONTROLLED", "副本号 Copy No. 001", "持有 Holder 品质部",
+                     "周文控 (zhou)", "李品质 (li)", "王总经理 (wang)", "第 1 页 / 共 2 页", "第 2 页 / 共 2 页", "<script>alert(1)</script>",
+                     "《客户投诉处理报告》（QR-8.2-01）"):
+        assert expected in text, expected
+    wrong = qms(ws, "doc", "pdf", NUMBER, "--copy", "1", "--holder", "业务部", "-o", str(tmp_path / "x.pdf"))
+    assert wrong.exit_code == 1 and "issued to 品质部, not 业务部" in wrong.output
+    unregistered = qms(ws, "doc", "pdf", NUMBER, "--copy", "7", "--holder", "品质部", "-o", str(tmp_path / "x.pdf"))
+    assert unregistered.exit_code == 1 and "not in the distribution register" in unregistered.output
+    half = qms(ws, "doc", "pdf", NUMBER, "--copy", "1", "-o", str(tmp_path / "x.pdf"))
+    assert half.exit_code == 2 and "--holder" in half.output
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_record_pdf_and_blank_form(ws: Workspace, tmp_path: Path) -> None:
+    result = qms(ws, "record", "pdf", "KS-2026-0002", "-o", str(tmp_path / "r.pdf"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["pages"] == 1
+    assert "KS-2026-0002" in text_of(tmp_path / "r.pdf")
+    missing = qms(ws, "record", "pdf", "KS-2026-0999")
+    assert missing.exit_code == 2 and "no record" in missing.output
+    blank = qms(ws, "form", "blank", "QR-8.2-01", "--uncontrolled", "-o", str(tmp_path / "b.pdf"))
+    assert blank.exit_code == 0, blank.output
+    text = text_of(tmp_path / "b.pdf")
+    assert "客户投诉处理报告" in text and "非受控 UNCONTROLLED" in text and "QR-8.2-01" in text and "A/0" in text
+
+
+@pytest.mark.slow
+def test_render_changed_rerenders_only_the_changed_record(ws: Workspace) -> None:
+    first = qms(ws, "render", "--jobs", "1", "--json")
+    assert first.exit_code == 0, first.output
+    report: dict[str, Any] = json.loads(first.output)
+    assert sorted(report["rendered"]) == ["documents/QP-9.9-01_A-0.pdf", "records/QR-8.2-01/KS-2026-0001.pdf",
+                                          "records/QR-8.2-01/KS-2026-0002.pdf"]
+    pdf_dir = ws.records / "pdf"
+    before = {p: p.read_bytes() for p in pdf_dir.rglob("*.pdf")}
+    app = App(Workspace.open(ws.root), Host(make_plugin_manager()))
+    rec = app.store.get("records", "KS-2026-0002")
+    assert rec is not None
+    rec["data"]["description"] = "空调漏水，已更换密封圈"
+    app.store.put("records", "KS-2026-0002", rec, actor="zhou", action="record.update")
+    second = json.loads(qms(ws, "render", "--json").output)
+    assert second["rendered"] == ["records/QR-8.2-01/KS-2026-0002.pdf"] and second["skipped"] == 2
+    after = {p: p.read_bytes() for p in pdf_dir.rglob("*.pdf")}
+    changed = [p.name for p in after if after[p] != before[p]]
+    assert changed == ["KS-2026-0002.pdf"]
+    assert qms(ws, "verify").exit_code == 0
+    # A hand edit of a registered PDF is caught by verify.
+    target = pdf_dir / "records/QR-8.2-01/KS-2026-0001.pdf"
+    target.write_bytes(target.read_bytes() + b"%")
+    tampered = qms(ws, "verify")
+    assert tampered.exit_code == 1 and "KS-2026-0001.pdf" in tampered.output
