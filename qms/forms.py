@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from qms.audit import digest
 from qms.errors import NotFound, Refused, UsageError
+from qms.schema import Draft202012Validator, SchemaError
 
 if TYPE_CHECKING:
     from qms.app import App

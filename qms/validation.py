@@ -8,44 +8,19 @@ record as on the first.
 
 from __future__ import annotations
 
-import copy
-import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from qms.audit import digest
 from qms.errors import PluginError, UsageError, ValidationFailed
 from qms.forms import field_schema, label
+from qms.schema import FORMAT_CHECKER, Draft202012Validator, ValidationError
 
 if TYPE_CHECKING:
     from qms.app import App
 
 _VALIDATORS: dict[tuple[str, str, str], Draft202012Validator] = {}
-_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
-
-
-def _date_time(value: object) -> bool:
-    """RFC 3339 date-times, and also local ones without an offset (``2026-09-30T10:00``).
-
-    The seeds count time in local wall-clock time (qms.clock), so a form asking for a date-time
-    takes what a Chinese quality department writes; the offset stays optional.
-    """
-    if not isinstance(value, str):
-        return True
-    if not _LOCAL_DATETIME.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-FORMAT_CHECKER = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
-FORMAT_CHECKER.checks("date-time")(_date_time)
 
 _TYPES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "object": "a group of fields", "array": "a list", "null": "empty"}
@@ -140,7 +115,9 @@ def plugin_problems(app: App, form: dict[str, Any], data: dict[str, Any], record
                     schema_failed: bool) -> list[str]:
     """Every plugin's cross-field problems, labelled."""
     try:
-        found = app.host.validate_record(str(form["number"]), data, record)
+        from qms.recordquery import record_query
+
+        found = app.host.validate_record(str(form["number"]), data, record, record_query(app))
     except Exception as exc:
         if schema_failed:
             # A plugin may assume schema-valid data; the schema problems already say what to fix.
@@ -161,7 +138,14 @@ def problems(app: App, form: dict[str, Any], data: Any, record: dict[str, Any] |
     if not isinstance(data, dict):
         return [f"(record): must be a mapping of field names to values, not {type(data).__name__}"]
     found = schema_problems(form, data)
-    return found + plugin_problems(app, form, data, record, schema_failed=bool(found))
+    found += plugin_problems(app, form, data, record, schema_failed=bool(found))
+    if not found:
+        # Objects of other procedures named in x-ref fields (equipment that is 停用 …): asked last,
+        # once the values are known to be well-formed.
+        from qms import references
+
+        found += [problem_line(form, [name], reason) for name, reason in references.problems(app, form, data, record)]
+    return found
 
 
 def require_valid(app: App, form: dict[str, Any], data: Any, record: dict[str, Any] | None = None) -> None:
