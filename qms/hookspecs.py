@@ -84,7 +84,9 @@ def qms_register_workflows(registry: Registry) -> None:
 
 
 @hookspec
-def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
+def qms_validate_record(
+    form: str, data: dict[str, Any], record: dict[str, Any] | None, query: RecordQuery
+) -> list[dict[str, str]]:
     """Check a record's data beyond its JSON Schema (cross-field rules).
 
     Called every time a record is filed, amended or changed, after the schema check, once for
@@ -93,6 +95,9 @@ def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] 
     :param form: the form number the data is filed on.
     :param data: the record's field values (already schema-valid where the schema allows).
     :param record: the stored record envelope (number, state, history) or ``None`` when new.
+    :param query: read-only query over the stored records (``query(form="QR-7.1-01")``), for rules
+        that depend on other records (a number unique in a register, a referenced record's state).
+        Implementations that do not need it may leave the parameter out.
 
     Returns a list of problems ``{"path": "closed_at", "message": "must not be earlier than …"}``;
     the core prefixes each with the field's bilingual label. Calling rule: all, concatenated.
@@ -115,7 +120,9 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
 
 
 @hookspec
-def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
+def qms_after_transition(
+    record: dict[str, Any], source: str, actor: dict[str, Any], query: RecordQuery
+) -> list[dict[str, Any]]:
     """React after a record has moved (schedule the next calibration, notify the general manager).
 
     Called once per plugin after a transition has been stored; ``record["state"]`` is the new state.
@@ -123,6 +130,8 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
     :param record: the record envelope after the move.
     :param source: the state it left.
     :param actor: the user who moved it.
+    :param query: read-only query over the stored records, e.g. to find the state of the record an
+        effect would move (so no effect is returned that the workflow must refuse). Optional.
 
     Returns effects as plain data, which the core applies and logs in the audit trail:
     ``{"effect": "notify", "to": ROLE, "message": TEXT}``,
@@ -147,14 +156,19 @@ def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
 
 
 @hookspec
-def qms_check_reference(kind: str, ref: str, when: str) -> list[str]:
+def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> list[str]:
     """Say whether an object another record refers to may be used (e.g. equipment that is 停用).
 
-    Called while validating a record that names an object of another procedure.
+    Called while validating a record that names an object of another procedure: the core
+    (``qms.references``) calls it for every value of a form field whose schema property carries
+    ``x-ref: KIND`` (a string, or an array of strings), when a record is filed and for values an
+    update adds. ``x-ref-when: FIELD`` on the same property names the date field giving the date
+    of use; without it the date of use is today.
 
     :param kind: the kind of object referred to, e.g. ``"equipment"``.
     :param ref: its identifier.
     :param when: ISO date of use.
+    :param query: read-only query over the stored records (to find the object's state). Optional.
 
     Returns reasons the reference is not allowed; ``[]`` when allowed or not this plugin's kind.
     Calling rule: all, concatenated.

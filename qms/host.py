@@ -145,25 +145,30 @@ class Host:
             )
         return sorted(infos, key=lambda i: (not i.builtin, i.name))
 
-    def validate_record(self, form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
-        """Every plugin's cross-field problems with this record."""
-        return _flatten(self.pm.hook.qms_validate_record(form=form, data=data, record=record))
+    def validate_record(self, form: str, data: dict[str, Any], record: dict[str, Any] | None,
+                        query: hookspecs.RecordQuery | None = None) -> list[dict[str, str]]:
+        """Every plugin's cross-field problems with this record (``query`` reads other records)."""
+        return _flatten(self.pm.hook.qms_validate_record(form=form, data=data, record=record,
+                                                         query=query or _no_records))
 
     def check_transition(self, record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
         """Every plugin's veto reasons against moving ``record`` to ``target``."""
         return _flatten(self.pm.hook.qms_check_transition(record=record, target=target, actor=actor))
 
-    def after_transition(self, record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every plugin's effects after a transition."""
-        return _flatten(self.pm.hook.qms_after_transition(record=record, source=source, actor=actor))
+    def after_transition(self, record: dict[str, Any], source: str, actor: dict[str, Any],
+                         query: hookspecs.RecordQuery | None = None) -> list[dict[str, Any]]:
+        """Every plugin's effects after a transition (``query`` reads other records)."""
+        return _flatten(self.pm.hook.qms_after_transition(record=record, source=source, actor=actor,
+                                                          query=query or _no_records))
 
     def due_items(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
         """Due items the plugins add."""
         return _flatten(self.pm.hook.qms_due_items(query=query, now=now))
 
-    def check_reference(self, kind: str, ref: str, when: str) -> list[str]:
-        """Reasons an object of another procedure may not be referenced."""
-        return _flatten(self.pm.hook.qms_check_reference(kind=kind, ref=ref, when=when))
+    def check_reference(self, kind: str, ref: str, when: str,
+                        query: hookspecs.RecordQuery | None = None) -> list[str]:
+        """Reasons an object of another procedure may not be referenced (``query`` reads the records)."""
+        return _flatten(self.pm.hook.qms_check_reference(kind=kind, ref=ref, when=when, query=query or _no_records))
 
     def figures(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
         """Dashboard figures of every plugin."""
@@ -193,6 +198,11 @@ class Host:
                         f"rename it or start with --disable-plugin {impl.plugin_name}"
                     )
                 group.add_command(command, name)
+
+
+def _no_records(form: str | None = None, state: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+    """The query given to hooks when the caller has no store: it finds nothing."""
+    return []
 
 
 def _flatten(results: list[Any]) -> list[Any]:

@@ -359,7 +359,9 @@ def move(app: App, number: str, target: str, *, note: str = "", password: str | 
 def _after(app: App, record: dict[str, Any], source: str, actor: dict[str, Any], depth: int) -> list[dict[str, Any]]:
     """Ask the plugins what follows a move and apply it; each effect is logged, failures too."""
     try:
-        wanted = app.host.after_transition(json_copy(record), source, dict(actor))
+        from qms.recordquery import record_query
+
+        wanted = app.host.after_transition(json_copy(record), source, dict(actor), record_query(app))
     except Exception as exc:
         raise PluginError(f"a plugin failed after {record['number']} moved to {record['state']}: "
                           f"{type(exc).__name__}: {exc}") from exc

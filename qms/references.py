@@ -1,0 +1,113 @@
+"""References from a record to an object of another procedure (``x-ref``), checked and searched.
+
+A form says that a field names such an object by putting ``x-ref: KIND`` on the field's schema
+property, e.g. a maintenance record's measuring instruments::
+
+    instruments_used:
+      type: array
+      items: {type: string, pattern: '^\\d{6}$'}
+      title: 所用计量器具
+      x-en: Measuring instruments used
+      x-ref: equipment             # each value is an equipment number
+      x-ref-when: performed_date   # the date field that says when it was used (default: filing time)
+
+Only top-level properties are scanned; a value is a string or a list of strings. When a record is
+filed (and for values an update adds) every referenced object is put to the plugins through
+``Host.check_reference``; their reasons become validation problems, so a record naming equipment
+that is 停用 is refused. ``referencing`` finds every stored record of any form that names an
+object, with the date of use, for the out-of-tolerance impact list of ISO 9001 7.1.5.2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qms import clock
+from qms.recordquery import record_query
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+COLLECTION = "records"
+
+
+def ref_fields(form: dict[str, Any], kind: str | None = None) -> dict[str, dict[str, Any]]:
+    """The form's top-level fields carrying ``x-ref`` (of ``kind`` when given), with their properties."""
+    props = form.get("schema", {}).get("properties", {}) or {}
+    return {name: prop for name, prop in props.items()
+            if isinstance(prop, dict) and prop.get("x-ref") and (kind is None or prop.get("x-ref") == kind)}
+
+
+def values(value: Any) -> list[str]:
+    """The referenced identifiers in a field value (a string or a list of strings)."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def used_on(data: dict[str, Any], prop: dict[str, Any], fallback: str) -> str:
+    """The ISO date the referenced object was used: the ``x-ref-when`` field, else ``fallback``."""
+    when_field = prop.get("x-ref-when")
+    value = data.get(when_field) if isinstance(when_field, str) else None
+    return str(value or fallback)[:10]
+
+
+def problems(app: App, form: dict[str, Any], data: dict[str, Any], record: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """``(field, reason)`` for every newly referenced object a plugin says may not be used."""
+    fields = ref_fields(form)
+    if not fields:
+        return []
+    before = (record or {}).get("data") or {}
+    today = clock.now().date().isoformat()
+    query = record_query(app)
+    found = []
+    for name, prop in fields.items():
+        # A value the stored record already named was checked when it was added; it stays valid
+        # (and shows up in impact lists) even if the object became unusable since.
+        old = set(values(before.get(name)))
+        for ref in values(data.get(name)):
+            if ref in old:
+                continue
+            for reason in app.host.check_reference(str(prop["x-ref"]), ref, used_on(data, prop, today), query):
+                found.append((name, reason))
+    return found
+
+
+def referencing(app: App, kind: str, ref: str, since: str | None = None) -> list[dict[str, Any]]:
+    """Every stored record (any form, any plugin) naming ``ref`` in an ``x-ref: kind`` field.
+
+    Each hit is ``{"number", "form", "title", "field", "used_on", "state", "dept", "created_by"}``;
+    ``since`` (ISO date) keeps those used on or after it. Records superseded by an amendment are
+    left out (their correction is listed instead). Sorted by date of use, then number.
+    """
+    from qms import forms
+
+    cache: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    hits = []
+    for _, record in app.store.iter(COLLECTION):
+        if record.get("amended_by"):
+            continue
+        key = (str(record.get("form")), str(record.get("form_edition")))
+        if key not in cache:
+            try:
+                form = forms.load_form(app, key[0], key[1])
+            except Exception:  # a form that can no longer be loaded names nothing we can read
+                cache[key] = {}
+            else:
+                cache[key] = {n: {**p, "_title": form.get("title", "")} for n, p in ref_fields(form, kind).items()}
+        for name, prop in cache[key].items():
+            data = record.get("data") or {}
+            if ref not in values(data.get(name)):
+                continue
+            when = used_on(data, prop, str(record.get("created_at", "")))
+            if since and when < since[:10]:
+                continue
+            hits.append({"number": record["number"], "form": record["form"], "title": prop["_title"],
+                         "field": name, "used_on": when, "state": record.get("state", ""),
+                         "dept": record.get("dept", ""), "created_by": record.get("created_by", "")})
+    return sorted(hits, key=lambda h: (h["used_on"], h["number"]))
+
+
+__all__ = ["problems", "ref_fields", "referencing", "used_on", "values"]
