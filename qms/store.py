@@ -320,9 +320,9 @@ class Store:
             self.blob_path(sha).unlink(missing_ok=True)
             return self._log("blob", sha, None, actor, action, reason, detail)
 
-    def register_file(self, relpath: str, data_sha: str, *, actor: str, action: str,
+    def register_file(self, relpath: str, data_sha: str | None, *, actor: str, action: str,
                       detail: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Log the sha256 of a generated file under the workspace (a rendered PDF) for ``verify``."""
+        """Log the sha256 of a file under the workspace (a rendered PDF) for ``verify``; ``None`` releases it."""
         with self.transaction():
             return self._log("file", relpath, data_sha, actor, action, "", detail)
 
