@@ -513,7 +513,7 @@ def review(app: App, number: str, accept: bool, comment: str, password: str) -> 
             _event(rev, actor, "doc.reject", "in_review", "draft", comment)
         _put(app, rev, actor, f"doc.review.{decision}", comment, {"content_sha256": rev["content_sha256"]})
         if not accept:
-            app.store.register_file(relpath(number), None, actor=actor, action="doc.unfreeze",  # type: ignore[arg-type]
+            app.store.register_file(relpath(number), None, actor=actor, action="doc.unfreeze",
                                     detail={"number": number, "edition": rev["edition"]})
     return _present(rev, clock.now())
 
@@ -618,7 +618,7 @@ def revise(app: App, number: str, major: bool, reason: str) -> dict[str, Any]:
         })
         _event(rev, actor, "doc.revise", base["edition"], "draft", reason.strip())
         _put(app, rev, actor, "doc.revise", reason.strip(), {"from": base["edition"], "edition": edition})
-        app.store.register_file(relpath(number), None, actor=actor, action="doc.unfreeze",  # type: ignore[arg-type]
+        app.store.register_file(relpath(number), None, actor=actor, action="doc.unfreeze",
                                 detail={"number": number, "edition": edition})
     return _present(rev, now)
 
