@@ -24,3 +24,6 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms.cli.pdf import attach as attach_pdf_commands
 
     attach_pdf_commands(cli)  # after the groups above, so the PDF commands join them
+    from qms.cli.site import attach as attach_site_commands
+
+    attach_site_commands(cli)  # qms serve, qms export bundle

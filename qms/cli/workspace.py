@@ -55,7 +55,7 @@ def check(app: App, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("bundle", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("bundle", required=False, type=click.Path(exists=True, path_type=Path))
 @json_option
 @click.pass_context
 def verify(ctx: click.Context, bundle: Path | None, as_json: bool) -> None:
