@@ -1,0 +1,84 @@
+"""The plugin's hook implementations: thin calls into the plain modules of this package."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from qms import clock, hookimpl
+from qms.hookspecs import RecordQuery
+from qms.registry import FormBinding, Procedure, Registry
+
+from qms_complaints import deadlines, effects, layout, report, rules
+from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
+from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW
+
+if TYPE_CHECKING:
+    import click
+
+PROCEDURE_DECL = Procedure(number=PROCEDURE, title="客户投诉处理程序", title_en="Customer Complaint Handling", owner="品质部",
+                           slug="complaints")
+
+
+@hookimpl
+def qms_register_procedures(registry: Registry) -> None:
+    """Register the Customer Complaint Handling procedure."""
+    registry.add_procedure(PROCEDURE_DECL)
+
+
+@hookimpl
+def qms_register_forms(registry: Registry) -> None:
+    """QR-8.2-01 客户投诉处理报告 and QR-8.2-02 客户回访记录."""
+    for number in FORMS:
+        registry.add_form(FormBinding(number=number, procedure=PROCEDURE))
+
+
+@hookimpl
+def qms_register_workflows(registry: Registry) -> None:
+    """The complaint workflow with both branches, and the visit record's."""
+    registry.add_workflow(COMPLAINT_WORKFLOW)
+    registry.add_workflow(VISIT_WORKFLOW)
+
+
+@hookimpl
+def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Severity never below the computed level, dates in order, routing, dissatisfied visits."""
+    return rules.problems(form, data, record)
+
+
+@hookimpl
+def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
+    """Branch by responsibility, returned goods analysed, verifier owns no action, closing rules."""
+    return rules.vetoes(record, target, actor)
+
+
+@hookimpl
+def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
+    """Route by nature, fingerprint the approved reply, escalate and notify 总经理."""
+    return effects.effects(record, source, clock.now())
+
+
+@hookimpl
+def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
+    return deadlines.due_items(query(form=COMPLAINT), query(form=VISIT), now)
+
+
+@hookimpl
+def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
+    """Complaints get a severity box above the form's sections."""
+    return layout.render(record, form)
+
+
+@hookimpl
+def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """The monthly analysis of the month containing ``now``."""
+    return report.figures(report.monthly(query(form=COMPLAINT), query(form=VISIT), f"{now:%Y-%m}", now))
+
+
+@hookimpl
+def qms_register_commands(cli: click.Group) -> None:
+    """``qms complaints``."""
+    from qms_complaints.cli import complaints
+
+    cli.add_command(complaints)

@@ -1,0 +1,93 @@
+"""Complaint services built on the core's records engine: follow-up visits, escalation, the monthly report.
+
+These are what the CLI and the demo call. They use only the core's services (``qms.records``,
+``qms.due``'s calendar, ``qms.render``); the rules they rely on live in the plain modules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qms import clock, records
+from qms.errors import NotFound, Refused
+from qms.workdays import WorkCalendar
+
+from qms_complaints import report, rules
+from qms_complaints.forms import COMPLAINT, PROCEDURE, VISIT
+
+if TYPE_CHECKING:
+    from qms.app import App
+    from qms.render.page import Page
+
+
+def complaints(app: App) -> list[dict[str, Any]]:
+    """Every complaint record."""
+    return records.list_records(app, COMPLAINT)
+
+
+def visits(app: App) -> list[dict[str, Any]]:
+    """Every follow-up visit record."""
+    return records.list_records(app, VISIT)
+
+
+def visits_of(app: App, number: str) -> list[dict[str, Any]]:
+    """The follow-up visits that name complaint ``number``."""
+    return [v for v in visits(app) if v["data"].get("complaint") == number]
+
+
+def file_visit(app: App, data: dict[str, Any], *, note: str = "") -> dict[str, Any]:
+    """File a follow-up visit on QR-8.2-02 for a closed complaint; refused for an unknown or open complaint."""
+    number = str(data.get("complaint") or "")
+    try:
+        complaint = records.get(app, number)
+    except NotFound as exc:
+        raise NotFound(f"no complaint {number!r} to visit for; list them with `qms record list --form {COMPLAINT}`") from exc
+    if complaint["form"] != COMPLAINT:
+        raise Refused(f"{number} is a {complaint['form']} record, not a complaint ({COMPLAINT})")
+    if not complaint["closed"]:
+        raise Refused(f"{number} is still open ({complaint['state']}); a follow-up visit (回访) comes after the complaint is closed")
+    return records.file(app, VISIT, data, note=note)
+
+
+def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
+    """Escalate every open complaint that needs it (2 months open, or a level the general manager was not told of).
+
+    Each is moved to its own state ("升级 Escalate"), so the plugin's effects raise the level and notify
+    the general manager through the core, logged in the audit trail. Returns ``{"number", "effects"}``.
+    """
+    done = []
+    at = now or clock.now()
+    for record in complaints(app):
+        if record["closed"] or record.get("amended_by") or not rules.escalation_pending(record, at):
+            continue
+        moved = records.move(app, record["number"], record["state"], note="自动升级 automatic escalation")
+        done.append({"number": record["number"], "effects": moved["effects"]})
+    return done
+
+
+def monthly_report(app: App, month: str) -> dict[str, Any]:
+    """The monthly analysis of ``month`` (YYYY-MM) with the workspace's working-day calendar."""
+    calendar = WorkCalendar.from_config(app.workspace.config)
+    return report.monthly(complaints(app), visits(app), month, clock.now(), calendar)
+
+
+def report_page(app: App, data: dict[str, Any], generated_by: str = "") -> Page:
+    """The monthly report as a controlled PDF page of the core's report renderer."""
+    from qms.render.report import report_page as page
+    from qms.render.sources import organisation
+
+    from qms_complaints.reportpage import body_html
+
+    return page(body_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
+                title_en="Monthly Customer Complaint Analysis", organisation=organisation(app),
+                generated_at=clock.stamp(),
+                generated_by=generated_by, period=f"{data['month']}（截至 as of {data['as_of'][:16].replace('T', ' ')}）",
+                procedure=PROCEDURE, data=data)
+
+
+def report_file(month: str) -> str:
+    """Where the demo and ``qms render``-style runs put the monthly report, relative to the PDF folder."""
+    return f"reports/{PROCEDURE}_{month}.pdf"
+
+
+__all__ = ["complaints", "escalate", "file_visit", "monthly_report", "report_file", "report_page", "visits", "visits_of"]
