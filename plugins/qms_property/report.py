@@ -1,0 +1,166 @@
+"""The property-services status: open requests, overdue repairs, response times, satisfaction, passes, deposits.
+
+``status(query, now)`` computes it from the stored records (``query(form=…)`` as the hooks get it);
+``figures(status)`` turns it into dashboard figures for ``qms_figures``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from statistics import mean
+from typing import Any
+
+from qms.workdays import WorkCalendar
+
+from qms_property import due as due_items
+from qms_property import timing
+from qms_property.config import DEFAULT_TARGET
+from qms_property.forms import (
+    LINE,
+    PASS,
+    REPAIR,
+    REQUEST,
+    REQUEST_TYPES,
+    SATISFACTION_LEVELS,
+    SATISFIED,
+    VISIT,
+    YELLOW,
+    deposit_held,
+)
+
+
+def _closed_at(record: dict[str, Any]) -> str | None:
+    for entry in reversed(record.get("history", [])):
+        if entry.get("to") == "closed":
+            return str(entry.get("at"))
+    return None
+
+
+def _rounded(values: list[float], digits: int = 1) -> float | None:
+    return round(mean(values), digits) if values else None
+
+
+def requests_status(requests: list[dict[str, Any]], target: float) -> dict[str, Any]:
+    """Open requests by type and building, and the service line's answer rate from registered calls."""
+    open_ = [r for r in requests if not r.get("closed")]
+    by_type = Counter(r["data"].get("request_type", "") for r in open_)
+    buildings = sorted({r["data"].get("building", "") for r in open_})
+    table = []
+    for building in buildings:
+        row: dict[str, Any] = {"building": building}
+        for kind in REQUEST_TYPES:
+            row[kind] = sum(1 for r in open_ if r["data"].get("building") == building and r["data"].get("request_type") == kind)
+        row["total"] = sum(row[k] for k in REQUEST_TYPES)
+        table.append(row)
+    calls = [r for r in requests if r["data"].get("channel") == LINE]
+    answered = [r for r in calls if r["data"].get("call_answered") is True]
+    same_day = 0
+    for r in calls:
+        received = timing.parse(r["data"].get("received_at"))
+        handled = [timing.parse(r["data"].get(k)) for k in ("answered_at", "escalated_at")]
+        handled_ok = [h for h in handled if h is not None]
+        if received is not None and handled_ok and min(handled_ok).date() == received.date():
+            same_day += 1
+    rate = round(len(answered) / len(calls), 4) if calls else None
+    return {
+        "open": len(open_), "open_by_type": {k: by_type.get(k, 0) for k in REQUEST_TYPES}, "open_by_building": table,
+        "line": {"calls": len(calls), "answered": len(answered), "answer_rate": rate, "target": target,
+                 "meets_target": rate is not None and rate >= target, "handled_same_day": same_day},
+    }
+
+
+def repairs_status(repairs: list[dict[str, Any]], now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
+    """Open and overdue repair orders, late arrivals, mean minutes to arrive and hours to close."""
+    overdue: list[dict[str, Any]] = []
+    late = []
+    arrive: list[float] = []
+    close: list[float] = []
+    for r in repairs:
+        data = r["data"]
+        items = [i for i in due_items.repair_items(r, now, calendar) if i["overdue"]]
+        if items:
+            overdue.append({"number": r["number"], "building": data.get("building", ""), "urgency": data.get("urgency", ""),
+                            "deadlines": [i["deadline"] for i in items], "due": min(i["due"] for i in items)})
+        minutes = timing.minutes_between(data.get("reported_at"), data.get("arrived_at"))
+        if minutes is not None:
+            arrive.append(minutes)
+            limit = timing.due(data, "arrival", calendar)
+            arrived = timing.parse(data.get("arrived_at"))
+            if limit is not None and arrived is not None and arrived > limit:
+                late.append(r["number"])
+        closed_at = _closed_at(r) if r.get("closed") else None
+        minutes_close = timing.minutes_between(data.get("reported_at"), closed_at)
+        if minutes_close is not None:
+            close.append(minutes_close / 60)
+    return {
+        "total": len(repairs), "open": sum(1 for r in repairs if not r.get("closed")),
+        "by_class": dict(sorted(Counter(r["data"].get("service_class", "") for r in repairs).items())),
+        "overdue": overdue, "late_arrivals": late,
+        "mean_minutes_to_arrive": _rounded(arrive), "mean_hours_to_close": _rounded(close),
+        "charged": round(sum(float(r["data"].get("charge") or 0) for r in repairs), 2),
+    }
+
+
+def visits_status(visits: list[dict[str, Any]]) -> dict[str, Any]:
+    """Satisfaction at return visits (first visit), the satisfied share and the escalations."""
+    levels = Counter(v["data"].get("satisfaction", "") for v in visits)
+    satisfied = sum(levels.get(k, 0) for k in SATISFIED)
+    return {"visits": len(visits), "satisfaction": {k: levels.get(k, 0) for k in SATISFACTION_LEVELS},
+            "satisfied_rate": round(satisfied / len(visits), 4) if visits else None,
+            "escalated": sum(1 for v in visits if v["data"].get("escalated_to"))}
+
+
+def passes_status(passes: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Passes issued by colour, those out now, expired, lost, and the deposits outstanding, refunded, forfeited."""
+    issued = [p for p in passes if p["state"] != "applied"]
+    out = [p for p in passes if p["state"] == "issued"]
+    expired = [p["number"] for p in out
+               if (until := timing.parse(p["data"].get("valid_until"))) is not None and timing.end_of_day(until) < now]
+    holding = [p for p in passes if p["state"] in ("issued", "returned")]
+    return {
+        "issued": len(issued), "issued_by_colour": dict(sorted(Counter(p["data"].get("colour", "") for p in issued).items())),
+        "out": len(out), "yellow_out": sum(1 for p in out if p["data"].get("colour") == YELLOW),
+        "expired": expired, "lost": [p["number"] for p in passes if p["state"] == "lost"],
+        "deposits_outstanding": round(sum(deposit_held(p["data"]) for p in holding), 2),
+        "deposits_outstanding_passes": [p["number"] for p in holding if deposit_held(p["data"]) > 0],
+        "deposits_refunded": round(sum(float(p["data"].get("refund_amount") or 0) for p in passes), 2),
+        "deposits_forfeited": round(sum(deposit_held(p["data"]) for p in passes if p["state"] == "lost"), 2),
+    }
+
+
+def status(query: Any, now: datetime, *, target: float = DEFAULT_TARGET,
+           calendar: WorkCalendar | None = None) -> dict[str, Any]:
+    """The whole property-services status at ``now``."""
+    cal = calendar or WorkCalendar()
+    return {
+        "now": now.isoformat(),
+        "requests": requests_status(query(form=REQUEST), target),
+        "repairs": repairs_status(query(form=REPAIR), now, cal),
+        "visits": visits_status(query(form=VISIT)),
+        "passes": passes_status(query(form=PASS), now),
+    }
+
+
+def figures(st: dict[str, Any]) -> list[dict[str, Any]]:
+    """Dashboard figures from a status."""
+    req, rep, vis, pas = st["requests"], st["repairs"], st["visits"], st["passes"]
+    return [
+        {"id": "property.open_requests", "title": "未关闭服务请求（按楼栋和类型） Open service requests by building and type",
+         "kind": "table", "data": req["open_by_building"]},
+        {"id": "property.line_answer_rate", "title": "服务热线接通率 Service-line answer rate", "kind": "number",
+         "data": {"value": req["line"]["answer_rate"], "target": req["line"]["target"], "calls": req["line"]["calls"],
+                  "answered": req["line"]["answered"], "unit": "ratio"}},
+        {"id": "property.repairs_overdue", "title": "逾期维修 Repairs overdue", "kind": "number",
+         "data": {"value": len(rep["overdue"]), "numbers": [o["number"] for o in rep["overdue"]]}},
+        {"id": "property.mean_arrival", "title": "平均到场时间（分钟） Mean time to arrive (minutes)", "kind": "number",
+         "data": {"value": rep["mean_minutes_to_arrive"], "unit": "min"}},
+        {"id": "property.mean_close", "title": "平均关闭时间（小时） Mean time to close (hours)", "kind": "number",
+         "data": {"value": rep["mean_hours_to_close"], "unit": "h"}},
+        {"id": "property.visit_satisfaction", "title": "回访满意度 Return-visit satisfaction", "kind": "bar",
+         "data": [{"label": k, "value": v} for k, v in vis["satisfaction"].items()]},
+        {"id": "property.passes", "title": "已发通行证 Passes issued", "kind": "bar",
+         "data": [{"label": k, "value": v} for k, v in pas["issued_by_colour"].items()]},
+        {"id": "property.deposits_outstanding", "title": "未退押金（元） Deposits outstanding (CNY)", "kind": "number",
+         "data": {"value": pas["deposits_outstanding"], "unit": "CNY", "passes": pas["deposits_outstanding_passes"]}},
+    ]
