@@ -105,7 +105,9 @@ def qms_validate_record(
 
 
 @hookspec
-def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
+def qms_check_transition(
+    record: dict[str, Any], target: str, actor: dict[str, Any], query: RecordQuery
+) -> list[str]:
     """Veto a record's move to another state.
 
     Called before every transition, after the core has checked the workflow, the actor's role
@@ -114,6 +116,8 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
     :param record: the record envelope (``number``, ``form``, ``state``, ``data``, ``history``).
     :param target: the state the record would move to.
     :param actor: the acting user (``name``, ``role``, ``dept``).
+    :param query: read-only query over the stored records, for rules that depend on other records
+        (a stage gate that needs the previous gate approved, an open rectification order). Optional.
 
     Returns reasons as one-line strings; any reason blocks the move. Calling rule: all, concatenated.
     """

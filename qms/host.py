@@ -151,9 +151,11 @@ class Host:
         return _flatten(self.pm.hook.qms_validate_record(form=form, data=data, record=record,
                                                          query=query or _no_records))
 
-    def check_transition(self, record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
-        """Every plugin's veto reasons against moving ``record`` to ``target``."""
-        return _flatten(self.pm.hook.qms_check_transition(record=record, target=target, actor=actor))
+    def check_transition(self, record: dict[str, Any], target: str, actor: dict[str, Any],
+                         query: hookspecs.RecordQuery | None = None) -> list[str]:
+        """Every plugin's veto reasons against moving ``record`` to ``target`` (``query`` reads other records)."""
+        return _flatten(self.pm.hook.qms_check_transition(record=record, target=target, actor=actor,
+                                                          query=query or _no_records))
 
     def after_transition(self, record: dict[str, Any], source: str, actor: dict[str, Any],
                          query: hookspecs.RecordQuery | None = None) -> list[dict[str, Any]]:

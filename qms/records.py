@@ -289,7 +289,9 @@ def refusals(app: App, record: dict[str, Any], target: str, actor: dict[str, Any
         reasons.append(f"missing fields: state {target} requires {names}; fill them with "
                        f"`qms record update {number} --set FIELD=VALUE`")
     try:
-        vetoes = app.host.check_transition(json_copy(record), target, dict(actor))
+        from qms.recordquery import record_query
+
+        vetoes = app.host.check_transition(json_copy(record), target, dict(actor), record_query(app))
     except Exception as exc:
         raise PluginError(f"a plugin failed while checking the move of {number} to {target}: "
                           f"{type(exc).__name__}: {exc}") from exc
