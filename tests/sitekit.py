@@ -26,6 +26,7 @@ PROC = "QP-9.8-01"
 FORM = "QR-9.8-01"
 SCRIPT = '<script>alert("pwned")</script><img src=x onerror=alert(2)>'
 CHINESE_WORD = "包装破损"
+ATTACHMENT = "<html><script>alert(3)</script> 照片 photo".encode()
 USERS = (
     ("admin", "admin", "质量管理部", "系统管理员"), ("zhou", "quality_officer", "质量管理部", "周文控"),
     ("li", "quality_officer", "品质部", "李品质"), ("wang", "approver", "总经理办公室", "王总经理"),
@@ -119,6 +120,9 @@ def build(root: Path) -> tuple[Workspace, Host]:
         samples.append(("li", {"subject": f"批量记录 bulk {i}", "customer": "客户 Customer", "detail": "常规 routine"}))
     numbers = [records.file(as_(name), FORM, data)["number"] for name, data in samples]
     records.move(as_("li"), numbers[1], "closed", note="已处理 handled")
+    photo = root.parent / f"{root.name}-破损照片.txt"
+    photo.write_bytes(ATTACHMENT)
+    records.attach(as_("zhao"), numbers[0], photo)
     return ws, h
 
 

@@ -298,8 +298,9 @@ class Site:
         return View("forms.html", {"forms": rows})
 
     def register(self, form_number: str, *, state: str = "", dept: str = "", since: str = "", until: str = "",
-                 overdue: bool = False, page: int = 1, page_size: int = PAGE_SIZE) -> View:
+                 overdue: bool = False, page: int = 1, page_size: int | None = None) -> View:
         """The register of one form: filter by state, department, filing date and overdue; one page of rows."""
+        page_size = page_size or PAGE_SIZE
         form = self.form(form_number)
         index = self.index()
         entries: list[Entry] = index.entries(form_number)
