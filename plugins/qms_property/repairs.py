@@ -83,6 +83,10 @@ def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bo
             raise Refused(f"{number} already has the unresolved visit {order['data']['return_visit']} with the "
                           f"director; record the repeat visit with `qms property repair revisit {order['data']['return_visit']}`")
         at = visited_at or clock.stamp()
+        finished, when = timing.parse(order["data"].get("completed_at")), timing.parse(at)
+        if finished is not None and when is not None and when < finished:
+            raise Refused(f"the visit at {at} would be before {number} was completed ({order['data']['completed_at']}); "
+                          f"a return visit follows completion")
         data: dict[str, Any] = {"repair_order": number, "visited_at": at, "method": method, "satisfaction": satisfaction,
                                 "resolved": resolved}
         if feedback:
