@@ -1,0 +1,250 @@
+"""Equipment operations for the CLI and the demo, built on the core records service.
+
+Every operation files or moves records through ``qms.records`` (so the forms, the workflows, the
+rules and the audit log apply exactly as for ``qms record …``); nothing here touches the store.
+Operations that allocate a number or take two steps hold the store's transaction across them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from qms import clock, records, references
+from qms.app import App
+from qms.errors import NotFound, UsageError
+from qms.recordquery import record_query
+
+from qms_equipment import calibration, register, status
+
+
+def today() -> date:
+    """The quality system's today."""
+    return clock.now().date()
+
+
+def card(app: App, ref: str) -> dict[str, Any]:
+    """A card by record number or equipment number."""
+    return register.find_card(record_query(app), ref)
+
+
+def _about(app: App, ref: str) -> dict[str, Any]:
+    """``card`` and ``equipment_no`` for a record about the equipment ``ref``."""
+    found = card(app, ref)
+    return {"card": found["number"], "equipment_no": found["data"]["equipment_no"]}
+
+
+# -- register and status ------------------------------------------------------------------------
+
+
+def register_equipment(app: App, data: dict[str, Any], *, state: str = "in_use", note: str = "") -> dict[str, Any]:
+    """File an equipment card; the 6-digit number is the unit's next unless given.
+
+    An attachment (``attachment_of``: the main unit's card or equipment number) takes the main
+    unit's number. ``state`` other than 在用 is set by a transition right after filing.
+    """
+    data = dict(data)
+    target = status.state_id(state)
+    if target is None or target == "scrapped":
+        raise UsageError(f"a new card starts in 在用, 备用, 闲置 or 封存, not {state!r}")
+    query = record_query(app)
+    with app.store.transaction():
+        main_ref = data.get("attachment_of")
+        if main_ref:
+            main = register.find_card(query, str(main_ref))
+            data["attachment_of"] = main["number"]
+            data["equipment_no"] = main["data"]["equipment_no"]
+            data.setdefault("unit_code", main["data"]["unit_code"])
+        elif not data.get("equipment_no"):
+            unit = str(data.get("unit_code") or "")
+            data["equipment_no"] = register.next_number(query, unit)
+        data.setdefault("unit_code", str(data["equipment_no"])[:3])
+        filed = records.file(app, register.FORM_CARD, data, note=note or "建账立卡 registered")
+        if target != "in_use":
+            filed = records.move(app, filed["number"], target, note=f"登记状态 status at registration: {status.STATES[target]}")["record"]
+    return filed
+
+
+def set_status(app: App, ref: str, state: str, reason: str) -> dict[str, Any]:
+    """Change an equipment's status with a reason (报废 only through a scrapping application)."""
+    if not reason.strip():
+        raise UsageError("a status change needs a reason: --reason \"…\"")
+    target = status.state_id(state)
+    if target is None:
+        raise UsageError(f"unknown status {state!r}; use one of {', '.join(status.ZH)}")
+    if target == "scrapped":
+        raise UsageError("equipment is scrapped through its scrapping application (QR-7.1-06): "
+                         "appraisal → application → approval → replacement → scrapped")
+    found = card(app, ref)
+    return records.move(app, found["number"], target, note=reason.strip())["record"]
+
+
+def enforce(app: App) -> list[dict[str, Any]]:
+    """Store the computed 停用 of every instrument whose calibration is due, failed or missing; the moves made."""
+    moved = []
+    with app.store.transaction():
+        query = record_query(app)
+        grouped = register.calibrations_by_card(query)
+        for found in register.cards(query):
+            state, why = status.effective(found, grouped.get(found["number"], []), today())
+            if state == "stopped" and found["state"] != "stopped":
+                records.move(app, found["number"], "stopped", note=why)
+                moved.append({"card": found["number"], "equipment_no": found["data"]["equipment_no"],
+                              "name": found["data"].get("name"), "from": found["state"], "reason": why})
+    return moved
+
+
+# -- calibration ----------------------------------------------------------------------------------
+
+
+def calibrate(app: App, ref: str, data: dict[str, Any], password: str) -> dict[str, Any]:
+    """File a calibration, confirm it (signed) and close it when it passed; returns the record.
+
+    Mode, cycle and provider default to the card's. A failure stores the impact list at filing,
+    and confirming it stops the instrument at once (the plugin's effect).
+    """
+    found = card(app, ref)
+    cdata = found["data"]
+    full = {**_about(app, ref), "cal_mode": cdata.get("cal_mode"), "cycle_months": cdata.get("cal_cycle_months"), **data}
+    if full.get("cal_mode") == "外校":
+        full.setdefault("provider", cdata.get("cal_provider"))
+    result = full.get("result")
+    if result in calibration.LABEL_OF_RESULT:
+        full.setdefault("label", calibration.LABEL_OF_RESULT[result])
+    with app.store.transaction():
+        if result == "不合格":
+            full["impact_records"] = [h["number"] for h in impact(app, ref, failed_on=str(full.get("calibration_date", "")))["records"]]
+        filed = records.file(app, register.FORM_CALIBRATION, {k: v for k, v in full.items() if v is not None},
+                             note="校准记录 calibration recorded")
+        records.move(app, filed["number"], "confirmed", note="校准确认 calibration confirmed", password=password)
+        if result in calibration.PASSING:
+            records.move(app, filed["number"], "closed", note=f"校准{result}，关闭 closed")
+    return records.get(app, filed["number"])
+
+
+def assess(app: App, number: str, assessment: str, assessed_by: str) -> dict[str, Any]:
+    """Record 品质部's assessment of a failed calibration's impact list and close the record."""
+    with app.store.transaction():
+        records.update(app, number, {"impact_assessment": assessment, "assessed_by": assessed_by},
+                       note="超差影响评估 impact assessed")
+        records.move(app, number, "closed", note="影响评估完成 impact assessed")
+    return records.get(app, number)
+
+
+def impact(app: App, ref: str, failed_on: str | None = None) -> dict[str, Any]:
+    """The out-of-tolerance impact list: every record of any form naming the instrument since its last good calibration.
+
+    The failure is the instrument's latest failed calibration, or one dated ``failed_on`` that is
+    about to be filed. The period starts at the last passing calibration before it (or, when there
+    is none, covers the whole life of the instrument).
+    """
+    found = card(app, ref)
+    number = found["data"]["equipment_no"]
+    cals = register.subject_records(record_query(app), register.FORM_CALIBRATION, found["number"])
+    if failed_on:
+        failed = {"number": "~", "data": {"calibration_date": failed_on, "result": "不合格"}}
+    else:
+        failures = [c for c in calibration.ordered(cals) if c["data"].get("result") == "不合格"]
+        if not failures:
+            raise NotFound(f"equipment {number} has no failed calibration; the impact list follows a failure")
+        failed = failures[-1]
+    good = calibration.last_good_before(cals, failed)
+    since = good["data"]["calibration_date"] if good else None
+    hits = [h for h in references.referencing(app, "equipment", number, since)
+            if h["number"] != failed.get("number")]
+    return {"equipment_no": number, "card": found["number"], "name": found["data"].get("name"),
+            "failed": None if failed["number"] == "~" else failed["number"],
+            "failed_on": failed["data"]["calibration_date"], "last_good": good["number"] if good else None,
+            "since": since, "records": hits}
+
+
+# -- maintenance ----------------------------------------------------------------------------------
+
+
+def plan_maintenance(app: App, ref: str, level: str, planned_date: str, plan_ref: str = "") -> dict[str, Any]:
+    """Put a maintenance of ``level`` on the plan for ``planned_date``."""
+    data = {**_about(app, ref), "level": level, "planned_date": planned_date, **({"plan_ref": plan_ref} if plan_ref else {})}
+    return records.file(app, register.FORM_MAINTENANCE, data, note=f"保养计划 planned {plan_ref}".strip())
+
+
+def defer_maintenance(app: App, number: str, reason: str, replanned_date: str) -> dict[str, Any]:
+    """Defer a planned maintenance to a new date within one quarter, with the reason."""
+    with app.store.transaction():
+        records.update(app, number, {"defer_reason": reason, "replanned_date": replanned_date}, note="推迟 deferral")
+        return records.move(app, number, "deferred", note=reason)["record"]
+
+
+def complete_maintenance(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Record what was done and close the maintenance record."""
+    with app.store.transaction():
+        records.update(app, number, fields, note="保养实施 performed")
+        return records.move(app, number, "done", note="保养完成 done")["record"]
+
+
+def daily_check(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """File a shift's 日常点检 and close it (it is planned by the shift itself)."""
+    day = str(fields.get("performed_date") or today().isoformat())
+    data = {**_about(app, ref), "level": "日常点检", "planned_date": day, "performed_date": day, **fields}
+    with app.store.transaction():
+        filed = records.file(app, register.FORM_MAINTENANCE, data, note="日常点检 daily check")
+        return records.move(app, filed["number"], "done", note="点检完成 checked")["record"]
+
+
+# -- repair, accident, scrapping --------------------------------------------------------------------
+
+
+def notify_repair(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A repair notice (维修通知单): file it and start the repair, which moves the equipment to 维修."""
+    with app.store.transaction():
+        filed = records.file(app, register.FORM_REPAIR, {**_about(app, ref), **fields}, note="维修通知单 repair notice")
+        return records.move(app, filed["number"], "repairing", note="维修人员接单 repair started")["record"]
+
+
+def complete_repair(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Record the repair and its test run; the equipment returns to the status named (在用 by default)."""
+    with app.store.transaction():
+        records.update(app, number, fields, note="维修记录 repair recorded")
+        return records.move(app, number, "repaired", note="修复验收 repaired and tested")["record"]
+
+
+def report_accident(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """File a machinery accident report."""
+    return records.file(app, register.FORM_ACCIDENT, {**_about(app, ref), **fields}, note="机械事故报告 accident reported")
+
+
+def advance(app: App, number: str, target: str, fields: dict[str, Any] | None = None, *, note: str = "",
+            password: str | None = None) -> dict[str, Any]:
+    """One step of an accident report or scrapping application: optional field changes, then the move.
+
+    Refused moves (the scrapping order, a missing 备案) change nothing, the field changes included.
+    """
+    with app.store.transaction():
+        if fields:
+            records.update(app, number, fields, note=note or target)
+        return records.move(app, number, target, note=note, password=password)["record"]
+
+
+def appraise(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """File the technical appraisal that opens a scrapping application."""
+    return records.file(app, register.FORM_SCRAP, {**_about(app, ref), **fields}, note="技术鉴定 appraisal")
+
+
+# -- history ----------------------------------------------------------------------------------------
+
+
+def history(app: App, ref: str) -> dict[str, Any]:
+    """A card with its register row, attachments and every record about it, by form."""
+    query = record_query(app)
+    found = card(app, ref)
+    cals = register.subject_records(query, register.FORM_CALIBRATION, found["number"])
+    attachments = [c for c in register.cards(query) if c["data"].get("attachment_of") == found["number"]]
+    by_form = {form: sorted(register.subject_records(query, form, found["number"]), key=lambda r: r["number"])
+               for form in register.SUBJECT_FORMS}
+    return {"card": found, "row": register.row(found, cals, today()), "attachments": attachments,
+            "calibration": calibration.summary(found, cals, today()) if found["data"].get("measuring") else None,
+            "records": by_form}
+
+
+__all__ = ["advance", "appraise", "assess", "calibrate", "card", "complete_maintenance", "complete_repair", "daily_check",
+           "defer_maintenance", "enforce", "history", "impact", "notify_repair", "plan_maintenance", "register_equipment",
+           "report_accident", "set_status", "today"]
