@@ -9,7 +9,7 @@ from qms import clock, hookimpl
 from qms.hookspecs import RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
 
-from qms_complaints import deadlines, effects, layout, report, rules
+from qms_complaints import deadlines, effects, layout, links, report, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
 from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW
 
@@ -62,6 +62,12 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
     """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
     return deadlines.due_items(query(form=COMPLAINT), query(form=VISIT), now)
+
+
+@hookimpl
+def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> list[str]:
+    """A visit names an existing, closed complaint; other records an existing one."""
+    return links.reference_problems(kind, ref, query)
 
 
 @hookimpl
