@@ -15,6 +15,7 @@ from qms.app import App
 from qms.documents_demo import step_documents
 from qms.host import Host
 from qms_equipment.demo import step_equipment
+from qms_property.demo import step_property
 from qms.workspace import Workspace, init_workspace
 
 #: Demo users: name, role, department, full name. Every one has the password DEMO_PASSWORD.
@@ -52,7 +53,7 @@ def step_users(ctx: DemoContext) -> None:
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_equipment]
+STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_equipment, step_property]
 
 
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:
