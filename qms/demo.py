@@ -14,6 +14,7 @@ from pathlib import Path
 from qms.app import App
 from qms.documents_demo import step_documents
 from qms.host import Host
+from qms_complaints.demo import step_complaints
 from qms_equipment.demo import step_equipment
 from qms_property.demo import step_property
 from qms.workspace import Workspace, init_workspace
