@@ -54,7 +54,7 @@ def step_users(ctx: DemoContext) -> None:
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_equipment, step_property]
+STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property]
 
 
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:
