@@ -197,6 +197,7 @@ def test_traversal_and_unknown_files_are_404(client: FlaskClient, url: str) -> N
         assert b"[organisation]" not in r.data and b"root:" not in r.data
 
 
+@pytest.mark.slow
 def test_a_symlink_out_of_the_pdf_folder_is_404_and_nothing_is_written_outside(client: FlaskClient, app: App,
                                                                             tmp_path: Path) -> None:
     with client.get("/records/TS-2026-0005/pdf") as r:
@@ -398,6 +399,7 @@ def test_search_chinese_and_english(client: FlaskClient) -> None:
 # -- PDFs ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_revision_pdfs_are_rendered_on_demand_stamped_cached_and_logged(client: FlaskClient, app: App) -> None:
     pdf_dir = app.workspace.records / "pdf" / "documents"
     with client.get(f"/documents/{sitekit.PROC}/A-0/pdf") as r:
@@ -420,6 +422,7 @@ def test_revision_pdfs_are_rendered_on_demand_stamped_cached_and_logged(client: 
     assert verify_store(app.store, app.workspace.root).ok
 
 
+@pytest.mark.slow
 def test_a_changed_cached_pdf_is_made_again_before_it_is_served(client: FlaskClient, app: App) -> None:
     with client.get("/records/TS-2026-0004/pdf") as r:
         good = r.data

@@ -184,6 +184,22 @@ class Site:
         """Every document's revisions with states as of now."""
         return documents.all_documents(self.app, self.now())
 
+    def document_numbers(self) -> set[str]:
+        """Numbers of the documents under control (those with a page of their own)."""
+        return set(self.all_documents())
+
+    def linked(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Due items with ``link`` set to ``document`` or ``record`` when their ``ref`` has a page."""
+        docs = self.document_numbers()
+        numbers = self.index().by_number
+        out = []
+        for item in items:
+            ref = str(item.get("ref", ""))
+            kind = "document" if item.get("kind") == "document-review" and ref in docs else \
+                "record" if ref in numbers else None
+            out.append({**item, "link": kind})
+        return out
+
     def state_label(self, form: str, state: str) -> str:
         """A record state's bilingual label from its workflow."""
         return record_service.state_label(record_service.workflow_for(self.app, form), state)
@@ -223,7 +239,7 @@ class Site:
                                     "记录数 Records per form")
         return View("dashboard.html", {"counts": counts, "figures": figures, "problems": problems,
                                        "records_chart": records_chart, "now": now,
-                                       "overdue_items": [i for i in due.items if i.get("overdue")][:10]})
+                                       "overdue_items": self.linked([i for i in due.items if i.get("overdue")][:10])})
 
     def document_list(self, external: bool) -> View:
         """Procedures in force (or external documents), then those not in force."""
@@ -294,7 +310,9 @@ class Site:
     def form_list(self) -> View:
         """Every form in force with its procedure and how many records were filed on it."""
         index = self.index()
-        rows = [{**f, "count": len(index.entries(str(f["number"])))} for f in self.forms()]
+        docs = self.document_numbers()
+        rows = [{**f, "count": len(index.entries(str(f["number"]))), "procedure_known": f.get("procedure") in docs}
+                for f in self.forms()]
         return View("forms.html", {"forms": rows})
 
     def register(self, form_number: str, *, state: str = "", dept: str = "", since: str = "", until: str = "",
@@ -342,7 +360,7 @@ class Site:
         return View("register.html", {
             "form": form, "rows": rows, "total": total, "total_all": total_all, "page": page, "pages": pages,
             "columns": [form_defs.label(form, [c]) or c for c in columns], "states": states,
-            "depts": index.depts(form_number),
+            "depts": index.depts(form_number), "procedure_known": form.get("procedure") in self.document_numbers(),
             "filters": {"state": state, "dept": dept, "since": since, "until": until, "overdue": "1" if overdue else ""},
         })
 
@@ -366,13 +384,14 @@ class Site:
             "record": record, "form": form, "body": body, "entry": entry, "trail": trail,
             "state_label": record_service.state_label(workflow, str(record.get("state"))),
             "labels": {s.name: s.label or s.name for s in workflow.states},
-            "overdue": number in self.overdue(),
+            "overdue": number in self.cached_overdue(),
+            "procedure_known": record.get("procedure") in self.document_numbers(),
         })
 
     def due(self) -> View:
         """Every open due item, overdue first."""
         found = self.due_list()
-        items = sorted(found.items, key=lambda i: (not i.get("overdue"), i["due"]))
+        items = self.linked(sorted(found.items, key=lambda i: (not i.get("overdue"), i["due"])))
         return View("due.html", {"items": items, "notes": found.notes, "now": found.now})
 
     def audit_page(self, page: int = 1, page_size: int = AUDIT_PAGE_SIZE) -> View:
@@ -384,7 +403,8 @@ class Site:
         last = total - (page - 1) * page_size
         first = max(0, last - page_size)
         entries = list(reversed(log.lines(first, last - first)))
-        return View("audit.html", {"entries": entries, "page": page, "pages": pages, "total": total, "head": log.head})
+        return View("audit.html", {"entries": entries, "page": page, "pages": pages, "total": total, "head": log.head,
+                                   "record_numbers": self.index().by_number})
 
     def verify(self, run: bool = False) -> View:
         """The last verification result; ``run`` checks the whole workspace now."""
