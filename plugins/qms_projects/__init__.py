@@ -1,16 +1,34 @@
-"""The Project Lifecycle Management procedure (项目运作管理程序) as a qms plugin: its procedure, forms and record workflows."""
+"""The Project Lifecycle Management procedure (项目运作管理程序, QP-8.3-01) as a qms plugin.
+
+Projects are created from templates (YAML data files, ``templates/``; a workspace may add its own in
+``project-templates/``): ordered stages, each closed by a gate with deliverables, required
+signatures, a time limit and the post that leads the project in that stage. The seven forms
+QR-8.3-01 … QR-8.3-07 hold the register entry, gate reviews, quality acceptances, rectification
+orders, accident reports, change requests and the close-out. The hook implementations are in
+``hooks``; the rules in plain modules named after their noun.
+"""
 
 from __future__ import annotations
 
-from qms import hookimpl
-from qms.registry import Procedure, Registry
+from qms_projects.hooks import (
+    PROCEDURE_DECL as PROCEDURE,
+)
+from qms_projects.hooks import (
+    qms_after_transition,
+    qms_check_transition,
+    qms_due_items,
+    qms_figures,
+    qms_register_commands,
+    qms_register_forms,
+    qms_register_procedures,
+    qms_register_workflows,
+    qms_validate_record,
+)
 
 __version__ = "0.1.0"
 
-PROCEDURE = Procedure(number="QP-8.3-01", title="项目运作管理程序", title_en="Project Lifecycle Management", owner="项目部", slug="projects")
-
-
-@hookimpl
-def qms_register_procedures(registry: Registry) -> None:
-    """Register the Project Lifecycle Management procedure."""
-    registry.add_procedure(PROCEDURE)
+__all__ = [
+    "PROCEDURE", "qms_after_transition", "qms_check_transition", "qms_due_items", "qms_figures",
+    "qms_register_commands", "qms_register_forms", "qms_register_procedures", "qms_register_workflows",
+    "qms_validate_record",
+]

@@ -1,0 +1,80 @@
+"""The plugin's hook implementations: thin calls into the plain modules of this package."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from qms import hookimpl
+from qms.hookspecs import RecordQuery
+from qms.registry import FormBinding, Procedure, Registry
+
+from qms_projects import deadlines, moves, rules, status
+from qms_projects import forms as f
+from qms_projects.workflow import WORKFLOWS
+
+if TYPE_CHECKING:
+    import click
+
+PROCEDURE_DECL = Procedure(number=f.PROCEDURE, title="项目运作管理程序", title_en="Project Lifecycle Management",
+                           owner="项目部", slug="projects")
+
+
+@hookimpl
+def qms_register_procedures(registry: Registry) -> None:
+    """Register the Project Lifecycle Management procedure."""
+    registry.add_procedure(PROCEDURE_DECL)
+
+
+@hookimpl
+def qms_register_forms(registry: Registry) -> None:
+    """QR-8.3-01 … QR-8.3-07."""
+    for number in f.ALL:
+        registry.add_form(FormBinding(number=number, procedure=f.PROCEDURE))
+
+
+@hookimpl
+def qms_register_workflows(registry: Registry) -> None:
+    """The workflows of the seven project forms."""
+    for workflow in WORKFLOWS:
+        registry.add_workflow(workflow)
+
+
+@hookimpl
+def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None,
+                        query: RecordQuery) -> list[dict[str, str]]:
+    """Gate ordering, template snapshot, guarded histories, change control, failed-step details."""
+    return rules.validate(form, data, record, query)
+
+
+@hookimpl
+def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any], query: RecordQuery) -> list[str]:
+    """The gate rule, sign-off posts, committee quorum, segregation of duties, close-out completeness."""
+    return moves.check(record, target, actor, query)
+
+
+@hookimpl
+def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any],
+                         query: RecordQuery) -> list[dict[str, Any]]:
+    """Hand-overs and conditions on a passing gate, baseline versions, re-baselining, closing the project."""
+    return moves.after(record, source, actor, query)
+
+
+@hookimpl
+def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """Node limits of running projects, gate conditions, rectification deadlines, scope conditions."""
+    return deadlines.due_items(query, now)
+
+
+@hookimpl
+def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    """Project stages, gate pass rate, acceptance grade distribution."""
+    return status.figures(query, now)
+
+
+@hookimpl
+def qms_register_commands(cli: click.Group) -> None:
+    """``qms projects …``."""
+    from qms_projects.cli import projects
+
+    cli.add_command(projects)
