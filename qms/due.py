@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, forms, records
-from qms.errors import PluginError
+from qms.audit import digest
+from qms.errors import PluginError, UsageError
 from qms.registry import Deadline, Workflow
 from qms.workdays import WorkCalendar, parse_limit
 
@@ -44,41 +45,45 @@ class DueList:
         return {"now": self.now.isoformat(), "items": self.items, "notes": self.notes}
 
 
-def _start(deadline: Deadline, record: dict[str, Any]) -> datetime | None:
-    """When the deadline's clock started for this record, or ``None`` if it has not."""
+def _entered(record: dict[str, Any]) -> dict[str, str]:
+    """When the record first entered each state it has been in (the projection carries it ready)."""
+    ready = record.get("entered")
+    if ready is not None:
+        return ready  # type: ignore[no-any-return]
+    entered: dict[str, str] = {}
+    for entry in record.get("history", []):
+        if entry.get("to") and entry["to"] not in entered:
+            entered[entry["to"]] = entry.get("at", "")
+    return entered
+
+
+def _parse_start(deadline: Deadline, form: str) -> tuple[str, str]:
     kind, _, name = deadline.start.partition(":")
-    if kind == "field":
-        return records.parse_time(record["data"].get(name))
-    if kind == "state":
-        for entry in record.get("history", []):
-            if entry.get("to") == name:
-                return records.parse_time(entry.get("at"))
-        return None
-    raise PluginError(f"deadline {deadline.id} of {record['form']} starts at {deadline.start!r}; "
-                      f"write 'field:NAME' or 'state:NAME'")
-
-
-def _reached(deadline: Deadline, record: dict[str, Any]) -> bool:
-    """Whether the record has reached one of the states that end the deadline."""
-    if not deadline.until:
-        return False
-    if record["state"] in deadline.until:
-        return True
-    return any(entry.get("to") in deadline.until for entry in record.get("history", []))
+    if kind not in ("field", "state") or not name:
+        raise PluginError(f"deadline {deadline.id} of {form} starts at {deadline.start!r}; "
+                          f"write 'field:NAME' or 'state:NAME'")
+    return kind, name
 
 
 def record_deadlines(record: dict[str, Any], workflow: Workflow, calendar: WorkCalendar, now: datetime,
                      title: str = "") -> list[dict[str, Any]]:
-    """The open deadlines of one record as due items (none once it is closed)."""
+    """The open deadlines of one record as due items (none once it is closed).
+
+    A deadline is open from its start (a field's time, or first entering a state) until the record
+    has reached one of its ``until`` states; ``when`` names a field that must be truthy.
+    """
     if record.get("closed"):
         return []
     items = []
+    entered = _entered(record)
+    data = record["data"]
     for deadline in workflow.deadlines:
-        if deadline.when and not record["data"].get(deadline.when):
+        if deadline.when and not data.get(deadline.when):
             continue
-        if _reached(deadline, record):
+        if deadline.until and (record["state"] in deadline.until or any(u in entered for u in deadline.until)):
             continue
-        start = _start(deadline, record)
+        kind, name = _parse_start(deadline, record["form"])
+        start = records.parse_time(data.get(name) if kind == "field" else entered.get(name))
         if start is None:
             continue
         due = calendar.due(start, parse_limit(deadline.limit))
@@ -91,8 +96,14 @@ def record_deadlines(record: dict[str, Any], workflow: Workflow, calendar: WorkC
     return items
 
 
-def _form_titles(app: App) -> dict[str, str]:
-    return {str(f["number"]): str(f.get("title", "")) for f in forms.list_forms(app)}
+def _form_titles(app: App, numbers: list[str]) -> dict[str, str]:
+    titles = {}
+    for number in numbers:
+        try:
+            titles[number] = str(forms.current_form(app, number).get("title", ""))
+        except UsageError:  # a missing or broken form file is reported by `qms check`
+            titles[number] = number
+    return titles
 
 
 def _plugin_items(app: App, now: datetime) -> list[dict[str, Any]]:
@@ -128,6 +139,32 @@ def _document_items(app: App, now: datetime) -> list[dict[str, Any]]:
     return list(review(app, now)) if review is not None else []
 
 
+def _open_records(app: App, workflows: dict[str, Workflow]) -> list[dict[str, Any]]:
+    """The open records of forms with deadlines, reduced to what deadlines read.
+
+    Goes through ``Store.project``, whose on-disk cache keeps these few fields per bucket, so a new
+    process does not parse every record to find the open ones.
+    """
+    needs: dict[str, list[str]] = {}
+    for form, workflow in workflows.items():
+        names = {d.start.partition(":")[2] for d in workflow.deadlines if d.start.startswith("field:")}
+        names |= {d.when for d in workflow.deadlines if d.when}
+        needs[form] = sorted(names)
+    # The projection format is part of the version, so a changed reduce() never reads old rows.
+    version = digest({"format": 2, "deadlines": {form: [repr(d) for d in wf.deadlines] for form, wf in sorted(workflows.items())}})
+
+    def reduce(number: str, record: dict[str, Any]) -> dict[str, Any] | None:
+        fields = needs.get(record.get("form", ""))
+        if fields is None or record.get("closed"):
+            return None
+        return {"number": number, "form": record["form"], "state": record["state"], "closed": False,
+                "dept": record.get("dept", ""), "created_by": record.get("created_by", ""),
+                "data": {f: record["data"][f] for f in fields if f in record.get("data", {})},
+                "entered": _entered(record)}
+
+    return app.store.project(records.COLLECTION, "open-deadlines", version, reduce)
+
+
 def due_items(app: App, now: datetime | None = None, dept: str | None = None,
               calendar: WorkCalendar | None = None) -> DueList:
     """Every open due item, soonest first; ``dept`` keeps those of one department (or owner)."""
@@ -137,13 +174,10 @@ def due_items(app: App, now: datetime | None = None, dept: str | None = None,
     with_deadlines = {form: wf for form, wf in registry.workflows.items() if wf.deadlines}
     items: list[dict[str, Any]] = []
     if with_deadlines:
-        titles = _form_titles(app)
-        for _, record in app.store.iter(records.COLLECTION):
-            if record.get("closed"):
-                continue
-            workflow = with_deadlines.get(record["form"])
-            if workflow is not None:
-                items.extend(record_deadlines(record, workflow, cal, at, titles.get(record["form"], "")))
+        titles = _form_titles(app, list(with_deadlines))
+        for record in _open_records(app, with_deadlines):
+            workflow = with_deadlines[record["form"]]
+            items.extend(record_deadlines(record, workflow, cal, at, titles.get(record["form"], "")))
     items.extend(_plugin_items(app, at))
     items.extend(_document_items(app, at))
     if dept:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -526,6 +527,11 @@ def parse_time(value: Any) -> datetime | None:
     """A date or date-time field value as a datetime (dates at 00:00), or ``None``."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=65536)
+def _parse_time(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -179,6 +179,50 @@ class Store:
                 out.append(json.loads(json.dumps(obj)))
         return out
 
+    def project(self, collection: str, name: str, version: str,
+                fn: Callable[[str, dict[str, Any]], Any]) -> list[Any]:
+        """``fn(key, obj)`` for every object of ``collection`` (``None`` results dropped), cached on disk.
+
+        A scan such as the due list needs a few fields of every record; parsing every bucket costs
+        seconds at 100k records in each new process. The results per bucket are kept in
+        ``cache/<collection>.<name>.json`` with the bucket's inode, size and mtime, and recomputed
+        only for buckets that changed since (or all of them when ``version`` changes, e.g. when
+        the projection's inputs change). The cache is derived data: it is never trusted over a
+        changed bucket, is outside ``db/`` and the audit log, and may be deleted at any time.
+        """
+        cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.{_SAFE.sub('_', name)}.json"
+        try:
+            cached = json.loads(cache_path.read_bytes())
+            if cached.get("version") != version:
+                cached = {}
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            cached = {}
+        buckets: dict[str, Any] = cached.get("buckets", {})
+        fresh: dict[str, Any] = {}
+        out: list[Any] = []
+        changed = False
+        for path in self._buckets(collection):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                changed = True
+                continue
+            sig = [st.st_ino, st.st_size, st.st_mtime_ns]
+            entry = buckets.get(path.name)
+            if entry is None or entry.get("sig") != sig:
+                rows = [r for r in (fn(k, o) for k, o in self._load(path).items()) if r is not None]
+                entry = {"sig": sig, "rows": rows}
+                changed = True
+            fresh[path.name] = entry
+            out.extend(entry["rows"])
+        if changed or len(fresh) != len(buckets):
+            try:
+                atomic_write(cache_path, json.dumps({"version": version, "buckets": fresh},
+                                                    ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            except OSError:
+                pass  # a read-only workspace still answers, just without the cache
+        return out
+
     def collections(self) -> list[str]:
         """Every collection that holds at least one bucket."""
         return sorted(p.name for p in self.db.iterdir() if p.is_dir()) if self.db.is_dir() else []

@@ -69,6 +69,7 @@ class WorkCalendar:
     workdays: frozenset[date] = frozenset()
     fallback_years: set[int] = field(default_factory=set)
     _cache: dict[date, bool] = field(default_factory=dict, repr=False)
+    _added: dict[tuple[date, int], date] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, config: Config) -> WorkCalendar:
@@ -106,12 +107,17 @@ class WorkCalendar:
 
     def add_workdays(self, start: datetime, days: int) -> datetime:
         """``start`` plus ``days`` working days at the same time of day."""
+        key = (start.date(), days)
+        known = self._added.get(key)
+        if known is not None:
+            return datetime.combine(known, start.time())
         current = start
         counted = 0
         while counted < days:
             current += timedelta(days=1)
             if self.is_workday(current.date()):
                 counted += 1
+        self._added[key] = current.date()
         return current
 
     def workdays_between(self, start: date, end: date) -> int:
