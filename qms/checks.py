@@ -83,7 +83,17 @@ def check_form_files(app: App) -> list[str]:
     return form_problems(app)
 
 
-CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents, check_form_files]
+def check_project_templates(app: App) -> list[str]:
+    """Project templates (shipped and ``project-templates/``) valid, when the projects plugin is loaded."""
+    if app.host.pm.get_plugin("projects") is None:
+        return []
+    from qms_projects.templates import all_problems  # the plugin owns its template format
+
+    return all_problems(app.workspace.root)
+
+
+CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents, check_form_files,
+                       check_project_templates]
 
 
 def run_checks(app: App) -> list[str]:
