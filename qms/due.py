@@ -151,7 +151,8 @@ def _open_records(app: App, workflows: dict[str, Workflow]) -> list[dict[str, An
         names |= {d.when for d in workflow.deadlines if d.when}
         needs[form] = sorted(names)
     # The projection format is part of the version, so a changed reduce() never reads old rows.
-    version = digest({"format": 2, "deadlines": {form: [repr(d) for d in wf.deadlines] for form, wf in sorted(workflows.items())}})
+    version = digest({"format": 2,
+                      "deadlines": {form: [repr(d) for d in wf.deadlines] for form, wf in sorted(workflows.items())}})
 
     def reduce(number: str, record: dict[str, Any]) -> dict[str, Any] | None:
         fields = needs.get(record.get("form", ""))

@@ -87,6 +87,23 @@ def list_records(app: App, form: str | None = None, state: str | None = None) ->
     return sorted(app.store.query(COLLECTION, **fields), key=lambda r: r["number"])
 
 
+SUMMARY_FIELDS = ("number", "form", "form_edition", "state", "dept", "created_at", "created_by", "closed", "amends")
+
+
+def summaries(app: App, form: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    """The register of records (number, form, edition, state, dept, filing time), by number.
+
+    Read through ``Store.project``'s on-disk cache, so listing 100k records in a new process does
+    not parse every record's data.
+    """
+    def reduce(_: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {k: record.get(k) for k in SUMMARY_FIELDS}
+
+    rows = app.store.project(COLLECTION, "summary", "1:" + ",".join(SUMMARY_FIELDS), reduce)
+    return sorted((r for r in rows if (not form or r["form"] == form) and (not state or r["state"] == state)),
+                  key=lambda r: r["number"])
+
+
 def audit_trail(app: App, number: str) -> list[dict[str, Any]]:
     """Every audit-log entry about the record ``number`` (filing, moves, effects, amendments)."""
     return [e for e in app.store.audit.entries() if e.get("collection") == COLLECTION and e.get("key") == number]

@@ -179,7 +179,8 @@ def record_list(app: App, form_number: str | None, state: str | None, overdue: b
     Example:
       qms record list QR-8.2-01 --state closed
     """
-    found = records.list_records(app, form_number, state)
+    # The register view needs no field data: summaries come from the store's projection cache.
+    found = records.list_records(app, form_number, state) if as_json else records.summaries(app, form_number, state)
     if overdue:
         from qms.due import overdue_numbers
 
