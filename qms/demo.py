@@ -14,6 +14,7 @@ from pathlib import Path
 from qms.app import App
 from qms.documents_demo import step_documents
 from qms.host import Host
+from qms.site.demo import step_site
 from qms_complaints.demo import step_complaints
 from qms_equipment.demo import step_equipment
 from qms_property.demo import step_property
@@ -54,7 +55,8 @@ def step_users(ctx: DemoContext) -> None:
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property]
+STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property,
+                                               step_site]
 
 
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:

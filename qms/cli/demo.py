@@ -31,3 +31,7 @@ def demo(session: Session, directory: Path) -> None:
         click.echo(line)
     report = verify_store(ctx.app.store, ctx.app.workspace.root)
     click.echo(f"verify: {'intact' if report.ok else 'PROBLEMS'} ({report.entries} audit entries)")
+    from qms.demo import DEMO_PASSWORD
+    from qms.site.demo import SITE_URL
+
+    click.echo(f"next: qms serve --workspace {directory}  then open {SITE_URL}  (log in as auditor / {DEMO_PASSWORD})")
