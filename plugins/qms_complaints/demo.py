@@ -357,7 +357,7 @@ def step_complaints(ctx: DemoContext) -> None:
         renderer = dataclasses.replace(app, actor_name="li")
         jobs = [Job(service.report_file(m), service.report_page(renderer, service.monthly_report(renderer, m), "li"), "report")
                 for m in MONTHS]
-        made = render_all(renderer, actor="li", collected=jobs)
+        made = render_all(renderer, actor="li", collected=jobs, jobs=1)  # two pages: no worker processes
     closed = [n for n in numbers.values() if records.get(app, n)["closed"]]
     ctx.say(f"complaints: {len(numbers)} filed ({', '.join(sorted(numbers.values()))}), {len(closed)} closed through both "
             f"branches with {len(service.visits(app))} follow-up visits; escalated {', '.join(e['number'] for e in escalated) or 'none'}")

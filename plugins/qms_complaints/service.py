@@ -71,7 +71,7 @@ def report_page(app: App, data: dict[str, Any], generated_by: str = "") -> Page:
     return page(body_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
                 title_en="Monthly Customer Complaint Analysis", organisation=organisation(app),
                 generated_at=clock.stamp(),
-                generated_by=generated_by, period=f"{data['month']}（截至 as of {data['as_of'][:16].replace('T', ' ')}）",
+                generated_by=generated_by, period=f"{data['start'][:10]} — {data['as_of'][:10]}",
                 procedure=PROCEDURE, data=data)
 
 
