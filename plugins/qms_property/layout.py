@@ -17,6 +17,9 @@ from qms_property import timing
 from qms_property.forms import PASS, REPAIR, SERVICE_CLASSES, YELLOW, deposit_held
 
 CARD_COLOURS = {YELLOW: "#ffe066", "浅绿色": "#c9f2c7"}
+#: Pass states in which the card is no longer valid, and why.
+VOID = {"renewed": "已换新证 renewed", "refunded": "已交回 returned", "closed": "已交回 returned",
+        "returned": "已交回 returned", "lost": "已挂失 reported lost"}
 _BOX = "border:1.2pt solid #1f3b63; padding:3mm 4mm; margin:4mm 0; page-break-inside:avoid;"
 
 
@@ -25,12 +28,14 @@ def _when(value: Any) -> str:
     return f"{text[:10]} {text[11:16]}" if len(text) >= 16 and text[10] == "T" else (text or "—")
 
 
-def _without(form: dict[str, Any], names: set[str]) -> dict[str, Any]:
-    """The form with ``names`` left out of its sections (they get their own layout)."""
-    out = copy.deepcopy(form)
-    out["sections"] = [{**s, "fields": [f for f in s.get("fields", []) if f not in names]}
-                       for s in form.get("sections") or []]
-    return out
+def _generic_without(record: dict[str, Any], form: dict[str, Any], names: set[str]) -> Markup:
+    """The generic layout with ``names`` left out (they get their own layout below), and no empty sections."""
+    trimmed = copy.deepcopy(form)
+    trimmed["sections"] = [{**s, "fields": [f for f in s.get("fields", []) if f not in names]}
+                           for s in form.get("sections") or []]
+    trimmed["sections"] = [s for s in trimmed["sections"] if s["fields"]]
+    shown = {**record, "data": {k: v for k, v in record.get("data", {}).items() if k not in names}}
+    return Markup(generic_record_html(shown, trimmed))
 
 
 def _rows(rows: list[tuple[str, Any]]) -> Markup:
@@ -45,8 +50,7 @@ def materials_total(data: dict[str, Any]) -> float:
 def repair_html(record: dict[str, Any], form: dict[str, Any]) -> str:
     """The repair order: its fields, time limits against actual times, materials, and the service voucher."""
     data = record.get("data", {})
-    body = Markup(generic_record_html(record, _without(form, {"materials", "limits", "response_due", "arrival_due",
-                                                                  "visit_due"})))
+    body = _generic_without(record, form, {"materials", "limits", "response_due", "arrival_due", "visit_due"})
     limits = timing.limits_of(data)
     arrival_due = timing.due(data, "arrival")
     response_due = timing.due(data, "response")
@@ -59,16 +63,16 @@ def repair_html(record: dict[str, Any], form: dict[str, Any]) -> str:
             ("到场 Arrival", limits["arrival"], arrival_due, data.get("arrived_at")),
             ("回访 Return visit", limits["visit"], visit_due, data.get("visited_at")),
         ))
-    times = Markup('<section class="form-section"><h3>时限与实际 Time limits and actual times</h3><table class="fields">'
-                   '<tr><th>事项 Item</th><th>时限 Limit</th><th>应于 Due</th><th>实际 Actual</th></tr>{}</table></section>'
+    times = Markup('<section class="form-section"><h3>时限与实际 Time limits and actual times</h3><table style="margin-top:0">'
+                   '<thead><tr><th>事项 Item</th><th>时限 Limit</th><th>应于 Due</th><th>实际 Actual</th></tr></thead>{}</table></section>'
                    ).format(timing_rows)
     items = data.get("materials") or []
     mat_rows = Markup("").join(
         Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
             m.get("name", ""), f"{m.get('qty', '')}", m.get("unit", ""),
             f"{m['unit_price']:.2f}" if isinstance(m.get("unit_price"), (int, float)) else "—") for m in items)
-    materials = Markup('<section class="form-section"><h3>所用材料 Materials</h3><table class="fields">'
-                       '<tr><th>名称 Item</th><th>数量 Qty</th><th>单位 Unit</th><th>单价（元） Unit price</th></tr>{}'
+    materials = Markup('<section class="form-section"><h3>所用材料 Materials</h3><table style="margin-top:0">'
+                       '<thead><tr><th>名称 Item</th><th>数量 Qty</th><th>单位 Unit</th><th>单价（元） Unit price</th></tr></thead>{}'
                        '<tr><th colspan="3">材料合计 Materials total</th><td>{}</td></tr></table></section>'
                        ).format(mat_rows or Markup('<tr><td colspan="4" class="empty">—</td></tr>'), f"{materials_total(data):.2f}")
     charge = data.get("charge")
@@ -112,9 +116,11 @@ def pass_card_html(record: dict[str, Any]) -> Markup:
         '<div style="font-size:11pt">{category}　·　{colour}</div>'
         '<div style="font-size:12pt; font-weight:bold; margin:2mm 0">{validity}</div>'
         '<div style="font-size:9pt">承办部门 Handling dept: {dept}　发证 Issued: {issued}</div>'
-        '<div style="font-size:10pt; margin-top:2mm">No. {number}</div>'
+        '<div style="font-size:10pt; margin-top:2mm">No. {number}</div>{void}'
         '</div>'
-    ).format(style=Markup(style), plate=data.get("plate", ""), category=data.get("vehicle_category", ""),
+    ).format(void=Markup('<div style="font-size:14pt; font-weight:bold; color:#b00000; margin-top:2mm">'
+                         '已作废 VOID — {}</div>').format(VOID[record["state"]]) if record.get("state") in VOID else "",
+             style=Markup(style), plate=data.get("plate", ""), category=data.get("vehicle_category", ""),
              colour=colour, validity=validity, dept=data.get("handling_dept") or "—",
              issued=str(data.get("issued_at", ""))[:10] or "—", number=record.get("number", ""))
 

@@ -6,10 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from property_kit import NOW, PASSWORD, add_complaint_handlers, arrive_and_complete, complaint_request, external_pass, make_app, request
 
 from qms import records
 from qms.app import App
+from qms.cli import build
 from qms.due import due_items
 from qms.errors import ConfigError, Refused, ValidationFailed
 from qms.recordquery import record_query
@@ -427,3 +429,80 @@ def test_a_pass_past_its_period_is_a_due_item(app: App) -> None:
     assert st["expired"] == [number]
     passes.renew(app, number, until="2027-05-31")
     assert due_of(app, number, "2026-12-01T08:00:00") == {}
+
+
+# -- PDFs, figures and the command line --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_repair_order_pdf_carries_the_service_voucher_and_the_pass_pdf_a_printable_card(app: App) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from qms.render.pdf import render_pdf
+    from qms.render.sources import record_page_of
+
+    order = _order(app)
+    arrive_and_complete(app, order, arrived="2026-11-02T09:05:00", completed="2026-11-02T09:40:00", charge=35,
+                        charge_notified=True, materials=[{"name": "角阀", "qty": 1, "unit": "个", "unit_price": 18}],
+                        work_done="更换角阀 <script>x</script>")
+    card = passes.issue(app, external_pass(), receipt="SJ-0001")
+    texts = {}
+    for number in (order, card["number"]):
+        pdf = render_pdf(record_page_of(app, records.get(app, number)))
+        reader = PdfReader(BytesIO(pdf.data))
+        texts[number] = "".join(page.extract_text() for page in reader.pages)
+        fonts = {str(f.get("/BaseFont")) for p in reader.pages for f in (p["/Resources"].get("/Font") or {}).values()}
+        assert any("CJK" in f for f in fonts)
+    voucher = texts[order]
+    for expected in ("服务凭证", "Service voucher", "王女士", "35.00 元", "18.00", "A 有偿", "<script>x</script>"):
+        assert expected in voucher
+    card_text = texts[card["number"]]
+    for expected in ("园区车辆通行证", "沪A12345", "黄色", "有效期至 Valid until 2026-12-31", card["number"], "50.00 元"):
+        assert expected in card_text
+
+
+def test_figures_reach_the_dashboard_through_the_host(app: App) -> None:
+    records.file(app, "QR-8.5-01", request(request_type="咨询", urgency=None))
+    passes.issue(app, external_pass(), receipt="SJ-0001")
+    figures = {f["id"]: f for f in app.host.figures(record_query(app), datetime.fromisoformat(NOW))}
+    assert figures["property.line_answer_rate"]["data"]["value"] == 1.0
+    assert figures["property.deposits_outstanding"]["data"]["value"] == 50
+    assert figures["property.open_requests"]["data"] == [{"building": "A栋", "咨询": 1, "投诉": 0, "报修": 0, "其他": 0, "total": 1}]
+    assert {f["kind"] for f in figures.values()} <= {"bar", "number", "table"}
+
+
+def _cli(app: App, *args: str, input: str | None = None) -> Result:
+
+    argv = ["--workspace", str(app.workspace.root), "--as", "qian", *args]
+    return CliRunner().invoke(build(argv), argv, input=input, catch_exceptions=False)
+
+
+def test_the_property_commands(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    fw = records.file(app, "QR-8.5-01", request())["number"]
+    result = _cli(app, "property", "request", "dispatch", fw, "--class", "A", "--technician", "张师傅")
+    assert result.exit_code == 0, result.output
+    assert "PG-2026-0001" in result.output and "arrive by 2026-11-02T09:10:00" in result.output
+    result = _cli(app, "property", "status", "--json")
+    st = json.loads(result.output)
+    assert st["repairs"]["open"] == 1 and st["requests"]["open_by_type"]["报修"] == 1
+    result = _cli(app, "property", "status")
+    assert "服务热线接通率 Service-line answer rate: 100.0%" in result.output
+    # Bad input: one line, exit 1, nothing stored.
+    result = _cli(app, "property", "pass", "issue", "--set", "applicant=某物流", "--set", "vehicle_category=外部车辆",
+                  "--set", "handling_dept=采购部", "--set", "letter_reason=送货", "--set", "period_until=2026-12-31",
+                  "--set", "plate=沪A12345", "--receipt", "SJ-1")
+    assert result.exit_code == 1 and "one of the three is required" in result.output
+    assert records.list_records(app, "QR-8.5-04") == []
+    result = _cli(app, "property", "pass", "issue", "--set", "applicant=某物流", "--set", "vehicle_category=外部车辆",
+                  "--set", "handling_dept=采购部", "--set", "letter_reason=送货", "--set", "period_until=2026-12-31",
+                  "--set", "documents=驾驶证", "--set", "plate=沪A12345", "--receipt", "SJ-1")
+    assert result.exit_code == 0 and "黄色 pass for 沪A12345, valid until 2026-12-31, deposit 50 元" in result.output
+    assert _cli(app, "property", "pass", "return", "TX-2026-0001").exit_code == 0
+    assert _cli(app, "property", "pass", "refund", "TX-2026-0001", "--voucher", "CW-1").exit_code == 0
+    again = _cli(app, "property", "pass", "refund", "TX-2026-0001", "--voucher", "CW-2")
+    assert again.exit_code == 1 and "only once" in again.output and len(again.output.strip().splitlines()) == 1
+    ks = _cli(app, "property", "request", "handoff", records.file(app, "QR-8.5-01", complaint_request())["number"])
+    assert ks.exit_code == 0 and "KS-2026-0001" in ks.output
