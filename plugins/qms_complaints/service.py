@@ -71,8 +71,16 @@ def report_page(app: App, data: dict[str, Any], generated_by: str = "") -> Page:
     return page(body_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
                 title_en="Monthly Customer Complaint Analysis", organisation=organisation(app),
                 generated_at=clock.stamp(),
-                generated_by=generated_by, period=f"{data['start'][:10]} — {data['as_of'][:10]}",
+                generated_by=generated_by, period=_period(data),
                 procedure=PROCEDURE, data=data)
+
+
+def _period(data: dict[str, Any]) -> str:
+    """``2026-10-01 — 2026-10-31``: the first day to the last day measured."""
+    from datetime import datetime, timedelta
+
+    last = datetime.fromisoformat(data["as_of"]) - timedelta(seconds=1)
+    return f"{data['start'][:10]} — {max(last.date().isoformat(), data['start'][:10])}"
 
 
 def report_file(month: str) -> str:
