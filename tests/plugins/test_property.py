@@ -506,3 +506,9 @@ def test_the_property_commands(app: App, monkeypatch: pytest.MonkeyPatch) -> Non
     assert again.exit_code == 1 and "only once" in again.output and len(again.output.strip().splitlines()) == 1
     ks = _cli(app, "property", "request", "handoff", records.file(app, "QR-8.5-01", complaint_request())["number"])
     assert ks.exit_code == 0 and "KS-2026-0001" in ks.output
+
+
+def test_the_request_may_name_only_a_complaint_that_exists(app: App) -> None:
+    fw = records.file(app, "QR-8.5-01", complaint_request())
+    with pytest.raises(ValidationFailed, match="no complaint KS-2026-0042"):
+        records.update(app, fw["number"], {"complaint_record": "KS-2026-0042"})
