@@ -15,6 +15,7 @@ from qms.app import App
 from qms.documents_demo import step_documents
 from qms.host import Host
 from qms.site.demo import step_site
+from qms.render.demo import step_render
 from qms_complaints.demo import step_complaints
 from qms_equipment.demo import step_equipment
 from qms_property.demo import step_property
@@ -56,6 +57,7 @@ def step_users(ctx: DemoContext) -> None:
 
 
 STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property,
+                                               step_render,
                                                step_site]
 
 

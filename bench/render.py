@@ -1,0 +1,124 @@
+"""Benchmark of PDF rendering: seconds per page, a 200-record batch cold on one and two workers, a warm rebuild.
+
+Run: ``.venv/bin/python bench/render.py [--records 200]``. Prints figures; it is not a test.
+Targets (issue 5): warm rebuild with one change < 5 % of the cold batch; two workers ≥ 1.6× one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import yaml  # noqa: E402
+
+from qms.app import App  # noqa: E402
+from qms.host import Host, make_plugin_manager  # noqa: E402
+from qms.render import stamp as stamps  # noqa: E402
+from qms.render.batch import render_all  # noqa: E402
+from qms.render.page import procedure_page  # noqa: E402
+from qms.render.pdf import render_pdf  # noqa: E402
+from qms.workspace import init_workspace  # noqa: E402
+
+ORG = {"name": "示范质量管理有限公司", "name_en": "Reference Quality Co., Ltd."}
+FORM: dict[str, Any] = {
+    "number": "QR-8.2-01", "title": "客户投诉处理报告", "title_en": "Customer Complaint Report", "edition": "A/0",
+    "procedure": "QP-8.2-01", "prefix": "KS", "retention": {"years": 3, "after": "closed"},
+    "schema": {"type": "object", "properties": {
+        "received_at": {"type": "string", "format": "date-time", "title": "接收时间", "x-en": "Received at"},
+        "customer": {"type": "string", "title": "客户名称", "x-en": "Customer"},
+        "product": {"type": "string", "title": "产品/服务", "x-en": "Product or service"},
+        "description": {"type": "string", "title": "投诉内容", "x-en": "Description"},
+        "cause": {"type": "string", "title": "原因分析", "x-en": "Root cause"},
+        "action": {"type": "string", "title": "纠正措施", "x-en": "Corrective action"}}},
+    "sections": [{"title": "基本信息 Basic information", "fields": ["received_at", "customer", "product"]},
+                 {"title": "处理 Handling", "fields": ["description", "cause", "action"]}],
+}
+PARAGRAPH = ("业务部接到客户投诉后，应在一个工作日内登记并转交品质部；品质部组织相关部门调查原因，"
+             "制定纠正措施，并在规定时限内答复客户。处理结果经管理者代表确认后归档保存。")
+
+
+def chapter(i: int) -> str:
+    rows = "\n".join(f"| 步骤 {j} | 品质部 | {j} 个工作日 | 见 [[QR-8.2-01]] |" for j in range(1, 6))
+    return (f"## {i} 第{i}章 工作要求\n\n" + "\n\n".join(PARAGRAPH * 2 for _ in range(3)) +
+            f"\n\n1. 接收与登记。\n2. 调查与分析。\n3. 纠正与答复。\n\n| 步骤 | 部门 | 时限 | 记录 |\n|---|---|---|---|\n{rows}\n")
+
+
+def revision(chapters: int) -> dict[str, Any]:
+    sig = {"name": "wang", "full_name": "王总经理", "role": "approver", "at": "2026-10-22T10:00:00", "sha256": "a" * 64}
+    return {"number": "QP-8.2-01", "title": "客户投诉处理程序", "title_en": "Customer Complaint Handling",
+            "type": "procedure", "owner": "品质部", "edition": "A/1", "state": "effective",
+            "content": "\n\n".join(chapter(i) for i in range(1, chapters + 1)), "reason": "增加回访要求",
+            "signatures": [dict(sig, meaning="编制 prepared"), dict(sig, meaning="审核 reviewed"),
+                           dict(sig, meaning="批准 approved")],
+            "issued_at": "2026-10-22T10:00:00", "effective_date": "2026-11-01", "review_interval_months": 12}
+
+
+def per_page(chapters: int) -> tuple[int, float]:
+    page = procedure_page(revision(chapters), organisation=ORG, stamp=stamps.controlled())
+    t = time.perf_counter()
+    result = render_pdf(page)
+    return result.pages, time.perf_counter() - t
+
+
+def record(n: int) -> dict[str, Any]:
+    number = f"KS-2026-{n:04d}"
+    return {"number": number, "form": "QR-8.2-01", "form_edition": "A/0", "procedure": "QP-8.2-01",
+            "procedure_edition": "A/1", "state": "closed", "closed": True,
+            "data": {"received_at": "2026-11-02T09:00:00", "customer": f"客户 {n}", "product": "中央空调维修",
+                     "description": PARAGRAPH, "cause": "密封圈老化", "action": "更换密封圈并回访"},
+            "created_at": "2026-11-02T09:10:00", "created_by": "zhao", "dept": "业务部",
+            "history": [{"at": "2026-11-02T09:10:00", "actor": "zhao", "action": "file", "from": None, "to": "open",
+                         "note": ""},
+                        {"at": "2026-11-04T15:00:00", "actor": "li", "action": "close", "from": "open", "to": "closed",
+                         "note": "客户满意"}],
+            "signatures": [{"meaning": "批准 approved", "name": "li", "full_name": "李品质", "role": "quality_officer",
+                            "at": "2026-11-04T15:00:00", "sha256": "b" * 64}],
+            "attachments": [], "amends": None, "amended_by": []}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=200)
+    args = parser.parse_args()
+    os.environ["QMS_NOW"] = "2026-11-22T09:00:00"
+    per_page(1)  # warm up: the WeasyPrint import and font loading are not per page
+    for chapters in (0, 32):  # the control page alone; about twenty pages
+        pages, secs = per_page(chapters)
+        print(f"procedure {pages:2d} page(s): {secs:.2f} s, {secs / pages:.2f} s/page")
+    if args.records < 1:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = init_workspace(Path(tmp) / "ws")
+        (ws.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+        app = App(ws, Host(make_plugin_manager()))
+        for n in range(1, args.records + 1):
+            app.store.put("records", f"KS-2026-{n:04d}", record(n), actor="zhao", action="record.file")
+        times: dict[int, float] = {}
+        for workers in (1, 2):
+            out = Path(tmp) / f"pdf{workers}"
+            t = time.perf_counter()
+            report = render_all(app, actor="bench", out=out, jobs=workers)
+            times[workers] = time.perf_counter() - t
+            print(f"batch of {len(report.rendered)} record PDFs cold, {workers} worker(s): {times[workers]:.1f} s "
+                  f"({len(report.rendered) / times[workers]:.2f} PDF/s)")
+        changed = record(7)
+        changed["data"]["action"] = "更换密封圈，第二次回访客户满意"
+        app.store.put("records", "KS-2026-0007", changed, actor="zhao", action="record.update")
+        t = time.perf_counter()
+        report = render_all(app, actor="bench", out=Path(tmp) / "pdf2", jobs=2)
+        warm = time.perf_counter() - t
+        print(f"same batch again, one record changed: {warm:.2f} s, rendered {len(report.rendered)}, "
+              f"skipped {len(report.skipped)} ({100 * warm / times[2]:.1f} % of the cold 2-worker batch, "
+              f"{100 * warm / times[1]:.1f} % of the cold 1-worker batch)")
+        print(f"speed-up of 2 workers over 1: {times[1] / times[2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
