@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from qms_projects import forms as f
 from qms_projects import gates
+from qms_projects import posts as posts_mod
 from qms_projects import progress as pg
 from qms_projects import templates as tpl
 
@@ -94,8 +95,14 @@ def stages_section(facts: pg.Facts, query: pg.Query) -> Markup:
             for key, label in (("resume_condition", "恢复条件 Resume when"), ("termination_reason", "终止原因 Why stopped")):
                 if d.get(key):
                     parts.append(Markup("<p>{}: {}</p>").format(label, d[key]))
-            sigs = [(s.get("full_name") or s.get("name"), s.get("role"), s.get("dept"), _when(s.get("at")))
-                    for s in d.get("signoffs") or []]
+            # Every post that may have signed (the consent post too: whether it was needed depended on that day).
+            posts = [*stage.get("signatures", []), *([stage["consent_if_lead_busy"]] if stage.get("consent_if_lead_busy") else [])]
+            internal = [p for p in posts if not posts_mod.is_external(template, p)]
+            filled = {name: post for post, name in posts_mod.assign(template, facts.data.get("team") or [], internal,
+                                                                     d.get("signoffs") or []).items()}
+            sigs = [(s.get("full_name") or s.get("name"),
+                     tpl.post_label(template, filled[s["name"]]) if s.get("name") in filled else s.get("role"),
+                     s.get("dept"), _when(s.get("at"))) for s in d.get("signoffs") or []]
             sigs += [(e.get("name"), tpl.post_label(template, e.get("post", "")), "纸面签字 on paper", _when(e.get("signed_on")))
                      for e in d.get("external_signoffs") or []]
             parts.append(_table(["签署人 Signed by", "角色/岗位 Role / post", "部门 Dept", "时间 At"], sigs))
