@@ -26,7 +26,7 @@ from qms import clock, forms, records
 from qms.audit import digest
 from qms.errors import PluginError, UsageError
 from qms.registry import Deadline, Workflow
-from qms.workdays import WorkCalendar, parse_limit
+from qms.workdays import Limit, WorkCalendar, parse_limit
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -57,12 +57,25 @@ def _entered(record: dict[str, Any]) -> dict[str, str]:
     return entered
 
 
-def _parse_start(deadline: Deadline, form: str) -> tuple[str, str]:
-    kind, _, name = deadline.start.partition(":")
-    if kind not in ("field", "state") or not name:
-        raise PluginError(f"deadline {deadline.id} of {form} starts at {deadline.start!r}; "
-                          f"write 'field:NAME' or 'state:NAME'")
-    return kind, name
+_Plan = tuple[tuple[Deadline, str, str, Limit, frozenset[str]], ...]
+# Keyed by identity: hashing a frozen Workflow walks all its states on every call.
+_PLANS: dict[int, tuple[Workflow, _Plan]] = {}
+
+
+def _plan(workflow: Workflow) -> _Plan:
+    """Each deadline of a workflow parsed once: (deadline, start kind, start name, limit, until)."""
+    known = _PLANS.get(id(workflow))
+    if known is not None and known[0] is workflow:
+        return known[1]
+    plan = []
+    for deadline in workflow.deadlines:
+        kind, _, name = deadline.start.partition(":")
+        if kind not in ("field", "state") or not name:
+            raise PluginError(f"deadline {deadline.id} of {workflow.form} starts at {deadline.start!r}; "
+                              f"write 'field:NAME' or 'state:NAME'")
+        plan.append((deadline, kind, name, parse_limit(deadline.limit), frozenset(deadline.until)))
+    _PLANS[id(workflow)] = (workflow, tuple(plan))
+    return tuple(plan)
 
 
 def record_deadlines(record: dict[str, Any], workflow: Workflow, calendar: WorkCalendar, now: datetime,
@@ -77,21 +90,21 @@ def record_deadlines(record: dict[str, Any], workflow: Workflow, calendar: WorkC
     items = []
     entered = _entered(record)
     data = record["data"]
-    for deadline in workflow.deadlines:
+    state = record["state"]
+    for deadline, kind, name, limit, until in _plan(workflow):
         if deadline.when and not data.get(deadline.when):
             continue
-        if deadline.until and (record["state"] in deadline.until or any(u in entered for u in deadline.until)):
+        if until and (state in until or not until.isdisjoint(entered)):
             continue
-        kind, name = _parse_start(deadline, record["form"])
         start = records.parse_time(data.get(name) if kind == "field" else entered.get(name))
         if start is None:
             continue
-        due = calendar.due(start, parse_limit(deadline.limit))
+        due = calendar.due(start, limit)
         items.append({
             "kind": "record", "ref": record["number"], "title": f"{deadline.label} — {title or record['form']}",
             "due": due.isoformat(), "owner": deadline.owner or record.get("created_by", ""),
             "dept": record.get("dept", ""), "overdue": now > due, "deadline": deadline.id,
-            "limit": deadline.limit, "form": record["form"], "state": record["state"],
+            "limit": deadline.limit, "form": record["form"], "state": state,
         })
     return items
 
