@@ -1,4 +1,4 @@
-"""The demo's last step: write the evidence bundle an auditor takes away, and say how to open the site."""
+"""The demo's last step: write the evidence bundle an auditor takes away (``qms demo`` then says how to open the site)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ SITE_URL = "http://127.0.0.1:8000"
 def step_site(ctx: DemoContext) -> None:
     """Export the evidence bundle as the demo auditor (static site, PDFs, JSON, audit log, manifest)."""
     from qms.bundle import export_bundle
-    from qms.demo import DEMO_PASSWORD
 
     app = dataclasses.replace(ctx.app, actor_name="auditor")
     out = app.workspace.root / BUNDLE_NAME
     result = export_bundle(app, out)
     ctx.say(f"evidence bundle: {out} ({result['files']} files, audit head {result['audit_head'][:16]}); "
             f"check it offline with `qms verify {out}`, or unzip it and open index.html")
-    ctx.say(f"auditor site: `qms serve --workspace {app.workspace.root}`, then open {SITE_URL} "
-            f"and log in as auditor / {DEMO_PASSWORD}")
