@@ -34,4 +34,4 @@ def demo(session: Session, directory: Path) -> None:
     from qms.demo import DEMO_PASSWORD
     from qms.site.demo import SITE_URL
 
-    click.echo(f"next: qms serve --workspace {directory}  then open {SITE_URL}  (log in as auditor / {DEMO_PASSWORD})")
+    click.echo(f"next: qms --workspace {directory} serve  then open {SITE_URL}  (log in as auditor / {DEMO_PASSWORD})")
