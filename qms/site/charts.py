@@ -157,8 +157,9 @@ def figure(raw: Any) -> Figure:
     if kind == "number":
         if isinstance(data, dict):
             value = data.get("value")
-            return Figure(id=fid, title=title, kind="number", value=_cell(value), unit=str(data.get("unit", "")),
+            return Figure(id=fid, title=title, kind="number", value=_cell(value) or "—", unit=str(data.get("unit", "")),
                           note=str(data.get("note", "")))
-        return Figure(id=fid, title=title, kind="number", value=_cell(data))
+        return Figure(id=fid, title=title, kind="number", value=_cell(data) or "—")
     columns, rows = table_of(data)
-    return Figure(id=fid, title=title, kind="table", columns=columns, rows=rows)
+    return Figure(id=fid, title=title, kind="table", columns=columns, rows=rows,
+                  note="" if rows else "暂无数据 No data yet")
