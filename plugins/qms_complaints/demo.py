@@ -325,8 +325,9 @@ def clock_at(moment: str) -> Iterator[None]:
             os.environ["QMS_NOW"] = before
 
 
-def run_event(app: App, numbers: dict[str, str], event: Event, password: str) -> None:
-    """Carry out one event as its user at its time."""
+def run_event(app: App, numbers: dict[str, str], event: Event, password: str,
+              names: dict[str, str] | None = None) -> None:
+    """Carry out one event as its user at its time (a visit is filed and confirmed at once)."""
     moment, user, verb, key, arg = event
     acting = dataclasses.replace(app, actor_name=user)
     with clock_at(moment):
@@ -337,21 +338,24 @@ def run_event(app: App, numbers: dict[str, str], event: Event, password: str) ->
         elif verb in ("move", "sign"):
             records.move(acting, numbers[key], arg, password=password if verb == "sign" else None)
         elif verb == "visit":
-            service.file_visit(acting, {"complaint": numbers[key], "visited_at": moment, "visitor": user, **arg})
+            visitor = (names or {}).get(user, user)
+            filed = service.file_visit(acting, {"complaint": numbers[key], "visited_at": moment, "visitor": visitor, **arg})
+            records.move(acting, filed["number"], "closed", note="回访记录确认 visit record confirmed")
         else:  # pragma: no cover - a typo in the scenarios above
             raise ValueError(f"unknown demo verb {verb!r}")
 
 
 def step_complaints(ctx: DemoContext) -> None:
     """Complaints: eight scenarios through both branches, follow-up visits, escalation, monthly reports."""
-    from qms.demo import DEMO_PASSWORD
+    from qms.demo import DEMO_PASSWORD, DEMO_USERS
     from qms.render.batch import Job, render_all
 
     app = ctx.app
     events = sorted((e for scenario in SCENARIOS for e in scenario()), key=lambda e: e[0])
     numbers: dict[str, str] = {}
+    names = {name: full for name, _role, _dept, full in DEMO_USERS}
     for event in events:
-        run_event(app, numbers, event, DEMO_PASSWORD)
+        run_event(app, numbers, event, DEMO_PASSWORD, names)
     with clock_at(END):
         escalated = service.escalate(dataclasses.replace(app, actor_name="li"))
         renderer = dataclasses.replace(app, actor_name="li")

@@ -184,7 +184,8 @@ def test_demo_step_files_the_scenarios_and_renders_the_reports(tmp_path: Path) -
     assert len(complaints) == 8 and sum(r["closed"] for r in complaints) == 6
     branches = {r["data"].get("responsibility") for r in complaints if r["closed"]}
     assert branches == {"客户原因", "公司内部"}
-    assert len(records.list_records(app, "QR-8.2-02")) == 6
+    visits = records.list_records(app, "QR-8.2-02")
+    assert len(visits) == 6 and all(v["closed"] for v in visits)
     escalated = [r for r in complaints if r["data"].get("escalated_at")]
     assert [r["data"]["received_at"][:10] for r in escalated] == ["2026-08-20"]
     for month in ("2026-10", "2026-11"):
