@@ -100,6 +100,7 @@ class RecordIndex:
         self.newest: list[Entry] = []
         #: Bumped on every rebuild, so caches built on the index (overdue numbers) know when to drop.
         self.version = 0
+        self._depts: dict[tuple[int, str], list[str]] = {}
 
     def refresh(self) -> RecordIndex:
         """Bring the index up to date with the store; a stat of each bucket when nothing changed."""
@@ -136,8 +137,14 @@ class RecordIndex:
         return list(seen)
 
     def depts(self, form: str) -> list[str]:
-        """The departments that filed records on ``form``, sorted."""
-        return sorted({e.dept for e in self.by_form.get(form, []) if e.dept})
+        """The departments that filed records on ``form``, sorted (worked out once per index version)."""
+        key = (self.version, form)
+        found = self._depts.get(key)
+        if found is None:
+            found = sorted({e.dept for e in self.by_form.get(form, []) if e.dept})
+            self._depts = {k: v for k, v in self._depts.items() if k[0] == self.version}
+            self._depts[key] = found
+        return found
 
 
 def matches(entries: Iterable[Entry], needle: str, limit: int) -> tuple[list[Entry], int]:

@@ -8,6 +8,7 @@ the parameters each server endpoint takes from the query string (anything else i
 from __future__ import annotations
 
 import posixpath
+from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
@@ -36,10 +37,29 @@ PATH: dict[str, frozenset[str]] = {
 }
 
 
+#: Endpoints linked once per row of a register or search page: built from a cached pattern, not ``url_for``.
+FAST = ("record", "record_pdf", "document", "revision", "revision_pdf")
+
+
 def server_links(url_for: Callable[..., str]) -> Callable[..., str]:
-    """``link()`` for the server: only the parameters the endpoint takes; empty filters left out."""
+    """``link()`` for the server: only the parameters the endpoint takes; empty filters left out.
+
+    A register page has a hundred links; ``url_for`` costs about 0.15 ms each, so the per-row
+    endpoints are formatted from a pattern made once by ``url_for`` itself, with each value quoted.
+    """
+    patterns: dict[str, str] = {}
 
     def link(endpoint: str, **params: Any) -> str:
+        if endpoint in FAST:
+            names = sorted(PATH[endpoint])
+            pattern = patterns.get(endpoint)
+            if pattern is None:
+                pattern = url_for(endpoint, **{n: f"QMSSLOT{n}QMSSLOT" for n in names})
+                patterns[endpoint] = pattern
+            out = pattern
+            for n in names:
+                out = out.replace(f"QMSSLOT{n}QMSSLOT", quote(str(params[n]), safe=""))
+            return out
         allowed = PATH.get(endpoint, frozenset()) | QUERY.get(endpoint, frozenset())
         kept = {k: v for k, v in params.items() if k in allowed and v not in (None, "", False)}
         if kept.get("page") == 1:
