@@ -19,6 +19,7 @@ from qms.render.demo import step_render
 from qms_complaints.demo import step_complaints
 from qms_equipment.demo import step_equipment
 from qms_property.demo import step_property
+from qms_projects.demo import step_projects
 from qms.workspace import Workspace, init_workspace
 
 #: Demo users: name, role, department, full name. Every one has the password DEMO_PASSWORD.
@@ -57,7 +58,7 @@ def step_users(ctx: DemoContext) -> None:
 
 
 STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property,
-                                               step_render,
+                                               step_projects, step_render,
                                                step_site]
 
 

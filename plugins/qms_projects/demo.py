@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 #: People the project demo needs besides the core demo users: name, role, department, full name.
 PROJECT_USERS: tuple[tuple[str, str, str, str], ...] = (
-    ("xu", "department", "售前部", "徐售前"),
+    ("shi", "department", "售前部", "石售前"),
     ("fang", "department", "商务部", "方商务"),
     ("ma", "department", "工程部", "马监理"),
     ("guo", "department", "工程部", "郭工长"),
@@ -125,21 +125,21 @@ def _systems_integration_start(d: Demo) -> str:
     d.at("2026-03-02T09:00:00")
     project = service.register(
         d.app("zhao"), "systems-integration", name="智慧园区安防系统集成", customer="某市高新区管委会", manager="wu",
-        team=[{"post": "sales", "user": "zhao"}, {"post": "presales", "user": "xu"}, {"post": "pm", "user": "wu"},
+        team=[{"post": "sales", "user": "zhao"}, {"post": "presales", "user": "shi"}, {"post": "pm", "user": "wu"},
               {"post": "receiver", "name": "高新区管委会 张科长"}],
         fields={"contract_amount": 1280000, "description": "园区视频监控、门禁和周界报警系统的设计、供货、施工和调试。"})
     xm = project["number"]
     d.gate(xm, "2026-03-06T10:00:00", "zhao", ["wang"])
-    d.update("xu", "2026-03-09T09:00:00", xm, {"baseline": {
+    d.update("shi", "2026-03-09T09:00:00", xm, {"baseline": {
         "scope": "视频监控 120 路、门禁 24 门、周界报警 1.8 km 的设计、供货、施工和调试",
         "start": "2026-04-01", "finish": "2026-10-31", "budget": 1200000}}, note="立项基线 initiation baseline")
     d.move("wang", "2026-03-10T09:00:00", xm, "active", signed=True)
-    d.gate(xm, "2026-03-10T14:00:00", "xu", ["wang", "zhou"])
-    d.gate(xm, "2026-03-20T10:00:00", "xu", ["wu", "zhou"])
-    d.gate(xm, "2026-03-27T10:00:00", "xu", ["fang"])
-    d.gate(xm, "2026-04-03T10:00:00", "xu", ["zhao"])
-    d.gate(xm, "2026-04-10T10:00:00", "xu", ["zhou"])
-    d.gate(xm, "2026-04-17T10:00:00", "xu", ["zhao", "wang"])
+    d.gate(xm, "2026-03-10T14:00:00", "shi", ["wang", "zhou"])
+    d.gate(xm, "2026-03-20T10:00:00", "shi", ["wu", "zhou"])
+    d.gate(xm, "2026-03-27T10:00:00", "shi", ["fang"])
+    d.gate(xm, "2026-04-03T10:00:00", "shi", ["zhao"])
+    d.gate(xm, "2026-04-10T10:00:00", "shi", ["zhou"])
+    d.gate(xm, "2026-04-17T10:00:00", "shi", ["zhao", "wang"])
     d.gate(xm, "2026-05-08T10:00:00", "wu", ["chen", "fang"])
     # Construction: the customer adds a parking-lot zone; the decision committee approves the change.
     bg = d.file("wu", "2026-06-15T09:00:00", f.CHANGE, {
