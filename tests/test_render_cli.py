@@ -22,6 +22,8 @@ from tests.test_pdf import FORM, record
 
 PASSWORD = "render-pass-1"
 NUMBER = "QP-9.9-01"
+# A form no plugin owns, so the core's generic layout and default workflow apply.
+TEST_FORM = {**FORM, "number": "QR-9.8-01", "procedure": NUMBER, "prefix": "TT"}
 PROCEDURE = f"""---
 number: {NUMBER}
 title: 测试程序
@@ -30,13 +32,13 @@ type: procedure
 owner: 品质部
 edition: "A/0"
 review_interval_months: 12
-forms: [QR-8.2-01]
+forms: [QR-9.8-01]
 ---
 # 测试程序 Test Procedure
 
 ## 1 目的
 
-记录见 [[QR-8.2-01]]。<script>alert(1)</script> ![x](http://127.0.0.1:9/x.png)
+记录见 [[QR-9.8-01]]。<script>alert(1)</script> ![x](http://127.0.0.1:9/x.png)
 """
 
 
@@ -48,7 +50,7 @@ def ws(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     for name, role, full in (("admin", "admin", "管理员"), ("zhou", "quality_officer", "周文控"),
                              ("li", "quality_officer", "李品质"), ("wang", "approver", "王总经理")):
         app.users.add(name, role, "质量管理部", PASSWORD, actor="admin", full_name=full)
-    (workspace.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+    (workspace.forms / "QR-9.8-01.yaml").write_text(yaml.safe_dump(TEST_FORM, allow_unicode=True), encoding="utf-8")
     (workspace.procedures / f"{NUMBER}.md").write_text(PROCEDURE, encoding="utf-8")
 
     def as_(name: str) -> App:
@@ -62,7 +64,8 @@ def ws(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     distribution.distribute(as_("zhou"), NUMBER, "品质部")
     for n in (1, 2):
         rec = record()
-        rec["number"] = f"KS-2026-000{n}"
+        rec["number"] = f"TT-2026-000{n}"
+        rec["form"], rec["procedure"] = "QR-9.8-01", NUMBER
         app.store.put("records", rec["number"], rec, actor="zhou", action="record.file")
     return workspace
 
@@ -83,7 +86,7 @@ def test_doc_pdf_controlled_copy_and_refusals(ws: Workspace, tmp_path: Path) -> 
     text = text_of(out)
     for expected in ("测试程序", "Test Procedure", "受控 CONTROLLED", "副本号 Copy No. 001", "持有 Holder 品质部",
                      "周文控 (zhou)", "李品质 (li)", "王总经理 (wang)", "第 1 页 / 共 2 页", "第 2 页 / 共 2 页", "<script>alert(1)</script>",
-                     "《客户投诉处理报告》（QR-8.2-01）"):
+                     "《客户投诉处理报告》（QR-9.8-01）"):
         assert expected in text, expected
     wrong = qms(ws, "doc", "pdf", NUMBER, "--copy", "1", "--holder", "业务部", "-o", str(tmp_path / "x.pdf"))
     assert wrong.exit_code == 1 and "issued to 品质部, not 业务部" in wrong.output
@@ -95,16 +98,16 @@ def test_doc_pdf_controlled_copy_and_refusals(ws: Workspace, tmp_path: Path) -> 
 
 
 def test_record_pdf_and_blank_form(ws: Workspace, tmp_path: Path) -> None:
-    result = qms(ws, "record", "pdf", "KS-2026-0002", "-o", str(tmp_path / "r.pdf"), "--json")
+    result = qms(ws, "record", "pdf", "TT-2026-0002", "-o", str(tmp_path / "r.pdf"), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["pages"] == 1
-    assert "KS-2026-0002" in text_of(tmp_path / "r.pdf")
-    missing = qms(ws, "record", "pdf", "KS-2026-0999")
+    assert "TT-2026-0002" in text_of(tmp_path / "r.pdf")
+    missing = qms(ws, "record", "pdf", "TT-2026-0999")
     assert missing.exit_code == 2 and "no record" in missing.output
-    blank = qms(ws, "form", "blank", "QR-8.2-01", "--uncontrolled", "-o", str(tmp_path / "b.pdf"))
+    blank = qms(ws, "form", "blank", "QR-9.8-01", "--uncontrolled", "-o", str(tmp_path / "b.pdf"))
     assert blank.exit_code == 0, blank.output
     text = text_of(tmp_path / "b.pdf")
-    assert "客户投诉处理报告" in text and "非受控 UNCONTROLLED" in text and "QR-8.2-01" in text and "A/0" in text
+    assert "客户投诉处理报告" in text and "非受控 UNCONTROLLED" in text and "QR-9.8-01" in text and "A/0" in text
 
 
 @pytest.mark.slow
@@ -112,23 +115,23 @@ def test_render_changed_rerenders_only_the_changed_record(ws: Workspace) -> None
     first = qms(ws, "render", "--jobs", "1", "--json")
     assert first.exit_code == 0, first.output
     report: dict[str, Any] = json.loads(first.output)
-    assert sorted(report["rendered"]) == ["documents/QP-9.9-01_A-0.pdf", "records/QR-8.2-01/KS-2026-0001.pdf",
-                                          "records/QR-8.2-01/KS-2026-0002.pdf"]
+    assert sorted(report["rendered"]) == ["documents/QP-9.9-01_A-0.pdf", "records/QR-9.8-01/TT-2026-0001.pdf",
+                                          "records/QR-9.8-01/TT-2026-0002.pdf"]
     pdf_dir = ws.records / "pdf"
     before = {p: p.read_bytes() for p in pdf_dir.rglob("*.pdf")}
     app = App(Workspace.open(ws.root), Host(make_plugin_manager()))
-    rec = app.store.get("records", "KS-2026-0002")
+    rec = app.store.get("records", "TT-2026-0002")
     assert rec is not None
     rec["data"]["description"] = "空调漏水，已更换密封圈"
-    app.store.put("records", "KS-2026-0002", rec, actor="zhou", action="record.update")
+    app.store.put("records", "TT-2026-0002", rec, actor="zhou", action="record.update")
     second = json.loads(qms(ws, "render", "--json").output)
-    assert second["rendered"] == ["records/QR-8.2-01/KS-2026-0002.pdf"] and second["skipped"] == 2
+    assert second["rendered"] == ["records/QR-9.8-01/TT-2026-0002.pdf"] and second["skipped"] == 2
     after = {p: p.read_bytes() for p in pdf_dir.rglob("*.pdf")}
     changed = [p.name for p in after if after[p] != before[p]]
-    assert changed == ["KS-2026-0002.pdf"]
+    assert changed == ["TT-2026-0002.pdf"]
     assert qms(ws, "verify").exit_code == 0
     # A hand edit of a registered PDF is caught by verify.
-    target = pdf_dir / "records/QR-8.2-01/KS-2026-0001.pdf"
+    target = pdf_dir / "records/QR-9.8-01/TT-2026-0001.pdf"
     target.write_bytes(target.read_bytes() + b"%")
     tampered = qms(ws, "verify")
-    assert tampered.exit_code == 1 and "KS-2026-0001.pdf" in tampered.output
+    assert tampered.exit_code == 1 and "TT-2026-0001.pdf" in tampered.output
