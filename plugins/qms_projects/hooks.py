@@ -9,7 +9,7 @@ from qms import hookimpl
 from qms.hookspecs import RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
 
-from qms_projects import deadlines, moves, rules, status
+from qms_projects import deadlines, layout, moves, rules, status
 from qms_projects import forms as f
 from qms_projects.workflow import WORKFLOWS
 
@@ -70,6 +70,12 @@ def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
 def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
     """Project stages, gate pass rate, acceptance grade distribution."""
     return status.figures(query, now)
+
+
+@hookimpl
+def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
+    """The register entry without its template snapshot (kept in the embedded record.json)."""
+    return layout.record_html(record, form)
 
 
 @hookimpl

@@ -531,3 +531,14 @@ def test_the_demo_step_runs_the_three_projects(tmp_path: Path, monkeypatch: pyte
     insp = rows["inspection"]
     assert insp["stage"] == "data_investigation" and insp["overdue"][0]["due"] == "2026-10-20T09:40:00"
     assert any("blocked" in line and "ZG-" in line for line in ctx.lines)
+
+
+def test_the_register_entry_page_leaves_the_template_snapshot_to_the_embedded_json(app: App) -> None:
+    from qms.forms import load_form
+    from qms_projects import layout
+
+    xm = record(app, fitout(app))
+    html = app.host.render_record_html(xm, load_form(app, f.PROJECT, xm["form_edition"]))
+    assert "滨江花园 3-201 室内装修" in html and "fit-out" in html
+    assert "施工进度计划" not in html and "template_snapshot" not in html  # a deliverable of the snapshot's stage 1
+    assert layout.record_html({**xm, "form": f.GATE}, {}) is None
