@@ -4,10 +4,12 @@ A long-running server cannot re-read and re-filter every record per request and 
 so it keeps:
 
 * ``RecordIndex``: one small ``Entry`` per record (number, form, state, department, filing date,
-  closed flag and a case-folded search text), the entries of each form sorted newest first. Before
-  each use it compares the names, inodes, sizes and mtimes of the record buckets with what it saw;
-  only when a bucket changed does it walk the store again, and records whose stored object is the
-  very object it indexed last time (the store caches unchanged buckets) are reused without work.
+  closed flag and a case-folded search text), the entries of each form sorted newest first with
+  position lists per state and department and the filing dates for bisection (``FormIndex``), and
+  all search texts joined into one string (``TextIndex``). Before each use it compares the names,
+  inodes, sizes and mtimes of the record buckets with what it saw; only when a bucket changed does
+  it walk the store again, and records whose stored object is the very object it indexed last time
+  (the store caches unchanged buckets) are reused without work.
 * ``AuditIndex``: the byte offset of every complete line of ``audit.log``, extended from the last
   known size as the log grows (it is append-only), so a page of the log is a few seeks.
 
@@ -19,7 +21,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,70 +92,163 @@ def folder_signature(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
     return tuple(sorted(sig))
 
 
+class FormIndex:
+    """The records of one form, newest first, with what the register's filters need precomputed.
+
+    ``by_state`` and ``by_dept`` hold positions (ascending, so newest first) into ``entries``;
+    ``days`` are the filing dates oldest first, so a date range is two bisections and a slice.
+    A filter walks only the shortest applicable position list, never all of a form's records.
+    """
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.states = [e.state for e in entries]
+        self.depts = [e.dept for e in entries]
+        self.days = [e.created[:10] for e in reversed(entries)]
+        self.by_state: dict[str, list[int]] = {}
+        self.by_dept: dict[str, list[int]] = {}
+        for i, e in enumerate(entries):
+            self.by_state.setdefault(e.state, []).append(i)
+            self.by_dept.setdefault(e.dept, []).append(i)
+        self.dept_names = sorted(d for d in self.by_dept if d)
+
+    def select(self, state: str = "", dept: str = "", since: str = "", until: str = "") -> Sequence[int]:
+        """Positions of the matching entries, newest first (a ``range`` when only dates filter)."""
+        n = len(self.entries)
+        lo_asc = bisect_left(self.days, since) if since else 0
+        hi_asc = bisect_right(self.days, until) if until else n
+        lo, hi = n - hi_asc, n - lo_asc  # the same records, as positions in newest-first order
+        if hi <= lo:
+            return range(0)
+        lists = []
+        if state:
+            lists.append(self.by_state.get(state, []))
+        if dept:
+            lists.append(self.by_dept.get(dept, []))
+        if not lists:
+            return range(lo, hi)
+        shortest = min(lists, key=len)
+        if len(shortest) > (hi - lo):
+            shortest = range(lo, hi)  # type: ignore[assignment]
+        states, depts = self.states, self.depts
+        return [i for i in shortest if lo <= i < hi and (not state or states[i] == state) and (not dept or depts[i] == dept)]
+
+
+class TextIndex:
+    """Every record's search text joined into one string, newest first: one C-speed ``find`` per match."""
+
+    SEP = "\x00"
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.starts: list[int] = []
+        pos = 0
+        for e in entries:
+            self.starts.append(pos)
+            pos += len(e.text) + 1
+        self.blob = self.SEP.join(e.text for e in entries)
+
+    def find(self, needle: str, limit: int) -> tuple[list[Entry], int]:
+        """Up to ``limit`` entries (newest first) whose text contains ``needle``, and how many do in all."""
+        folded = needle.casefold().replace(self.SEP, "")
+        if not folded:
+            return [], 0
+        blob, starts, entries = self.blob, self.starts, self.entries
+        found: list[Entry] = []
+        total = 0
+        pos = 0
+        while True:
+            at = blob.find(folded, pos)
+            if at < 0:
+                break
+            k = bisect_right(starts, at) - 1
+            total += 1
+            if len(found) < limit:
+                found.append(entries[k])
+            pos = starts[k + 1] if k + 1 < len(starts) else len(blob)  # one hit per record
+        return found, total
+
+
+class Snapshot:
+    """One consistent view of every record: by number, newest first, per form, and the search text."""
+
+    def __init__(self, by_number: dict[str, Entry], version: int) -> None:
+        self.by_number = by_number
+        self.version = version
+        self.newest = sorted(by_number.values(), key=lambda e: (e.created, e.number), reverse=True)
+        grouped: dict[str, list[Entry]] = {}
+        for entry in self.newest:
+            grouped.setdefault(entry.form, []).append(entry)
+        self.forms = {form: FormIndex(entries) for form, entries in grouped.items()}
+        self.text = TextIndex(self.newest)
+        self._empty = FormIndex([])
+
+    def form(self, form: str) -> FormIndex:
+        """The index of one form (empty when nothing was filed on it)."""
+        return self.forms.get(form, self._empty)
+
+    def entries(self, form: str | None = None) -> list[Entry]:
+        """The entries of one form (or all), newest first."""
+        return self.form(form).entries if form else self.newest
+
+    def depts(self, form: str) -> list[str]:
+        """The departments that filed records on ``form``, sorted."""
+        return self.form(form).dept_names
+
+
 class RecordIndex:
-    """Every record of a store, by number and by form (newest first), refreshed when the store's files change."""
+    """Snapshots of every record of a store, rebuilt when the store's record files change.
+
+    Small stores are rebuilt before the request is answered. Once a rebuild has taken longer than
+    ``BACKGROUND_AFTER`` seconds (tens of thousands of records), later rebuilds run in a thread
+    while requests keep reading the previous snapshot, so one write does not stall every reader;
+    a new record then shows up a moment after it is filed. ``refresh(wait=True)`` always waits.
+    """
+
+    BACKGROUND_AFTER = 0.15
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._signature: tuple[tuple[str, int, int, int], ...] | None = None
-        self.by_number: dict[str, Entry] = {}
-        self.by_form: dict[str, list[Entry]] = {}
-        self.newest: list[Entry] = []
-        #: Bumped on every rebuild, so caches built on the index (overdue numbers) know when to drop.
-        self.version = 0
-        self._depts: dict[tuple[int, str], list[str]] = {}
+        self._snapshot = Snapshot({}, 0)
+        self._worker: threading.Thread | None = None
+        self.last_build = 0.0
 
-    def refresh(self) -> RecordIndex:
-        """Bring the index up to date with the store; a stat of each bucket when nothing changed."""
+    def _build(self, signature: tuple[tuple[str, int, int, int], ...]) -> None:
+        start = time.perf_counter()
+        old = self._snapshot.by_number
+        by_number: dict[str, Entry] = {}
+        for number, obj in self.store.iter(RECORDS):
+            previous = old.get(number)
+            # Unchanged buckets come back as the same cached objects: reuse their entries as they are.
+            by_number[number] = previous if previous is not None and previous.obj is obj else _entry(obj)
+        self._snapshot = Snapshot(by_number, self._snapshot.version + 1)
+        self._signature = signature
+        self.last_build = time.perf_counter() - start
+
+    def _background(self, signature: tuple[tuple[str, int, int, int], ...]) -> None:
+        try:
+            with self._lock:
+                self._build(signature)
+        finally:
+            self._worker = None
+
+    def refresh(self, wait: bool = False) -> Snapshot:
+        """The current snapshot, rebuilt first (or in the background for a large store) if the store changed."""
         signature = folder_signature(self.store.db / RECORDS)
         if signature == self._signature:
-            return self
+            return self._snapshot
+        if not wait and self._signature is not None and self.last_build > self.BACKGROUND_AFTER:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._background, args=(signature,), daemon=True,
+                                                name="qms-site-index")
+                self._worker.start()
+            return self._snapshot
         with self._lock:
-            if signature == self._signature:
-                return self
-            old = self.by_number
-            by_number: dict[str, Entry] = {}
-            for number, obj in self.store.iter(RECORDS):
-                previous = old.get(number)
-                # Unchanged buckets come back as the same cached objects: reuse their entries as they are.
-                by_number[number] = previous if previous is not None and previous.obj is obj else _entry(obj)
-            newest = sorted(by_number.values(), key=lambda e: (e.created, e.number), reverse=True)
-            by_form: dict[str, list[Entry]] = {}
-            for entry in newest:
-                by_form.setdefault(entry.form, []).append(entry)
-            self.by_number, self.by_form, self.newest = by_number, by_form, newest
-            self._signature = signature
-            self.version += 1
-        return self
-
-    def entries(self, form: str | None = None) -> list[Entry]:
-        """The entries of one form (or all), newest first."""
-        return self.by_form.get(form, []) if form else self.newest
-
-    def states(self, form: str) -> list[str]:
-        """The states records of ``form`` are in, in order of first appearance (oldest first)."""
-        seen: dict[str, None] = {}
-        for entry in reversed(self.by_form.get(form, [])):
-            seen.setdefault(entry.state, None)
-        return list(seen)
-
-    def depts(self, form: str) -> list[str]:
-        """The departments that filed records on ``form``, sorted (worked out once per index version)."""
-        key = (self.version, form)
-        found = self._depts.get(key)
-        if found is None:
-            found = sorted({e.dept for e in self.by_form.get(form, []) if e.dept})
-            self._depts = {k: v for k, v in self._depts.items() if k[0] == self.version}
-            self._depts[key] = found
-        return found
-
-
-def matches(entries: Iterable[Entry], needle: str, limit: int) -> tuple[list[Entry], int]:
-    """Up to ``limit`` entries whose text contains ``needle`` (case-folded), and how many match in all."""
-    folded = needle.casefold()
-    found = [e for e in entries if folded in e.text]
-    return found[:limit], len(found)
+            if signature != self._signature:
+                self._build(signature)
+        return self._snapshot
 
 
 class AuditIndex:

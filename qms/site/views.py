@@ -27,7 +27,7 @@ from qms import records as record_service
 from qms.app import App
 from qms.errors import NotFound, QMSError
 from qms.site.charts import Figure, figure
-from qms.site.index import AuditIndex, Entry, RecordIndex, folder_signature, matches
+from qms.site.index import AuditIndex, Entry, RecordIndex, Snapshot, folder_signature
 from qms.verify import Report, verify_store
 
 PAGE_SIZE = 50
@@ -113,6 +113,7 @@ class Site:
         self._lock = threading.Lock()
         self._forms: tuple[Any, list[dict[str, Any]]] | None = None
         self._due: tuple[tuple[Any, ...], float, due_engine.DueList] | None = None
+        self._figures: tuple[tuple[Any, ...], float, list[Figure], list[str]] | None = None
         self.last_verify: tuple[datetime, Report] | None = None
 
     # -- shared data ---------------------------------------------------------------------------
@@ -143,7 +144,7 @@ class Site:
         """Form number → Chinese title (for registers and records)."""
         return {str(f["number"]): str(f.get("title", "")) for f in self.forms()}
 
-    def index(self) -> RecordIndex:
+    def index(self) -> Snapshot:
         """The record index, brought up to date."""
         return self.records.refresh()
 
@@ -213,14 +214,7 @@ class Site:
         docs = self.all_documents()
         in_force = [r for revs in docs.values() for r in revs if r["state"] == "effective"]
         due = self.due_list()
-        figures: list[Figure] = []
-        problems: list[str] = []
-        try:
-            raw = self.app.host.figures(self.query, now)
-        except Exception as exc:  # a broken plugin must not take the dashboard down; say which failed
-            raw = []
-            problems.append(f"a plugin failed while drawing its figures: {type(exc).__name__}: {exc}")
-        figures = [figure(f) for f in raw]
+        figures, problems = self.figures(now)
         by_form = [(f["number"], f.get("title", ""), len(index.entries(str(f["number"])))) for f in self.forms()]
         counts = {
             "documents": len([r for r in in_force if r.get("type") != "external"]),
@@ -240,6 +234,22 @@ class Site:
         return View("dashboard.html", {"counts": counts, "figures": figures, "problems": problems,
                                        "records_chart": records_chart, "now": now,
                                        "overdue_items": self.linked([i for i in due.items if i.get("overdue")][:10])})
+
+    def figures(self, now: datetime) -> tuple[list[Figure], list[str]]:
+        """Every plugin's figures, drawn again when records or documents change or after a minute."""
+        key = (self.index().version, folder_signature(self.app.store.db / documents.COLLECTION))
+        cached = self._figures
+        if cached is not None and cached[0] == key and time.monotonic() - cached[1] < DUE_CACHE_SECONDS:
+            return cached[2], cached[3]
+        problems: list[str] = []
+        try:
+            raw = self.app.host.figures(self.query, now)
+        except Exception as exc:  # a broken plugin must not take the dashboard down; say it failed
+            raw = []
+            problems.append(f"a plugin failed while drawing its figures: {type(exc).__name__}: {exc}")
+        drawn = [figure(f) for f in raw]
+        self._figures = (key, time.monotonic(), drawn, problems)
+        return drawn, problems
 
     def document_list(self, external: bool) -> View:
         """Procedures in force (or external documents), then those not in force."""
@@ -321,30 +331,23 @@ class Site:
         page_size = page_size or PAGE_SIZE
         form = self.form(form_number)
         index = self.index()
-        entries: list[Entry] = index.entries(form_number)
-        total_all = len(entries)
+        form_index = index.form(form_number)
+        total_all = len(form_index.entries)
         for name, value in (("since", since), ("until", until)):
             if value:
                 try:
                     date.fromisoformat(value)
                 except ValueError as exc:
                     raise QMSError(f"{name} {value!r} is not a date; write YYYY-MM-DD") from exc
-        if state:
-            entries = [e for e in entries if e.state == state]
-        if dept:
-            entries = [e for e in entries if e.dept == dept]
-        if since:
-            entries = [e for e in entries if e.created[:10] >= since]
-        if until:
-            entries = [e for e in entries if e.created[:10] <= until]
+        positions = form_index.select(state=state, dept=dept, since=since, until=until)
         late: set[str] = set()
         if overdue:
             late = self.overdue()
-            entries = [e for e in entries if e.number in late]
-        total = len(entries)
+            positions = [i for i in positions if form_index.entries[i].number in late]
+        total = len(positions)
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        chosen = entries[(page - 1) * page_size: page * page_size]
+        chosen = [form_index.entries[i] for i in positions[(page - 1) * page_size: page * page_size]]
         # Marking rows uses the last due list computed (filtering by overdue computes a fresh one):
         # working out every deadline of 100k records on each page view would not stay under 200 ms.
         late = late or self.cached_overdue()
@@ -429,7 +432,7 @@ class Site:
                     if folded in hay.casefold():
                         docs.append({**rev, "slug": edition_slug(rev["edition"]), "snippet": _snippet(str(rev.get("content", "")), q)})
                         break
-            found, total = matches(self.index().newest, q, SEARCH_LIMIT)
+            found, total = self.index().text.find(q, SEARCH_LIMIT)
         titles = self.form_titles()
         rows = [{"number": e.number, "form": e.form, "form_title": titles.get(e.form, ""), "state": e.state,
                  "dept": e.dept, "created": e.created, "snippet": _snippet(e.text, q, folded=True)} for e in found]
