@@ -115,7 +115,7 @@ def step_equipment(ctx: DemoContext) -> None:
             no[key] = service.register_equipment(sun, data)["data"]["equipment_no"]
         frame = service.register_equipment(sun, {**_machine("塔机附着装置", "起重运输设备", "FZ-1300", "购置", 1800.0),
                                                  "attachment_of": no["crane"]})
-    ctx.say(f"equipment: {len(no) + 1} cards in units 101 and 102 ({', '.join(sorted(no.values()))}); "
+    ctx.say(f"equipment: {len(no)} pieces in units 101 and 102 ({', '.join(sorted(no.values()))}) and an attachment; "
             f"the tower crane's tie-in frame {frame['number']} carries the crane's number {no['crane']}")
 
     def cal(app: App, key: str, day: str, result: str, base: dict[str, Any], **more: Any) -> dict[str, Any]:
