@@ -93,7 +93,7 @@ def run(size: int, repeat: int, base: Path) -> list[tuple[str, float, float, flo
     cases = [
         ("register, page 1", f"/forms/{FORM}"),
         ("register, state+dept filter, page 3", f"/forms/{FORM}?state=open&dept=品质部&page=3"),
-        ("register, date range filter", f"/forms/{FORM}?since=2026-03-01&until=2026-05-31"),
+        ("register, date range filter", f"/forms/{FORM}?since=2026-02-01&until=2026-04-30"),
         (f"register, last page ({pages})", f"/forms/{FORM}?page={pages}"),
         (f"search Chinese {RARE!r}", f"/search?q={RARE}"),
         ("search English 'LATE DELIVERY'", "/search?q=LATE+DELIVERY"),
@@ -112,11 +112,17 @@ def run(size: int, repeat: int, base: Path) -> list[tuple[str, float, float, flo
         found = re.search(r"(\d+) 条记录 records", body) or re.search(r"记录 Records \((\d+)", body)
         hits = found.group(1) if found else ""
         rows.append((label, statistics.median(times), min(times), max(times), hits))
-    # One more record filed while the server runs: the next request sees it (index refresh on a bucket change).
+    # One more record filed while the server runs: the request right after it is answered from the
+    # previous snapshot while the index rebuilds in the background; then time until the record shows.
     app.store.put("records", f"BM-2026-{size + 1:06d}", envelope(size + 1, rng), actor="admin", action="record.file")
+    filed = time.perf_counter()
     ms, status, body = timed(client, f"/search?q=BM-2026-{size + 1:06d}")
-    assert f"/records/BM-2026-{size + 1:06d}" in body
-    rows.append(("search right after one new record (refresh)", ms, ms, ms, "1"))
+    rows.append(("search right after one new record", ms, ms, ms, "1" if f"/records/BM-2026-{size + 1:06d}" in body else "0"))
+    while f"/records/BM-2026-{size + 1:06d}" not in body:
+        time.sleep(0.05)
+        _, status, body = timed(client, f"/search?q=BM-2026-{size + 1:06d}")
+    seen = (time.perf_counter() - filed) * 1000
+    rows.append(("new record visible after (background rebuild)", seen, seen, seen, "1"))
     return rows
 
 
