@@ -165,3 +165,13 @@ def test_export_needs_the_export_permission_and_a_zip_name(workspace: Workspace,
     result = qms(workspace, "--as", "admin", "export", "bundle", str(tmp_path / "b.tar"))
     assert result.exit_code == 2 and "should end in .zip" in result.output
     assert not (tmp_path / "b.zip").exists() and not (tmp_path / "b.tar").exists()
+
+
+def test_serve_refuses_a_workspace_nobody_can_log_in_to(workspace: Workspace) -> None:
+    result = qms(workspace, "serve", "--port", "0")
+    assert result.exit_code == 2 and "no users" in result.output
+
+
+def test_serve_help_names_the_address_and_the_server() -> None:
+    result = CliRunner().invoke(make_cli(sitekit.host()), ["serve", "--help"])
+    assert result.exit_code == 0 and "127.0.0.1" in result.output and "Werkzeug" in result.output
