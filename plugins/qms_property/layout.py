@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from qms.recordlayout import generic_record_html
 
 from qms_property import timing
