@@ -32,6 +32,10 @@ class App:
     def users(self) -> Users:
         return Users(self.store, self.workspace.config)
 
+    def acting_as(self, name: str) -> App:
+        """The same workspace and plugins, acting as the user ``name``."""
+        return App(self.workspace, self.host, name)
+
     def actor(self, permission: str, action: str) -> dict[str, Any]:
         """The acting user, refused unless their role carries ``permission``."""
         return self.users.authorise(self.actor_name, permission, action)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from qms.app import App
-    from qms.site.views import Site, View
+    from qms.site.views import View
 
 MANIFEST = "manifest.json"
 FORMAT = "qms-evidence-bundle/1"

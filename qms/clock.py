@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 
@@ -22,3 +24,27 @@ def now() -> datetime:
 def stamp() -> str:
     """``now()`` as an ISO string, the form stored in records and the audit log."""
     return now().isoformat()
+
+
+def set_now(moment: str) -> None:
+    """Fix the clock at ``moment`` (``YYYY-MM-DD`` means 09:00 that day) until changed or restored."""
+    os.environ["QMS_NOW"] = moment if "T" in moment else f"{moment}T09:00:00"
+
+
+@contextmanager
+def frozen_at(moment: str | None = None) -> Iterator[None]:
+    """Run a block with the clock fixed at ``moment`` (or as it is), restoring the clock afterwards.
+
+    Demonstrations and tests file records "at" given times; the block may move the clock further
+    with ``set_now``; whatever it does, the clock is put back as it was.
+    """
+    before = os.environ.get("QMS_NOW")
+    if moment is not None:
+        set_now(moment)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("QMS_NOW", None)
+        else:
+            os.environ["QMS_NOW"] = before

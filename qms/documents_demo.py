@@ -7,7 +7,6 @@ external standard is registered; a department user acknowledges the revision in 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from qms import distribution, documents
@@ -24,7 +23,7 @@ EXTERNAL = {"number": "QE-7.5-01", "title": "质量管理体系 要求", "title_
 
 
 def _as(ctx: DemoContext, name: str) -> App:
-    return dataclasses.replace(ctx.app, actor_name=name)
+    return ctx.app.acting_as(name)
 
 
 def _through(ctx: DemoContext, number: str, reviewer: str) -> None:

@@ -175,7 +175,7 @@ def make_workspace(root: Path, plugin: object | None = None, users: bool = True)
 
 def as_user(app: App, name: str) -> App:
     """The same workspace and host acting as ``name``."""
-    return App(app.workspace, app.host, name)
+    return app.acting_as(name)
 
 
 def good_data(**changes: Any) -> dict[str, Any]:

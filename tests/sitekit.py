@@ -7,7 +7,6 @@ Chinese, English and a ``<script>`` that must only ever show as text.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,7 +98,7 @@ def build(root: Path) -> tuple[Workspace, Host]:
         app.users.add(name, role, dept, PW, actor="admin", full_name=full)
 
     def as_(name: str) -> App:
-        return dataclasses.replace(app, actor_name=name)
+        return app.acting_as(name)
 
     (ws.forms / f"{FORM}.yaml").write_text(yaml.safe_dump(FORM_DEF, allow_unicode=True, sort_keys=False), encoding="utf-8")
     path = ws.procedures / f"{PROC}.md"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 from pathlib import Path
@@ -57,7 +56,7 @@ def ws(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     (workspace.procedures / f"{NUMBER}.md").write_text(PROCEDURE, encoding="utf-8")
 
     def as_(name: str) -> App:
-        return dataclasses.replace(app, actor_name=name)
+        return app.acting_as(name)
 
     documents.new_document(as_("zhou"), NUMBER)
     documents.submit(as_("zhou"), NUMBER, ["li"], PASSWORD)

@@ -17,13 +17,10 @@ monthly reports for October and November 2026; the record PDFs come from the ren
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from qms import records
+from qms.clock import frozen_at
 
 from qms_complaints import service
 from qms_complaints.forms import COMPLAINT
@@ -311,26 +308,14 @@ SCENARIOS = (area_dispute, colour_batch, missing_part, leaking_roofs, shattered_
              cleaning_open)
 
 
-@contextmanager
-def clock_at(moment: str) -> Iterator[None]:
-    """Fix the qms clock at ``moment`` for the block, restoring what was there."""
-    before = os.environ.get("QMS_NOW")
-    os.environ["QMS_NOW"] = moment
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = before
 
 
 def run_event(app: App, numbers: dict[str, str], event: Event, password: str,
               names: dict[str, str] | None = None) -> None:
     """Carry out one event as its user at its time (a visit is filed and confirmed at once)."""
     moment, user, verb, key, arg = event
-    acting = dataclasses.replace(app, actor_name=user)
-    with clock_at(moment):
+    acting = app.acting_as(user)
+    with frozen_at(moment):
         if verb == "file":
             numbers[key] = records.file(acting, COMPLAINT, arg)["number"]
         elif verb == "update":
@@ -356,9 +341,9 @@ def step_complaints(ctx: DemoContext) -> None:
     names = {name: full for name, _role, _dept, full in DEMO_USERS}
     for event in events:
         run_event(app, numbers, event, DEMO_PASSWORD, names)
-    with clock_at(END):
-        escalated = service.escalate(dataclasses.replace(app, actor_name="li"))
-        renderer = dataclasses.replace(app, actor_name="li")
+    with frozen_at(END):
+        escalated = service.escalate(app.acting_as("li"))
+        renderer = app.acting_as("li")
         jobs = [Job(service.report_file(m), service.report_page(renderer, service.monthly_report(renderer, m), "li"), "report")
                 for m in MONTHS]
         made = render_all(renderer, actor="li", collected=jobs, jobs=1)  # two pages: no worker processes
@@ -369,4 +354,4 @@ def step_complaints(ctx: DemoContext) -> None:
             + (f"; {len(made.failed)} FAILED: {made.failed[0]}" if made.failed else ""))
 
 
-__all__ = ["SCENARIOS", "clock_at", "run_event", "step_complaints"]
+__all__ = ["SCENARIOS", "run_event", "step_complaints"]

@@ -16,12 +16,9 @@ action and restored afterwards), so every run gives the same records and numbers
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from qms.clock import frozen_at
 from qms.errors import Refused, ValidationFailed
 
 from qms_equipment import register, service
@@ -70,22 +67,10 @@ INTERNAL = {"as_found": "在允差内", "as_left": "在允差内", "calibrated_b
             "standard_used": ["102006"]}
 
 
-@contextmanager
-def _at(moment: str) -> Iterator[None]:
-    """Run the enclosed actions with the quality system's clock at ``moment``."""
-    before = os.environ.get("QMS_NOW")
-    os.environ["QMS_NOW"] = moment
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = before
 
 
 def _as(ctx: DemoContext, name: str) -> App:
-    return dataclasses.replace(ctx.app, actor_name=name)
+    return ctx.app.acting_as(name)
 
 
 def step_equipment(ctx: DemoContext) -> None:
@@ -97,7 +82,7 @@ def step_equipment(ctx: DemoContext) -> None:
     sun, li, wu = _as(ctx, "sun"), _as(ctx, "li"), _as(ctx, "wu")
     no: dict[str, str] = {}
 
-    with _at("2026-01-08T15:00:00"):
+    with frozen_at("2026-01-08T15:00:00"):
         for key, data in (
             ("crane", _machine("塔式起重机", "起重运输设备", "TQ1300/70", "购置", 680000.0, manufacturer="某建机厂",
                                serial_no="TQ-25-0117", specification="额定起重力矩 1300 kN·m")),
@@ -119,7 +104,7 @@ def step_equipment(ctx: DemoContext) -> None:
             f"the tower crane's tie-in frame {frame['number']} carries the crane's number {no['crane']}")
 
     def cal(app: App, key: str, day: str, result: str, base: dict[str, Any], **more: Any) -> dict[str, Any]:
-        with _at(f"{day}T16:00:00"):
+        with frozen_at(f"{day}T16:00:00"):
             return service.calibrate(app, no[key], {"calibration_date": day, "result": result, **base, **more}, DEMO_PASSWORD)
 
     cal(li, "calibrator", "2026-01-09", "合格", EXTERNAL, certificate_no="JL26-00931", standard_used=[])
@@ -129,7 +114,7 @@ def step_equipment(ctx: DemoContext) -> None:
     cal(sun, "meter", "2026-02-12", "合格", INTERNAL)
     cal(li, "gauge", "2026-05-20", "准用", EXTERNAL, certificate_no="JL26-05120", limitation="仅限 0–1.0 MPa 使用")
 
-    with _at("2026-06-15T17:00:00"):
+    with frozen_at("2026-06-15T17:00:00"):
         planned = service.plan_maintenance(wu, no["crane"], "二级保养", "2026-06-15", "2026年6月保养计划")
         service.complete_maintenance(wu, planned["number"], {
             "performed_date": "2026-06-15", "performer": "维修班 王师傅", "result": "正常", "instruments_used": [no["meter"]],
@@ -137,36 +122,36 @@ def step_equipment(ctx: DemoContext) -> None:
     cal(li, "wrench", "2026-07-15", "合格", EXTERNAL, certificate_no="JL26-07311")  # six days late: due 2026-07-09
     cal(sun, "meter", "2026-08-10", "合格", INTERNAL)
 
-    with _at("2026-09-05T17:00:00"):
+    with frozen_at("2026-09-05T17:00:00"):
         planned = service.plan_maintenance(wu, no["mixer"], "一级保养", "2026-09-05", "2026年9月保养计划")
         service.complete_maintenance(wu, planned["number"], {
             "performed_date": "2026-09-05", "performer": "操作工 刘师傅", "result": "正常",
             "instruments_used": [no["meter"], no["caliper"]], "items": "清理搅拌筒，检查电机绝缘和叶片间隙"})
-    with _at("2026-09-18T10:40:00"):
+    with frozen_at("2026-09-18T10:40:00"):
         repair = service.notify_repair(wu, no["mixer"], {"kind": "故障维修", "reported_at": "2026-09-18T10:40:00",
                                                           "reported_by": "吴项目", "stopped_at": "2026-09-18T10:30:00",
                                                           "fault": "搅拌筒不转，电机异响", "notice_no": "TZ-2026-031"})
-    with _at("2026-09-19T16:30:00"):
+    with frozen_at("2026-09-19T16:30:00"):
         service.complete_repair(wu, repair["number"], {
             "repairer": "维修班 王师傅", "cause": "减速机轴承损坏", "work_done": "更换减速机轴承，测电机绝缘",
             "parts": "轴承 6310 ×2", "restored_at": "2026-09-19T16:00:00", "test_run": "合格", "return_status": "在用",
             "instruments_used": [no["meter"]]})
-    with _at("2026-09-28T11:00:00"):
+    with frozen_at("2026-09-28T11:00:00"):
         accident = service.report_accident(wu, no["cutter"], {
             "occurred_at": "2026-09-28T09:20:00", "place": "城东项目工地钢筋棚", "severity": "一般",
             "description": "送料时钢筋弹出，刀片崩口，无人员受伤", "reported_by": "操作工 赵师傅", "damage": "刀片崩口",
             "loss": 800.0, "immediate_action": "立即停机，隔离现场"})
-    with _at("2026-09-30T15:00:00"):
+    with frozen_at("2026-09-30T15:00:00"):
         service.advance(sun, accident["number"], "investigated", {
             "investigated_by_dept": "设备科", "cause": "送料过快，未使用压料装置", "measures": "重新培训操作工，加装压料挡板"})
         service.advance(sun, accident["number"], "closed", {"filed_with": "物资管理部"}, note="结果报物资管理部备案")
 
-    with _at("2026-10-09T10:00:00"):
+    with frozen_at("2026-10-09T10:00:00"):
         planned = service.plan_maintenance(sun, no["crane"], "三级保养", "2026-10-12", "2026年10月保养计划")
         service.defer_maintenance(sun, planned["number"], "主体结构施工高峰，设备状况良好，经设备科同意推迟", "2026-12-20")
         service.plan_maintenance(wu, no["cutter"], "一级保养", "2026-10-28", "2026年10月保养计划")
         service.plan_maintenance(wu, no["genset"], "二级保养", "2026-11-20", "2026年11月保养计划")
-    with _at("2026-10-12T09:00:00"):
+    with frozen_at("2026-10-12T09:00:00"):
         scrap = service.appraise(sun, no["welder"], {
             "service_years": 12, "damage": "线圈老化，绝缘电阻 0.3 MΩ，焊接电流不稳", "residual_value": 300.0,
             "replacement_value": 5600.0, "appraisal_opinion": "已无修复价值，建议报废并更新", "appraised_by": "孙设备",
@@ -177,21 +162,21 @@ def step_equipment(ctx: DemoContext) -> None:
             service.advance(sun, scrap["number"], "scrapped")
         except Refused as exc:
             ctx.say(f"refused: scrapping {no['welder']} before its replacement arrived — {str(exc)[:110]}…")
-    with _at("2026-10-20T14:00:00"):
+    with frozen_at("2026-10-20T14:00:00"):
         new = service.register_equipment(sun, _machine("交流电焊机", "加工设备", "BX1-500", "购置", 5600.0,
                                                        acceptance_date="2026-10-20", commissioned_on="2026-10-20",
                                                        purchase_approved_on="2026-10-13"))
         service.advance(sun, scrap["number"], "replacement_arrived",
                            {"replacement_no": new["data"]["equipment_no"], "replacement_arrived_on": "2026-10-20"})
         service.advance(sun, scrap["number"], "scrapped", note="替换设备已到位，报废")
-    with _at("2026-10-23T10:00:00"):
+    with frozen_at("2026-10-23T10:00:00"):
         service.advance(sun, scrap["number"], "disposed", {
             "disposal_method": "变卖", "disposal_date": "2026-10-23", "disposal_value": 300.0,
             "disposal_note": "售予废旧物资回收站，收据 HS-1023"})
     ctx.say(f"scrapping: {scrap['number']} {no['welder']} appraised, applied, approved by xu (物资管理部), replacement "
             f"{new['data']['equipment_no']} arrived, scrapped and disposed")
 
-    with _at("2026-10-26T15:00:00"):
+    with frozen_at("2026-10-26T15:00:00"):
         failed = service.calibrate(sun, no["meter"], {"calibration_date": "2026-10-26", "result": "不合格", **INTERNAL,
                                                       "as_found": "超差", "as_left": "超差",
                                                       "as_found_note": "DC 500 V 点示值误差 +0.6 %，超出 ±0.1 %"},
@@ -199,10 +184,10 @@ def step_equipment(ctx: DemoContext) -> None:
     impact = service.impact(ctx.app, no["meter"])
     ctx.say(f"calibration: {failed['number']} failed for {no['meter']} 数字万用表 → 停用 at once; impact list since "
             f"{impact['since']}: {', '.join(h['number'] for h in impact['records'])}")
-    with _at("2026-10-27T10:00:00"):
+    with frozen_at("2026-10-27T10:00:00"):
         service.assess(li, failed["number"], "逐项复核：两项保养的绝缘测量结果另用校准器复测合格；维修记录的绝缘测量复测合格。无产品受影响。",
                        "李品质")
-    with _at("2026-10-30T08:30:00"):
+    with frozen_at("2026-10-30T08:30:00"):
         try:
             service.daily_check(wu, no["mixer"], {"shift": "早班", "performer": "刘师傅", "result": "正常",
                                                   "instruments_used": [no["meter"]], "items": "班前点检"})
@@ -210,9 +195,9 @@ def step_equipment(ctx: DemoContext) -> None:
             ctx.say(f"refused: a daily check naming the failed multimeter {no['meter']} — {exc.problems[0][:90]}…")
         service.daily_check(wu, no["mixer"], {"shift": "早班", "performer": "刘师傅", "result": "正常", "items": "班前点检"})
 
-    with _at("2026-10-31T16:00:00"):
+    with frozen_at("2026-10-31T16:00:00"):
         service.set_status(wu, no["genset"], "备用", "主体封顶，发电机组转为备用")
-    with _at(END):
+    with frozen_at(END):
         stopped = service.enforce(sun)
     ctx.say("enforce: " + (", ".join(f"{m['equipment_no']} {m['name']} → 停用 ({m['reason'][:24]}…)" for m in stopped) or "none"))
     _render(ctx, sorted({*no.values(), new["data"]["equipment_no"]}))
@@ -226,7 +211,7 @@ def _render(ctx: DemoContext, numbers: list[str]) -> None:
     from qms_equipment.pages import card_page, labels_page
 
     app = _as(ctx, "sun")
-    with _at(END):
+    with frozen_at(END):
         jobs = [Job(f"equipment/card_{n}.pdf", card_page(app, service.history(app, n)), "report") for n in numbers]
         rows = [r for r in register.rows(record_query(app), service.today()) if r["measuring"] and r["stored_state"] != "scrapped"]
         jobs.append(Job("equipment/labels.pdf", labels_page(app, rows), "report"))

@@ -16,10 +16,10 @@ same numbers, deadlines and PDFs.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, records
+from qms.clock import frozen_at, set_now
 from qms.app import App
 from qms.errors import QMSError
 from qms.recordquery import record_query
@@ -52,11 +52,11 @@ class Demo:
         self.password = password
 
     def app(self, who: str) -> App:
-        return App(self.ctx.app.workspace, self.ctx.app.host, who)
+        return self.ctx.app.acting_as(who)
 
     @staticmethod
     def at(when: str) -> None:
-        os.environ["QMS_NOW"] = when
+        set_now(when)
 
     def file(self, who: str, when: str, form: str, data: dict[str, Any]) -> dict[str, Any]:
         self.at(when)
@@ -104,8 +104,7 @@ def step_projects(ctx: DemoContext) -> None:
     """Run one project of each template: to close-out, stopped at a conditional gate, overdue across a holiday."""
     from qms.demo import DEMO_PASSWORD
 
-    saved = os.environ.get("QMS_NOW")
-    try:
+    with frozen_at():
         for name, role, dept, full in PROJECT_USERS:
             ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full)
         demo = Demo(ctx, DEMO_PASSWORD)
@@ -113,11 +112,6 @@ def step_projects(ctx: DemoContext) -> None:
         insp = _inspection(demo)
         fit = _fit_out(demo)
         _systems_integration_finish(demo, si)
-    finally:
-        if saved is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = saved
     _report(ctx, si, fit, insp)
 
 

@@ -18,17 +18,14 @@ The story, in time order, each action by the demo user who would take it at its 
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms import records
+from qms.clock import frozen_at
 
 from qms_property import intake, passes, repairs
 from qms_property.forms import REQUEST
@@ -38,22 +35,10 @@ if TYPE_CHECKING:
     from qms.demo import DemoContext
 
 
-@contextmanager
-def _at(moment: str) -> Iterator[None]:
-    """Run the block with the clock fixed at ``moment``, restoring the demo clock afterwards."""
-    before = os.environ.get("QMS_NOW")
-    os.environ["QMS_NOW"] = moment
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = before
 
 
 def _as(ctx: DemoContext, user: str) -> App:
-    return dataclasses.replace(ctx.app, actor_name=user)
+    return ctx.app.acting_as(user)
 
 
 def photo_png(width: int = 48, height: int = 32) -> bytes:
@@ -70,12 +55,12 @@ def photo_png(width: int = 48, height: int = 32) -> bytes:
 
 
 def _request(app: App, at: str, **data: Any) -> str:
-    with _at(at):
+    with frozen_at(at):
         return str(records.file(app, REQUEST, {"received_at": at, "received_by": "钱物业", **data})["number"])
 
 
 def _answer(app: App, number: str, at: str, answer: str, **extra: Any) -> None:
-    with _at(at):
+    with frozen_at(at):
         records.update(app, number, {"answered_at": at, "answer": answer, **extra})
         records.move(app, number, "closed", note="已答复 answered")
 
@@ -105,7 +90,7 @@ def _line_requests(app: App) -> list[str]:
     _answer(app, missed, "2026-11-01T22:50:00", "回拨答复：地下车位月租 300 元，可到客服中心办理")
     noise = _request(app, "2026-11-01T21:15:00", **{**owner, "requester_kind": "租户"}, requester_name="许女士",
                      building="B栋", unit="0603", request_type="其他", description="楼上夜间装修噪音扰民")
-    with _at("2026-11-01T21:30:00"):
+    with frozen_at("2026-11-01T21:30:00"):
         records.update(app, noise, {"escalated_at": "2026-11-01T21:30:00", "escalated_to": "客服中心主任",
                                     "escalation_reason": "夜间施工须管理处出面制止"})
         records.move(app, noise, "escalated", note="当日升级 escalated the same day")
@@ -120,21 +105,21 @@ def _repair_a(app: App, photo: Path) -> tuple[str, str]:
     fw = _request(app, "2026-10-26T09:12:00", channel="电话", call_answered=True, requester_kind="业主",
                   requester_name="王女士", requester_phone="13800001203", building="A栋", unit="1203",
                   request_type="报修", urgency="紧急", description="厨房水槽下角阀爆裂，水流到客厅")
-    with _at("2026-10-26T09:13:00"):
+    with frozen_at("2026-10-26T09:13:00"):
         records.attach(app, fw, photo)
-    with _at("2026-10-26T09:15:00"):
+    with frozen_at("2026-10-26T09:15:00"):
         order = intake.dispatch(app, fw, "A", technician="张师傅", dispatcher="维修班长刘")["number"]
         records.update(app, order, {"charge_notified": True}, note="告知客户：角阀更换 35 元（含材料）")
-    with _at("2026-10-26T09:36:00"):
+    with frozen_at("2026-10-26T09:36:00"):
         records.update(app, order, {"arrived_at": "2026-10-26T09:36:00", "fault": "角阀老化爆裂"})
         records.move(app, order, "arrived")
-    with _at("2026-10-26T10:20:00"):
+    with frozen_at("2026-10-26T10:20:00"):
         repairs.complete(app, order, {
             "work_done": "关闭总阀，更换角阀及软管，试水无渗漏，清理积水",
             "materials": [{"name": "角阀", "qty": 1, "unit": "个", "unit_price": 18},
                           {"name": "不锈钢编织软管", "qty": 1, "unit": "根", "unit_price": 12}],
             "charge": 35, "voucher_signed_by": "王女士", "voucher_signed_at": "2026-10-26T10:20:00"})
-    with _at("2026-10-28T10:00:00"):
+    with frozen_at("2026-10-28T10:00:00"):
         repairs.visit(app, order, method="电话", satisfaction="非常满意", resolved=True, visitor="钱物业",
                       feedback="维修及时，无渗漏")
     return fw, order
@@ -145,22 +130,22 @@ def _repair_c(app: App) -> tuple[str, str]:
     fw = _request(app, "2026-10-27T14:05:00", channel="上门", requester_kind="租户", requester_name="陈先生",
                   requester_phone="13900000802", building="B栋", unit="0802", request_type="报修", urgency="一般",
                   description="卫生间与卧室隔墙渗水起皮（交房 8 个月）")
-    with _at("2026-10-27T14:20:00"):
+    with frozen_at("2026-10-27T14:20:00"):
         order = intake.dispatch(app, fw, "C", technician="李师傅", dispatcher="维修班长刘",
                                 extra={"warranty_until": "2027-02-28"})["number"]
-    with _at("2026-10-28T09:30:00"):
+    with frozen_at("2026-10-28T09:30:00"):
         records.update(app, order, {"arrived_at": "2026-10-28T09:30:00"})
         records.move(app, order, "arrived")
         records.update(app, order, {"fault": "淋浴区防水层破损", "unfixed_reason": "需凿开重做防水，待防水层干透 48 小时后复涂",
                                     "expected_completion": "2026-10-30T16:00:00"})
         records.move(app, order, "pending", note="已告知客户预计完成时间")
-    with _at("2026-10-30T15:00:00"):
+    with frozen_at("2026-10-30T15:00:00"):
         repairs.complete(app, order, {"work_done": "重做淋浴区防水并闭水试验 24 小时，墙面重新批荡涂刷", "charge": 0,
                                       "voucher_signed_by": "陈先生", "voucher_signed_at": "2026-10-30T15:00:00"})
-    with _at("2026-10-31T10:00:00"):
+    with frozen_at("2026-10-31T10:00:00"):
         visit = repairs.visit(app, order, method="上门", satisfaction="不满意", resolved=False, visitor="钱物业",
                               feedback="墙角仍有潮痕")["visit"]["number"]
-    with _at("2026-11-01T16:00:00"):
+    with frozen_at("2026-11-01T16:00:00"):
         repairs.revisit(app, visit, director_action="客服中心主任协调工程部复查，确认为墙面余湿，加装除湿后复涂",
                         office_report="已报管理处：保修期内免费处理，已解决", satisfaction="满意")
     return fw, order
@@ -171,7 +156,7 @@ def _overdue_repair(app: App) -> tuple[str, str]:
     fw = _request(app, "2026-11-02T08:20:00", channel="电话", call_answered=True, requester_kind="业主",
                   requester_name="曹先生", requester_phone="13700000000", building="B栋", unit="地下车库",
                   request_type="报修", urgency="紧急", description="地库入口积水，正流向电梯井")
-    with _at("2026-11-02T08:25:00"):
+    with frozen_at("2026-11-02T08:25:00"):
         order = intake.dispatch(app, fw, "D", technician="王师傅", dispatcher="维修班长刘")["number"]
     return fw, order
 
@@ -182,13 +167,13 @@ def _complaint(ctx: DemoContext) -> tuple[str, str]:
     fw = _request(app, "2026-10-31T09:30:00", channel="上门", requester_kind="业主", requester_name="李先生",
                   requester_phone="13600000502", building="B栋", unit="0502", request_type="投诉",
                   complaint_category="物业管理", complaint_subcategory="保洁", description="五楼楼道连续三天未清扫，垃圾有异味")
-    with _at("2026-10-31T09:40:00"):
+    with frozen_at("2026-10-31T09:40:00"):
         ks = intake.handoff(app, fw)["number"]
     zhao = _as(ctx, "zhao")
-    with _at("2026-10-31T09:55:00"):
+    with frozen_at("2026-10-31T09:55:00"):
         records.update(zhao, ks, {"nature": "非质量", "category": "物业管理", "sub_category": "保洁"})
         records.move(zhao, ks, "registered", note="物业转交的业主投诉")
-    with _at("2026-10-31T10:15:00"):
+    with frozen_at("2026-10-31T10:15:00"):
         records.update(zhao, ks, {"host_dept": "业务部", "responsible_dept": "物业管理部", "responsible_person": "钱物业"})
         records.move(zhao, ks, "assigned")
     return fw, ks
@@ -199,15 +184,15 @@ def _passes(app: App) -> list[str]:
     truck = {"applicant": "顺达物流有限公司", "vehicle_category": "外部车辆", "handling_dept": "采购部",
              "letter_reason": "每日向仓库送货", "period_from": "2026-09-01", "period_until": "2026-09-30",
              "documents": ["机动车行驶证"], "plate": "沪A·12345"}
-    with _at("2026-09-01T10:00:00"):
+    with frozen_at("2026-09-01T10:00:00"):
         first = passes.issue(app, truck, receipt="SJ-2026-031")["number"]
-    with _at("2026-09-30T15:00:00"):
+    with frozen_at("2026-09-30T15:00:00"):
         second = passes.renew(app, first, until="2026-10-31", reason="送货合同延长一个月")["number"]
-    with _at("2026-10-31T16:00:00"):
+    with frozen_at("2026-10-31T16:00:00"):
         passes.hand_back(app, second)
-    with _at("2026-11-02T08:30:00"):
+    with frozen_at("2026-11-02T08:30:00"):
         passes.refund(app, second, voucher="CW-2026-118")
-    with _at("2026-10-08T09:00:00"):
+    with frozen_at("2026-10-08T09:00:00"):
         expired = passes.issue(app, {"applicant": "华东设备维修公司", "vehicle_category": "外部车辆", "handling_dept": "设备科",
                                      "letter_reason": "空压机年度检修", "period_from": "2026-10-08",
                                      "period_until": "2026-10-31", "documents": ["驾驶证"], "plate": "苏E67890"},

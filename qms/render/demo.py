@@ -6,7 +6,6 @@ file's sha256 so the demo's closing ``verify`` checks the PDFs too.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ def step_render(ctx: DemoContext) -> None:
     """Render every issued procedure and every record to PDF (records/pdf/)."""
     from qms.render.batch import render_all
 
-    app = dataclasses.replace(ctx.app, actor_name="zhou")
+    app = ctx.app.acting_as("zhou")
     actor = app.actor("render", "render the demo's PDFs")["name"]
     report = render_all(app, actor=actor)
     docs = sum(1 for name in report.rendered if name.startswith("documents/"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 PALETTE = ("#2f6f9f", "#d9822b", "#4c9f70", "#b34a4a", "#7a5ea8", "#8c8c3c")
 

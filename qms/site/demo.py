@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,7 +15,7 @@ def step_site(ctx: DemoContext) -> None:
     """Export the evidence bundle as the demo auditor (static site, PDFs, JSON, audit log, manifest)."""
     from qms.bundle import export_bundle
 
-    app = dataclasses.replace(ctx.app, actor_name="auditor")
+    app = ctx.app.acting_as("auditor")
     out = app.workspace.root / BUNDLE_NAME
     result = export_bundle(app, out)
     ctx.say(f"evidence bundle: {out} ({result['files']} files, audit head {result['audit_head'][:16]}); "

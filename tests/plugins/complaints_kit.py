@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import qms_complaints
 from qms import records
 from qms.app import App
+from qms.clock import frozen_at
 from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace, init_workspace
 
@@ -47,21 +45,10 @@ def make_app(tmp_path: Path, template: Path | None = None) -> App:
 
 def as_user(app: App, name: str) -> App:
     """The same workspace acting as ``name``."""
-    return App(app.workspace, app.host, name)
+    return app.acting_as(name)
 
 
-@contextmanager
-def at(moment: str) -> Iterator[None]:
-    """Fix the clock (``QMS_NOW``) for the block."""
-    before = os.environ.get("QMS_NOW")
-    os.environ["QMS_NOW"] = moment
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = before
+at = frozen_at
 
 
 def complaint(**over: Any) -> dict[str, Any]:

@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import yaml
 
 import qms_equipment
 from qms.app import App
+from qms.clock import frozen_at
 from qms.host import Host, make_plugin_manager
 from qms.workspace import init_workspace
 
@@ -55,21 +53,10 @@ def make_app(tmp_path: Path) -> App:
 
 def as_user(app: App, name: str) -> App:
     """The same workspace acting as ``name``."""
-    return App(app.workspace, app.host, name)
+    return app.acting_as(name)
 
 
-@contextmanager
-def at(moment: str) -> Iterator[None]:
-    """Fix the clock (``QMS_NOW``) for the block."""
-    before = os.environ.get("QMS_NOW")
-    os.environ["QMS_NOW"] = moment if "T" in moment else f"{moment}T09:00:00"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("QMS_NOW", None)
-        else:
-            os.environ["QMS_NOW"] = before
+at = frozen_at
 
 
 def machine(**over: Any) -> dict[str, Any]:

@@ -6,13 +6,13 @@ state are built once per session and copied for each test.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from qms import records
+from qms.clock import frozen_at, set_now
 from qms.app import App
 from qms.demo import DemoContext
 from qms.host import Host, make_plugin_manager
@@ -58,7 +58,7 @@ def host() -> Host:
 
 def as_(app: App, name: str) -> App:
     """The same workspace acted in by ``name``."""
-    return App(app.workspace, app.host, name)
+    return app.acting_as(name)
 
 
 def demo(app: App) -> Demo:
@@ -73,14 +73,8 @@ def _snapshot(base: Path, key: str, build: Callable[[App], None]) -> Path:
         app = App(ws, host(), "admin")
         for name, role, dept, full in USERS:
             app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=full)
-        saved = os.environ.get("QMS_NOW")
-        try:
+        with frozen_at():
             build(app)
-        finally:
-            if saved is None:
-                os.environ.pop("QMS_NOW", None)
-            else:
-                os.environ["QMS_NOW"] = saved
         _SNAPSHOTS[key] = root
     return _SNAPSHOTS[key]
 
@@ -96,7 +90,7 @@ def make_app(tmp_path: Path, state: str = "empty") -> App:
 
 def fitout(app: App, when: str = "2026-10-09T09:00:00", **fields: Any) -> str:
     """Register a fit-out project (briefing 2026-10-12 09:00) as 郭工长; its number."""
-    os.environ["QMS_NOW"] = when
+    set_now(when)
     data = {"briefing_at": "2026-10-12T09:00:00", **fields}
     return service.register(as_(app, "guo"), "fit-out", name="滨江花园 3-201 室内装修", customer="刘先生", manager="guo",
                             team=FITOUT_TEAM, baseline=BASELINE, fields=data)["number"]
@@ -114,7 +108,7 @@ def fitout_to_materials(app: App) -> None:
 def inspection(app: App, when: str = "2026-09-30T10:30:00", lead: str = "song", qualification: str = "RRC-118",
                **fields: Any) -> str:
     """Register an inspection project received at 2026-09-30 10:00 as 方商务; its number."""
-    os.environ["QMS_NOW"] = when
+    set_now(when)
     team = [{"post": "commerce", "user": "fang"}, {"post": "chief_director", "user": "he"}, {"post": "dept_head", "user": "tang"},
             {"post": "lead", "user": lead, **({"qualification": qualification} if qualification else {})}]
     data = {"received_at": "2026-09-30T10:00:00", "business_source": "甲方电话", **fields}
