@@ -1,7 +1,8 @@
 """``qms demo``: build a demonstration workspace that walks the whole story.
 
-Each capability contributes a step (a function taking the ``DemoContext``) to ``STEPS``; the demo
-runs them in order and prints what each made. The clock is fixed so every run files the same
+Each capability contributes steps (functions taking the ``DemoContext``) through the
+``qms_demo_steps`` hook, the core's own included; the demo runs them in order and prints what each
+made, so a procedure plugin installed later adds its part without touching the core. The clock is fixed so every run files the same
 records with the same numbers and deadlines.
 """
 
@@ -12,14 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qms.app import App
-from qms.documents_demo import step_documents
 from qms.host import Host
-from qms.site.demo import step_site
-from qms.render.demo import step_render
-from qms_complaints.demo import step_complaints
-from qms_equipment.demo import step_equipment
-from qms_property.demo import step_property
-from qms_projects.demo import step_projects
 from qms.workspace import Workspace, init_workspace
 
 #: Demo users: name, role, department, full name. Every one has the password DEMO_PASSWORD.
@@ -57,17 +51,12 @@ def step_users(ctx: DemoContext) -> None:
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 
-STEPS: list[Callable[[DemoContext], None]] = [step_users, step_documents, step_complaints, step_equipment, step_property,
-                                               step_projects, step_render,
-                                               step_site]
-
-
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:
     """Create the demo workspace at ``target`` and run every step."""
     ws: Workspace = init_workspace(target, None)
     ctx = DemoContext(app=App(ws, host))
     ctx.say(f"workspace: {ws.root}")
-    for step in STEPS:
+    for _, step in host.demo_steps():
         progress((step.__doc__ or step.__name__).strip())
         step(ctx)
     return ctx

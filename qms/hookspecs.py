@@ -23,10 +23,15 @@ if TYPE_CHECKING:
     import click
     from markdown_it import MarkdownIt
 
+    from qms.demo import DemoContext
     from qms.registry import Registry
 
 hookspec = pluggy.HookspecMarker("qms")
 hookimpl = pluggy.HookimplMarker("qms")
+
+#: A demonstration step: (order, function). Lower orders run first; the core uses 0 (users),
+#: 10 (documents), 90 (rendering) and 100 (the auditor site); procedure plugins use 20–80.
+DemoStep = tuple[int, Callable[["DemoContext"], None]]
 
 #: ``query(form=None, state=None, **fields)`` returns the matching records as plain dicts.
 RecordQuery = Callable[..., list[dict[str, Any]]]
@@ -239,4 +244,23 @@ def qms_register_commands(cli: click.Group) -> None:
     :param cli: the root ``click.Group``.
 
     Returns nothing. Calling rule: all.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Demonstration
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def qms_demo_steps() -> list[DemoStep]:
+    """Contribute steps to ``qms demo``, which builds a demonstration workspace.
+
+    Called once per ``qms demo`` run, before any step runs. Each step receives the
+    ``qms.demo.DemoContext`` (the demo workspace's ``App`` and ``say(line)`` for the report) and
+    files its procedure's demonstration records through the core's services. A step of a disabled
+    plugin does not run.
+
+    Returns ``(order, step)`` pairs; steps run by ascending order (see ``DemoStep``).
+    Calling rule: all, concatenated.
     """

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 ENTRY_POINT_GROUP = "qms"
-BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render")
+BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render", "qms.builtin.demo")
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,10 @@ class Host:
         if not isinstance(html, str):
             raise PluginError(f"no renderer returned HTML for record {record.get('number')}")
         return html
+
+    def demo_steps(self) -> list[hookspecs.DemoStep]:
+        """Every plugin's demonstration steps, in the order they run."""
+        return sorted(_flatten(self.pm.hook.qms_demo_steps()), key=lambda step: step[0])
 
     def markdown_setup(self, md: MarkdownIt) -> None:
         """Let plugins extend the procedure Markdown parser."""

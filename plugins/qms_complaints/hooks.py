@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, hookimpl
-from qms.hookspecs import RecordQuery
+from qms.hookspecs import DemoStep, RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
 
 from qms_complaints import deadlines, effects, layout, links, report, rules
@@ -88,3 +88,12 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms_complaints.cli import complaints
 
     cli.add_command(complaints)
+
+
+@hookimpl
+def qms_demo_steps() -> list[DemoStep]:
+    """The demonstration records of this procedure (run after the documents are issued)."""
+    from qms_complaints.demo import step_complaints
+
+    return [(20, step_complaints)]
+

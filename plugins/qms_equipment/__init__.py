@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, hookimpl
-from qms.hookspecs import RecordQuery
+from qms.hookspecs import DemoStep, RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
 
 if TYPE_CHECKING:
@@ -113,3 +113,12 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms_equipment.cli import equipment
 
     cli.add_command(equipment)
+
+
+@hookimpl
+def qms_demo_steps() -> list[DemoStep]:
+    """The demonstration records of this procedure (run after the documents are issued)."""
+    from qms_equipment.demo import step_equipment
+
+    return [(30, step_equipment)]
+

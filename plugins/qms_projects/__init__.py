@@ -16,6 +16,7 @@ from qms_projects.hooks import (
 from qms_projects.hooks import (
     qms_after_transition,
     qms_check_transition,
+    qms_demo_steps,
     qms_due_items,
     qms_figures,
     qms_register_commands,
@@ -29,7 +30,7 @@ from qms_projects.hooks import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "PROCEDURE", "qms_after_transition", "qms_check_transition", "qms_due_items", "qms_figures",
+    "PROCEDURE", "qms_after_transition", "qms_check_transition", "qms_demo_steps", "qms_due_items", "qms_figures",
     "qms_register_commands", "qms_register_forms", "qms_register_procedures", "qms_register_workflows",
     "qms_render_record_html", "qms_validate_record",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import hookimpl
-from qms.hookspecs import RecordQuery
+from qms.hookspecs import DemoStep, RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
 
 from qms_projects import deadlines, layout, moves, rules, status
@@ -84,3 +84,12 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms_projects.cli import projects
 
     cli.add_command(projects)
+
+
+@hookimpl
+def qms_demo_steps() -> list[DemoStep]:
+    """The demonstration records of this procedure (run after the documents are issued)."""
+    from qms_projects.demo import step_projects
+
+    return [(50, step_projects)]
+

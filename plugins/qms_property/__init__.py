@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import hookimpl
+from qms.hookspecs import DemoStep
 from qms.registry import FormBinding, Procedure, Registry
 
 if TYPE_CHECKING:
@@ -101,3 +102,12 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms_property.cli import property_group
 
     cli.add_command(property_group)
+
+
+@hookimpl
+def qms_demo_steps() -> list[DemoStep]:
+    """The demonstration records of this procedure (run after the documents are issued)."""
+    from qms_property.demo import step_property
+
+    return [(40, step_property)]
+
