@@ -13,6 +13,7 @@ from typing import Any
 from qms.host import Host
 from qms.store import Store
 from qms.users import Users
+from qms.workdays import WorkCalendar
 from qms.workspace import Workspace
 
 
@@ -31,6 +32,11 @@ class App:
     @cached_property
     def users(self) -> Users:
         return Users(self.store, self.workspace.config)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The workspace's working-day calendar (Chinese calendar plus the days in ``qms.toml``)."""
+        return WorkCalendar.from_config(self.workspace.config)
 
     def acting_as(self, name: str) -> App:
         """The same workspace and plugins, acting as the user ``name``."""

@@ -119,13 +119,13 @@ def _form_titles(app: App, numbers: list[str]) -> dict[str, str]:
     return titles
 
 
-def _plugin_items(app: App, now: datetime) -> list[dict[str, Any]]:
+def _plugin_items(app: App, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     def query(form: str | None = None, state: str | None = None, **fields: Any) -> list[dict[str, Any]]:
         return records.list_records(app, form, state) if not fields else [
             r for r in records.list_records(app, form, state) if all(r.get(k) == v for k, v in fields.items())]
 
     try:
-        found = app.host.due_items(query, now)
+        found = app.host.due_items(query, now, calendar, app.workspace.config.raw)
     except Exception as exc:
         raise PluginError(f"a plugin failed while listing due items: {type(exc).__name__}: {exc}") from exc
     items = []
@@ -192,7 +192,7 @@ def due_items(app: App, now: datetime | None = None, dept: str | None = None,
         for record in _open_records(app, with_deadlines):
             workflow = with_deadlines[record["form"]]
             items.extend(record_deadlines(record, workflow, cal, at, titles.get(record["form"], "")))
-    items.extend(_plugin_items(app, at))
+    items.extend(_plugin_items(app, at, cal))
     items.extend(_document_items(app, at))
     if dept:
         items = [i for i in items if dept in (i.get("dept"), i.get("owner"))]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from qms.demo import DemoContext
     from qms.registry import Registry
+    from qms.workdays import WorkCalendar
 
 hookspec = pluggy.HookspecMarker("qms")
 hookimpl = pluggy.HookimplMarker("qms")
@@ -151,13 +152,17 @@ def qms_after_transition(
 
 
 @hookspec
-def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar,
+                  settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Add deadlines the workflow declarations cannot express (calibration due, pass expiry).
 
     Called each time the due list is built (``qms due``, the site, the dashboard).
 
     :param query: read-only query over the stored records (``query(form="QR-7.1-03")``).
     :param now: the time to judge "overdue" against.
+    :param calendar: the workspace's working-day calendar (Chinese holidays and adjusted working
+        weekends, plus the company's own days from ``qms.toml``); ``calendar.due(start, "7wd")``.
+    :param settings: the workspace's ``qms.toml`` as plain data (a plugin reads its own table).
 
     Returns ``{"kind", "ref", "title", "due" (ISO datetime), "owner", "dept"}`` dicts.
     Calling rule: all, concatenated.
@@ -216,13 +221,16 @@ def qms_markdown_setup(md: MarkdownIt) -> None:
 
 
 @hookspec
-def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar,
+                settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Give the dashboard's figures for this plugin's procedure.
 
     Called when the dashboard or a report is built.
 
     :param query: read-only query over the stored records.
     :param now: the reference time.
+    :param calendar: the workspace's working-day calendar (as for ``qms_due_items``).
+    :param settings: the workspace's ``qms.toml`` as plain data.
 
     Returns ``{"id", "title", "kind": "bar" | "number" | "table", "data": ...}`` dicts.
     Calling rule: all, concatenated.

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import click
     from markdown_it import MarkdownIt
 
+    from qms.workdays import WorkCalendar
+
 ENTRY_POINT_GROUP = "qms"
 BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render", "qms.builtin.demo")
 
@@ -163,18 +165,20 @@ class Host:
         return _flatten(self.pm.hook.qms_after_transition(record=record, source=source, actor=actor,
                                                           query=query or _no_records))
 
-    def due_items(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    def due_items(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
+                  settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Due items the plugins add."""
-        return _flatten(self.pm.hook.qms_due_items(query=query, now=now))
+        return _flatten(self.pm.hook.qms_due_items(query=query, now=now, calendar=calendar, settings=settings))
 
     def check_reference(self, kind: str, ref: str, when: str,
                         query: hookspecs.RecordQuery | None = None) -> list[str]:
         """Reasons an object of another procedure may not be referenced (``query`` reads the records)."""
         return _flatten(self.pm.hook.qms_check_reference(kind=kind, ref=ref, when=when, query=query or _no_records))
 
-    def figures(self, query: hookspecs.RecordQuery, now: datetime) -> list[dict[str, Any]]:
+    def figures(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
+                settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Dashboard figures of every plugin."""
-        return _flatten(self.pm.hook.qms_figures(query=query, now=now))
+        return _flatten(self.pm.hook.qms_figures(query=query, now=now, calendar=calendar, settings=settings))
 
     def render_record_html(self, record: dict[str, Any], form: dict[str, Any]) -> str:
         """The record's HTML body from the first plugin that lays it out (the core's generic one last)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from qms import clock, hookimpl
 from qms.hookspecs import DemoStep, RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
+from qms.workdays import WorkCalendar
 
 from qms_complaints import deadlines, effects, layout, links, report, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
@@ -59,9 +60,9 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 
 
 @hookimpl
-def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
-    return deadlines.due_items(query(form=COMPLAINT), query(form=VISIT), now)
+    return deadlines.due_items(query(form=COMPLAINT), query(form=VISIT), now, calendar)
 
 
 @hookimpl
@@ -77,9 +78,9 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 
 
 @hookimpl
-def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """The monthly analysis of the month containing ``now``."""
-    return report.figures(report.monthly(query(form=COMPLAINT), query(form=VISIT), f"{now:%Y-%m}", now))
+    return report.figures(report.monthly(query(form=COMPLAINT), query(form=VISIT), f"{now:%Y-%m}", now, calendar))
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from qms import hookimpl
 from qms.hookspecs import DemoStep, RecordQuery
 from qms.registry import FormBinding, Procedure, Registry
+from qms.workdays import WorkCalendar
 
 from qms_projects import deadlines, layout, moves, rules, status
 from qms_projects import forms as f
@@ -61,15 +62,15 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 
 
 @hookimpl
-def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Node limits of running projects, gate conditions, rectification deadlines, scope conditions."""
-    return deadlines.due_items(query, now)
+    return deadlines.due_items(query, now, calendar)
 
 
 @hookimpl
-def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
+def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Project stages, gate pass rate, acceptance grade distribution."""
-    return status.figures(query, now)
+    return status.figures(query, now, calendar)
 
 
 @hookimpl

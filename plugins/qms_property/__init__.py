@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from qms import hookimpl
 from qms.hookspecs import DemoStep
 from qms.registry import FormBinding, Procedure, Registry
+from qms.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     import click
@@ -73,19 +74,20 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 
 
 @hookimpl
-def qms_due_items(query: Any, now: datetime) -> list[dict[str, Any]]:
+def qms_due_items(query: Any, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Repair response/arrival/visit limits, same-day service-line answers, pass expiry."""
     from qms_property.due import items
 
-    return items(query, now)
+    return items(query, now, calendar)
 
 
 @hookimpl
-def qms_figures(query: Any, now: datetime) -> list[dict[str, Any]]:
+def qms_figures(query: Any, now: datetime, calendar: WorkCalendar, settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Open requests, answer rate, overdue repairs, times, satisfaction, passes and deposits."""
+    from qms_property.config import from_raw
     from qms_property.report import figures, status
 
-    return figures(status(query, now))
+    return figures(status(query, now, target=from_raw(settings).line_answer_target, calendar=calendar))
 
 
 @hookimpl

@@ -243,7 +243,7 @@ class Site:
             return cached[2], cached[3]
         problems: list[str] = []
         try:
-            raw = self.app.host.figures(self.query, now)
+            raw = self.app.host.figures(self.query, now, self.app.calendar, self.app.workspace.config.raw)
         except Exception as exc:  # a broken plugin must not take the dashboard down; say it failed
             raw = []
             problems.append(f"a plugin failed while drawing its figures: {type(exc).__name__}: {exc}")

@@ -15,6 +15,7 @@ from qms import due, forms, records, validation
 from qms.app import App
 from qms.errors import Refused, ValidationFailed
 from qms.workdays import WorkCalendar
+from qms.workspace import Workspace
 
 from qms_complaints import categories, deadlines, rules, severity
 from qms_complaints.forms import REPLY_APPROVAL, VERIFICATION
@@ -359,3 +360,16 @@ def test_follow_up_visit_is_linked_to_a_closed_complaint(app: App) -> None:
     filed = service.file_visit(zhao, {**visit, "complaint": number})
     assert filed["number"] == "HF-2026-0001" and service.visits_of(app, number)[0]["number"] == filed["number"]
     assert "follow-up" not in _items(app, "2026-10-21T00:00:00", number)
+
+
+def test_a_company_closing_day_in_qms_toml_moves_the_analysis_due_item(app: App) -> None:
+    # The same returned goods as above, but the company also closes on Monday 12 October.
+    config = app.workspace.root / "qms.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("holidays = []", 'holidays = ["2026-10-12"]'),
+                      encoding="utf-8")
+    app = App(Workspace.open(app.workspace.root), app.host)
+    number = file(app, "2026-09-29T09:05:00", received_at="2026-09-29T09:00:00", goods_returned=True, return_method="物流")
+    to_investigating(app, number, "2026-09-29")
+    with at("2026-09-29T10:05:00"):
+        records.update(as_user(app, "li"), number, {"goods_received_at": "2026-09-29T10:00:00"})
+    assert _items(app, "2026-10-14T10:00:00", number)["analysis"]["due"] == "2026-10-15T10:00:00"

@@ -120,7 +120,7 @@ def test_report_command_json_and_dashboard_figures(tmp_path: Path) -> None:
     bad = _report(app, "--month", "2026/10")
     assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "YYYY-MM" in bad.output
     # The same figures through the dashboard hook.
-    figures = {f["id"]: f for f in app.host.figures(record_query(app), datetime(2026, 10, 31, 12, 0))}
+    figures = {f["id"]: f for f in app.host.figures(record_query(app), datetime(2026, 10, 31, 12, 0), app.calendar, app.workspace.config.raw)}
     assert figures["complaints.time_to_close.mean"]["data"]["value"] == data["time_to_close"]["mean_days"]
     assert figures["complaints.by_category"]["data"] == [{"label": "整件质量问题", "value": 1}]
 

@@ -496,7 +496,7 @@ def test_status_and_dossier_pdf(materials: App, tmp_path: Path, monkeypatch: pyt
     assert data["gates"]["decided"] == 2 and data["gates"]["pass_rate"] == 1.0
     text = run(app, "projects", "status").output
     assert "材料进场验收" in text and "通过率 pass rate 100.0%" in text
-    figures = {x["id"]: x for x in app.host.figures(record_query(app), datetime(2026, 11, 2))}
+    figures = {x["id"]: x for x in app.host.figures(record_query(app), datetime(2026, 11, 2), app.calendar, app.workspace.config.raw)}
     assert {"projects-stages", "projects-gate-pass-rate", "projects-grade-distribution"} <= set(figures)
     assert figures["projects-stages"]["data"][0]["项目 Project"] == xm
     out = tmp_path / "dossier.pdf"
