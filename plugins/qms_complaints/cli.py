@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +46,11 @@ def report_cmd(app: App, month: str, output: Path | None, as_json: bool) -> None
     """
     data = service.monthly_report(app, month)
     if output is not None:
-        from qms.render.pdf import render_pdf
-        from qms.store import atomic_write
+        from qms.render.output import target_file, write_pdf
 
-        if output.exists() and output.is_dir():
-            raise UsageError(f"{output} is a folder; give -o a file name such as {output / ('complaints-' + month + '.pdf')}")
-        result = render_pdf(service.report_page(app, data, app.actor_name or ""))
-        atomic_write(output, result.data)
-        sha = hashlib.sha256(result.data).hexdigest()
-        data = {**data, "pdf": {"file": str(output), "pages": result.pages, "sha256": sha}}
+        written = write_pdf(app, service.report_page(app, data, app.actor_name or ""),
+                            target_file(output, f"complaints-{month}"), action="complaints.report")
+        data = {**data, "pdf": {"file": str(written.path), "pages": written.pages, "sha256": written.sha256}}
     if as_json:
         echo_json(data)
         return

@@ -7,7 +7,6 @@ equipment's ``card`` and ``equipment_no``, shown by ``qms equipment list``).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import click
 from qms import clock, forms
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.render.output import target_file, write_pdf
 from qms.errors import UsageError
 from qms.recordquery import record_query
 
@@ -36,22 +36,11 @@ def _data(app: App, form_number: str, data_source: str | None, sets: tuple[str, 
 
 def _write_pdf(app: App, page: Any, target: Path, as_json: bool) -> None:
     """Render ``page`` to ``target``; a file inside the workspace is logged so `qms verify` checks it."""
-    from qms.render.pdf import render_pdf
-    from qms.store import atomic_write
-
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder; give -o a file name ending in .pdf")
-    result = render_pdf(page)
-    atomic_write(target, result.data)
-    sha = hashlib.sha256(result.data).hexdigest()
-    root = app.workspace.root.resolve()
-    if target.resolve().is_relative_to(root):
-        app.store.register_file(target.resolve().relative_to(root).as_posix(), sha,
-                                actor=app.actor_name or "system", action="equipment.pdf", detail={"title": page.title})
+    written = write_pdf(app, page, target_file(target, "equipment"), action="equipment.pdf")
     if as_json:
-        echo_json({"file": str(target), "pages": result.pages, "sha256": sha})
+        echo_json(written.as_dict())
     else:
-        click.echo(f"{target}: {page.title}, {result.pages} page(s), sha256 {sha}")
+        click.echo(written.line())
 
 
 @click.group()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -269,16 +268,13 @@ def pdf_cmd(app: App, number: str, output: Path | None, as_json: bool) -> None:
     Example:
       qms projects pdf XM-2026-0001 -o XM-2026-0001.pdf
     """
-    from qms.store import atomic_write
+    from qms.render.output import target_file, write_pdf
 
     records.get(app, number)
-    target = output or Path.cwd() / f"{number}-dossier.pdf"
-    if target.exists() and target.is_dir():
-        raise UsageError(f"{target} is a folder; give -o a file name such as {target / (number + '-dossier.pdf')}")
+    target = target_file(output, f"{number}-dossier")
     data, pages, title = dossier_pdf(app, number)
-    atomic_write(target, data)
-    sha = hashlib.sha256(data).hexdigest()
+    written = write_pdf(app, None, target, action="projects.dossier", data=data, pages=pages, title=title)
     if as_json:
-        echo_json({"file": str(target), "pages": pages, "sha256": sha, "title": title})
+        echo_json(written.as_dict())
     else:
-        click.echo(f"{target}: {title}, {pages} page(s), sha256 {sha}")
+        click.echo(written.line())

@@ -224,6 +224,7 @@ def _systems_integration_finish(d: Demo, xm: str) -> None:
 
 def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
     """Say what the step made, with the status, and render the three dossiers."""
+    from qms.render.output import write_pdf
     from qms_projects.cli import dossier_pdf
 
     app = ctx.app
@@ -240,10 +241,11 @@ def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
     ctx.say(f"projects: {g['decided']} gates decided, pass rate {g['pass_rate']:.0%}; grades {data['grades']['steps']['counts']}")
     out = app.workspace.root / "records" / "pdf" / "projects"
     out.mkdir(parents=True, exist_ok=True)
+    zhou = app.acting_as("zhou")
     for number in (si, fit, insp):
-        pdf, pages, _ = dossier_pdf(App(app.workspace, app.host, "zhou"), number)
+        pdf, pages, title = dossier_pdf(zhou, number)
         target = out / f"{number}-dossier.pdf"
-        target.write_bytes(pdf)
+        write_pdf(zhou, None, target, action="projects.dossier", data=pdf, pages=pages, title=title)
         ctx.say(f"project dossier {target.relative_to(app.workspace.root)}: {pages} page(s)")
 
 

@@ -6,7 +6,6 @@ groups (created here, with only these commands, when the core does not provide t
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import click
 from qms.app import App
 from qms.cli import QMSGroup, echo_json, json_option, pass_app
 from qms.errors import ExitCode, UsageError
+from qms.render.output import target_file, write_pdf
 from qms.render.page import Page
 
 _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -22,19 +22,11 @@ _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 def _write(app: App, page: Page, default_name: str, output: Path | None, as_json: bool) -> None:
     """Render ``page``, write it to ``output`` (default ./NAME.pdf) and say where it went."""
-    from qms.render.pdf import render_pdf
-    from qms.store import atomic_write
-
-    target = output or Path.cwd() / f"{default_name}.pdf"
-    if target.exists() and target.is_dir():
-        raise UsageError(f"{target} is a folder; give -o a file name such as {target / (default_name + '.pdf')}")
-    result = render_pdf(page)
-    atomic_write(target, result.data)
-    sha = hashlib.sha256(result.data).hexdigest()
+    written = write_pdf(app, page, target_file(output, default_name), action="render.pdf")
     if as_json:
-        echo_json({"file": str(target), "pages": result.pages, "sha256": sha, "title": page.title})
+        echo_json(written.as_dict())
     else:
-        click.echo(f"{target}: {page.title}, {result.pages} page(s), sha256 {sha}")
+        click.echo(written.line())
 
 
 @click.command("pdf")
