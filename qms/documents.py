@@ -178,7 +178,8 @@ def read_file(app: App, number: str, edition: str | None = None) -> dict[str, An
 
     if str(meta.get("number", "")) != number:
         raise bad("number", f"front matter number {meta.get('number')!r} should be {number!r}")
-    if not isinstance(meta.get("title"), str) or not meta["title"].strip():
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
         raise bad("title", "front matter has no title")
     if "edition" in meta and not editions.is_edition(str(meta["edition"])):
         raise bad("edition", f"edition {meta['edition']!r} is not of the form A/0 (quote it: \"A/0\")")

@@ -22,8 +22,8 @@ def record_query(app: App) -> RecordQuery:
     """A ``RecordQuery`` over the records of ``app``'s workspace."""
 
     def query(form: str | None = None, state: str | None = None, **fields: Any) -> list[dict[str, Any]]:
-        wanted = {k: v for k, v in (("form", form), ("state", state)) if v is not None}
-        return app.store.query(COLLECTION, **wanted, **fields)
+        wanted: dict[str, Any] = {k: v for k, v in (("form", form), ("state", state)) if v is not None}
+        return app.store.query(COLLECTION, None, **wanted, **fields)
 
     return query
 

@@ -66,7 +66,7 @@ def _message(error: ValidationError, form: dict[str, Any]) -> tuple[list[str | i
         extra = sorted(k for k in (value or {}) if k not in props)
         return path, f"unknown field(s) {', '.join(extra)}; remove them or use a field of form {form['number']}"
     if kind == "type":
-        wanted = " or ".join(_TYPES.get(t, t) for t in (arg if isinstance(arg, list) else [arg]))
+        wanted = " or ".join(_TYPES.get(str(t), str(t)) for t in (arg if isinstance(arg, list) else [arg]))
         return path, f"must be {wanted}, not {value!r}"
     if kind == "format":
         hints = {"date": "a date YYYY-MM-DD", "date-time": "a date and time YYYY-MM-DDTHH:MM:SS",

@@ -57,7 +57,7 @@ def overdue_count(query: RecordQuery, now: datetime) -> dict[str, Any]:
     for item in reminders.items(query, now):
         if item["overdue"]:
             by_dept[str(item["dept"])][item["kind"]] += 1
-    rows = [{"dept": d, **counts} for d, counts in sorted(by_dept.items())]
+    rows: list[dict[str, Any]] = [{"dept": d, **counts} for d, counts in sorted(by_dept.items())]
     total = sum(r["calibration"] + r["maintenance"] for r in rows)
     return {"id": "equipment.overdue", "title": "逾期未校准/未保养 Overdue calibration and maintenance", "kind": "number",
             "data": {"value": total, "calibration": sum(r["calibration"] for r in rows),

@@ -142,7 +142,7 @@ def impact(app: App, ref: str, failed_on: str | None = None) -> dict[str, Any]:
     number = found["data"]["equipment_no"]
     cals = register.subject_records(record_query(app), register.FORM_CALIBRATION, found["number"])
     if failed_on:
-        failed = {"number": "~", "data": {"calibration_date": failed_on, "result": "不合格"}}
+        failed: dict[str, Any] = {"number": "~", "data": {"calibration_date": failed_on, "result": "不合格"}}
     else:
         failures = [c for c in calibration.ordered(cals) if c["data"].get("result") == "不合格"]
         if not failures:

@@ -68,7 +68,7 @@ def last_entry_into(card: dict[str, Any], state: str) -> dict[str, Any] | None:
 def stopped_by_calibration(card: dict[str, Any]) -> bool:
     """Whether the card's stored 停用 was set by a calibration rule (not, say, a safety hazard)."""
     entry = last_entry_into(card, "stopped")
-    return bool(entry) and any(mark in str(entry.get("note", "")) for mark in CALIBRATION_MARKS)
+    return entry is not None and any(mark in str(entry.get("note", "")) for mark in CALIBRATION_MARKS)
 
 
 def effective(card: dict[str, Any], calibrations: list[dict[str, Any]], today: date) -> tuple[str, str]:

@@ -16,6 +16,7 @@ same numbers, deadlines and PDFs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, records
@@ -71,7 +72,7 @@ class Demo:
         return records.update(self.app(who), number, changes, note=note)
 
     def gate(self, project: str, when: str, lead: str, signers: list[str], *, decision: str = "通过",
-             external: list[tuple[str, str]] = (), conditions: list[dict[str, Any]] | None = None,
+             external: Sequence[tuple[str, str]] = (), conditions: list[dict[str, Any]] | None = None,
              opinion: str = "") -> str:
         """File, submit and sign the gate of the current stage; the last signature decides it."""
         self.at(when)

@@ -116,10 +116,10 @@ def stages_section(facts: pg.Facts, query: pg.Query) -> Markup:
             posts, why = gates.required_posts(query, facts, stage)
             parts.append(Markup('<p class="note">必需签名 Required signatures: {}{}</p>').format(
                 ", ".join(tpl.post_label(template, p) for p in posts), f" — {why}" if why else ""))
-    conditions = [(c.get("gate"), c.get("text"), c.get("owner"), c.get("due"), c.get("closed_on"), c.get("closed_note"))
-                  for c in facts.data.get("conditions") or []]
+    all_conditions = [(c.get("gate"), c.get("text"), c.get("owner"), c.get("due"), c.get("closed_on"), c.get("closed_note"))
+                      for c in facts.data.get("conditions") or []]
     parts.append(Markup("<h3>关口条件跟踪 Gate conditions</h3>") + _table(
-        ["关口 Gate", "条件 Condition", "负责人 Owner", "期限 Due", "关闭 Closed", "说明 How met"], conditions))
+        ["关口 Gate", "条件 Condition", "负责人 Owner", "期限 Due", "关闭 Closed", "说明 How met"], all_conditions))
     return Markup("").join(parts)
 
 

@@ -24,7 +24,7 @@ Effect = dict[str, Any]
 def check(record: dict[str, Any], target: str, actor: dict[str, Any], query: pg.Query) -> list[str]:
     """Every reason ``record`` may not move to ``target`` under the project rules."""
     form = record.get("form")
-    handler = CHECKS.get(form)
+    handler = CHECKS.get(str(form))
     return handler(record, target, actor, query) if handler else []
 
 

@@ -121,7 +121,7 @@ def template_files(workspace_root: Path | None) -> dict[str, Path]:
 
 def all_problems(workspace_root: Path | None) -> list[str]:
     """Every problem in every template a workspace can use (for ``qms check``)."""
-    out = []
+    out: list[str] = []
     for path in template_files(workspace_root).values():
         _, problems = read_template(path)
         rel = f"{WORKSPACE_DIR}/{path.name}" if path.parent.name == WORKSPACE_DIR else f"(shipped) {path.name}"

@@ -28,7 +28,8 @@ class CommandError(click.ClickException):
 
     def __init__(self, error: QMSError) -> None:
         super().__init__(str(error))
-        self.exit_code = int(error.exit_code)
+        # click reads the exit code from the instance; each error kind brings its own.
+        self.exit_code = int(error.exit_code)  # type: ignore[misc]
 
 
 class QMSGroup(click.Group):
@@ -60,12 +61,20 @@ class Session:
 pass_session = click.make_pass_decorator(Session)
 
 
+def session_of(ctx: click.Context) -> Session:
+    """The root group's ``Session`` from any sub-command's context."""
+    session = ctx.find_object(Session)
+    if session is None:  # only when a command is invoked outside the qms root group
+        raise click.UsageError("run this command through `qms`")
+    return session
+
+
 def pass_app(f: F) -> F:
     """Pass the opened ``App`` as the first argument of a command."""
 
     @click.pass_context
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        return ctx.invoke(f, ctx.find_object(Session).app(), *args, **kwargs)
+        return ctx.invoke(f, session_of(ctx).app(), *args, **kwargs)
 
     return click.decorators.update_wrapper(wrapper, f)  # type: ignore[return-value]
 

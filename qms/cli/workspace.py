@@ -10,7 +10,7 @@ import click
 
 from qms.app import App
 from qms.checks import run_checks
-from qms.cli import Session, echo_json, json_option, pass_app, pass_session
+from qms.cli import Session, echo_json, json_option, pass_app, pass_session, session_of
 from qms.errors import ExitCode
 from qms.verify import verify_store
 from qms.workspace import init_workspace
@@ -73,7 +73,7 @@ def verify(ctx: click.Context, bundle: Path | None, as_json: bool) -> None:
 
         report = verify_bundle(bundle)
     else:
-        app = ctx.find_object(Session).app()
+        app = session_of(ctx).app()
         report = verify_store(app.store, app.workspace.root)
     if as_json:
         echo_json(report.as_dict())

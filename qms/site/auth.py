@@ -17,6 +17,7 @@ import hmac
 import secrets
 import threading
 from datetime import datetime, timedelta
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +38,7 @@ class Locked(AuthError):
     """The user is locked out after too many wrong passwords."""
 
 
-def csrf_token(session: dict[str, Any]) -> str:
+def csrf_token(session: MutableMapping[str, Any]) -> str:
     """The session's CSRF token, made on first use."""
     token = session.get("csrf")
     if not isinstance(token, str) or len(token) < 32:
@@ -46,7 +47,7 @@ def csrf_token(session: dict[str, Any]) -> str:
     return token
 
 
-def csrf_ok(session: dict[str, Any], sent: str | None) -> bool:
+def csrf_ok(session: MutableMapping[str, Any], sent: str | None) -> bool:
     """Whether the form's token is the session's (constant-time)."""
     token = session.get("csrf")
     return isinstance(token, str) and isinstance(sent, str) and bool(sent) and hmac.compare_digest(token, sent)
