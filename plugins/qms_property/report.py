@@ -149,8 +149,9 @@ def figures(st: dict[str, Any]) -> list[dict[str, Any]]:
         {"id": "property.open_requests", "title": "未关闭服务请求（按楼栋和类型） Open service requests by building and type",
          "kind": "table", "data": req["open_by_building"]},
         {"id": "property.line_answer_rate", "title": "服务热线接通率 Service-line answer rate", "kind": "number",
-         "data": {"value": req["line"]["answer_rate"], "target": req["line"]["target"], "calls": req["line"]["calls"],
-                  "answered": req["line"]["answered"], "unit": "ratio"}},
+         "data": {"value": None if req["line"]["answer_rate"] is None else round(req["line"]["answer_rate"] * 100, 1),
+                  "unit": "%", "note": f"目标 target ≥ {req['line']['target'] * 100:.0f}% · "
+                                      f"{req['line']['answered']}/{req['line']['calls']} 接通 answered"}},
         {"id": "property.repairs_overdue", "title": "逾期维修 Repairs overdue", "kind": "number",
          "data": {"value": len(rep["overdue"]), "numbers": [o["number"] for o in rep["overdue"]]}},
         {"id": "property.mean_arrival", "title": "平均到场时间（分钟） Mean time to arrive (minutes)", "kind": "number",

@@ -466,7 +466,8 @@ def test_figures_reach_the_dashboard_through_the_host(app: App) -> None:
     records.file(app, "QR-8.5-01", request(request_type="咨询", urgency=None))
     passes.issue(app, external_pass(), receipt="SJ-0001")
     figures = {f["id"]: f for f in app.host.figures(record_query(app), datetime.fromisoformat(NOW), app.calendar, app.workspace.config.raw)}
-    assert figures["property.line_answer_rate"]["data"]["value"] == 1.0
+    assert figures["property.line_answer_rate"]["data"]["value"] == 100.0
+    assert figures["property.line_answer_rate"]["data"]["unit"] == "%"
     assert figures["property.deposits_outstanding"]["data"]["value"] == 50
     assert figures["property.open_requests"]["data"] == [{"building": "A栋", "咨询": 1, "投诉": 0, "报修": 0, "其他": 0, "total": 1}]
     assert {f["kind"] for f in figures.values()} <= {"bar", "number", "table"}
