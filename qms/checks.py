@@ -71,7 +71,9 @@ def check_plugin_links(app: App) -> list[str]:
 
 def check_controlled_documents(app: App) -> list[str]:
     """Controlled files unchanged since they were submitted; stored text matching its signatures."""
-    from qms.documents import tamper_problems  # documents imports front_matter from here
+    from qms.document_reviews import (
+        tamper_problems,  # documents import front_matter from here
+    )
 
     return tamper_problems(app)
 
@@ -87,7 +89,9 @@ def check_project_templates(app: App) -> list[str]:
     """Project templates (shipped and ``project-templates/``) valid, when the projects plugin is loaded."""
     if app.host.pm.get_plugin("projects") is None:
         return []
-    from qms_projects.templates import all_problems  # the plugin owns its template format
+    from qms_projects.templates import (
+        all_problems,  # the plugin owns its template format
+    )
 
     return all_problems(app.workspace.root)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import clock
-from qms.documents import STATES, require_revisions, all_documents, in_force
+from qms.documents import STATES, all_documents, in_force, require_revisions
 from qms.errors import NotFound, Refused, UsageError
 
 if TYPE_CHECKING:

@@ -16,33 +16,43 @@ list`` is right for any date fixed with ``QMS_NOW`` and the audit log stays the 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from qms import clock, editions
-from qms.checks import front_matter
+from qms.document_files import (
+    TYPES,
+    check_number,
+    last_review,
+    line_of,
+    meta_fields,
+    next_review,
+    parse_date,
+    read_file,
+    relpath,
+    rev_key,
+    sha256_text,
+    split_source,
+)
 from qms.errors import NotFound, Refused, UsageError
-from qms.signatures import APPROVED, PREPARED, REVIEWED, require_matching, sign, signed_by
+from qms.signatures import (
+    APPROVED,
+    PREPARED,
+    REVIEWED,
+    require_matching,
+    sign,
+    signed_by,
+)
 
 if TYPE_CHECKING:
     from qms.app import App
 
 COLLECTION = "revisions"
-
-#: Document types (DC-01): the register shows them with these bilingual labels.
-TYPES: dict[str, str] = {
-    "manual": "质量手册 manual",
-    "procedure": "程序文件 procedure",
-    "work_instruction": "作业指导书 work instruction",
-    "form": "表单 form",
-    "external": "外来文件 external",
-}
 
 #: Reader-facing states with bilingual labels, in lifecycle order.
 STATES: dict[str, str] = {
@@ -91,128 +101,6 @@ _EXTERNAL_BODY = """# {title} {title_en}
 - 来源 Source: {source}
 - 版本/日期 Version/date: {version}
 """
-
-
-# -- small helpers ---------------------------------------------------------------------------
-
-
-def sha256_text(text: str) -> str:
-    """sha256 of ``text`` as UTF-8."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def rev_key(number: str, edition: str) -> str:
-    """The store key of one revision."""
-    return f"{number}@{edition}"
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
-    total = day.month - 1 + months
-    year, month = day.year + total // 12, total % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def parse_date(value: str, what: str = "date") -> date:
-    """A date from ``YYYY-MM-DD`` (or an ISO date-time); a ``UsageError`` otherwise."""
-    try:
-        return datetime.fromisoformat(str(value)).date() if "T" in str(value) else date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise UsageError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01") from exc
-
-
-def check_number(app: App, number: str) -> None:
-    """Refuse a document number that does not follow ``[numbering] document`` of ``qms.toml``."""
-    pattern = app.workspace.config.document_pattern
-    if not re.fullmatch(pattern, number):
-        raise UsageError(
-            f"document number {number!r} does not follow the pattern {pattern} of qms.toml; "
-            f"use a number such as QP-8.2-01"
-        )
-
-
-def relpath(number: str) -> str:
-    """The workspace-relative path of a document's file."""
-    return f"procedures/{number}.md"
-
-
-def _line_of(text: str, key: str) -> int:
-    """The line of ``key:`` in the front matter of ``text`` (1 when absent: the file's first line)."""
-    for i, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"^{re.escape(key)}\s*:", line):
-            return i
-    return 1
-
-
-def split_source(text: str) -> tuple[str, str]:
-    """The raw front matter block (with its --- lines) and the Markdown body of a document file."""
-    end = text.find("\n---", 4)
-    newline = text.find("\n", end + 1)
-    if newline < 0:
-        return text, ""
-    return text[: newline + 1], text[newline + 1 :]
-
-
-def read_file(app: App, number: str, edition: str | None = None) -> dict[str, Any]:
-    """Parse ``procedures/NUMBER.md``: ``{"meta", "body", "source", "file_sha256"}``.
-
-    Every problem is one ``Refused`` line naming the file and line: malformed YAML, a missing
-    title, a number or edition that disagrees with the revision, a bad review interval.
-    """
-    rel = relpath(number)
-    path = app.workspace.root / rel
-    if not path.is_file():
-        raise NotFound(f"{rel} does not exist; create the document with `qms doc new {number}`")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Refused(f"{rel}: not UTF-8 text; save it as UTF-8") from exc
-    meta, error = front_matter(text)
-    if error:
-        raise Refused(f"{rel} {error}; fix the front matter and run the command again")
-    assert meta is not None
-
-    def bad(key: str, what: str) -> Refused:
-        return Refused(f"{rel} line {_line_of(text, key)}: {what}; fix the front matter and run the command again")
-
-    if str(meta.get("number", "")) != number:
-        raise bad("number", f"front matter number {meta.get('number')!r} should be {number!r}")
-    title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise bad("title", "front matter has no title")
-    if "edition" in meta and not editions.is_edition(str(meta["edition"])):
-        raise bad("edition", f"edition {meta['edition']!r} is not of the form A/0 (quote it: \"A/0\")")
-    if edition is not None and str(meta.get("edition", "")) != edition:
-        raise bad("edition", f"edition {meta.get('edition')!r} should be {edition!r} for the current draft")
-    if meta.get("type", "procedure") not in TYPES:
-        raise bad("type", f"type {meta.get('type')!r} is not one of {', '.join(TYPES)}")
-    interval = meta.get("review_interval_months")
-    if interval is not None and (not isinstance(interval, int) or isinstance(interval, bool) or interval < 1):
-        raise bad("review_interval_months", f"review_interval_months {interval!r} must be a whole number of months ≥ 1")
-    for key in ("forms", "iso_clauses"):
-        value = meta.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-            raise bad(key, f"{key} must be a list such as [QR-8.2-01]")
-    _, body = split_source(text)
-    return {"meta": meta, "body": body, "source": text, "file_sha256": hashlib.sha256(raw).hexdigest()}
-
-
-def _meta_fields(app: App, meta: dict[str, Any]) -> dict[str, Any]:
-    """The revision fields that come from the front matter."""
-    interval = meta.get("review_interval_months")
-    return {
-        "title": str(meta["title"]).strip(),
-        "title_en": str(meta.get("title_en", "") or ""),
-        "type": str(meta.get("type", "procedure")),
-        "owner": str(meta.get("owner", "") or ""),
-        "language": str(meta.get("language", "zh")),
-        "forms": [str(f) for f in meta.get("forms", []) or []],
-        "iso_clauses": [str(c) for c in meta.get("iso_clauses", []) or []],
-        "review_interval_months": int(interval) if interval else app.workspace.config.review_interval_months,
-        "review_interval_from": "front matter" if interval else "qms.toml",
-        "external": meta.get("external") if isinstance(meta.get("external"), dict) else None,
-    }
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -287,7 +175,7 @@ def get_revision(app: App, number: str, edition: str | None = None, now: datetim
             return rev  # a broken draft file still shows its last good text
         rev["content"] = parsed["body"]
         rev["content_sha256"] = sha256_text(parsed["body"])
-        rev.update(_meta_fields(app, parsed["meta"]))
+        rev.update(meta_fields(app, parsed["meta"]))
     return rev
 
 
@@ -382,7 +270,7 @@ def new_document(app: App, number: str, *, title: str | None = None, title_en: s
             for key, given in (("title", title), ("title_en", title_en), ("type", doc_type), ("owner", owner)):
                 if given is not None and str(meta.get(key, "procedure" if key == "type" else "")) != given:
                     raise Refused(
-                        f"{relpath(number)} line {_line_of(parsed['source'], key)}: {key} is "
+                        f"{relpath(number)} line {line_of(parsed['source'], key)}: {key} is "
                         f"{meta.get(key)!r} but --{key.replace('_', '-')} says {given!r}; make them agree"
                     )
             edition = str(meta.get("edition", editions.FIRST))
@@ -414,7 +302,7 @@ def new_document(app: App, number: str, *, title: str | None = None, title_en: s
             parsed = read_file(app, number, edition)
         rev: dict[str, Any] = {
             "number": number, "edition": edition, "state": "draft",
-            **_meta_fields(app, parsed["meta"]),
+            **meta_fields(app, parsed["meta"]),
             "content": parsed["body"], "content_sha256": sha256_text(parsed["body"]),
             "reason": reason or "首次发布 first issue", "change": "new",
             "signatures": [], "reviewers": [], "reviews": [], "void_signatures": [], "periodic_reviews": [],
@@ -449,7 +337,7 @@ def submit(app: App, number: str, reviewers: list[str], password: str) -> dict[s
         parsed = read_file(app, number, rev["edition"])
         sha = sha256_text(parsed["body"])
         signature = sign(app, actor, password, PREPARED, sha, "doc.prepare", "sign documents as preparer")
-        rev.update(_meta_fields(app, parsed["meta"]))
+        rev.update(meta_fields(app, parsed["meta"]))
         rev.update({"state": "in_review", "content": parsed["body"], "content_sha256": sha,
                     "source": parsed["source"], "file_sha256": parsed["file_sha256"],
                     "signatures": [signature], "reviewers": list(dict.fromkeys(reviewers)), "reviews": []})
@@ -461,7 +349,7 @@ def submit(app: App, number: str, reviewers: list[str], password: str) -> dict[s
     return _present(rev, clock.now())
 
 
-def _file_matches(app: App, rev: dict[str, Any]) -> bool:
+def file_matches(app: App, rev: dict[str, Any]) -> bool:
     path = app.workspace.root / relpath(rev["number"])
     return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == rev.get("file_sha256")
 
@@ -472,7 +360,7 @@ def _require_intact(app: App, rev: dict[str, Any], doing: str) -> None:
     if sha256_text(rev["content"]) != rev["content_sha256"]:
         raise Refused(f"{what}: the stored content no longer matches its sha256; run `qms verify` before {doing}")
     require_matching(rev["signatures"], rev["content_sha256"], what)
-    if not _file_matches(app, rev):
+    if not file_matches(app, rev):
         raise Refused(
             f"{relpath(rev['number'])} changed after {what} was submitted for review, so {doing} is refused; "
             f"restore it with `qms doc show {rev['number']} --source > {relpath(rev['number'])}` "
@@ -674,81 +562,6 @@ def periodic_review(app: App, number: str, comment: str, password: str) -> dict[
         _event(rev, actor, "doc.periodic_review", "effective", "effective", comment.strip())
         _put(app, rev, actor, "doc.periodic_review", comment.strip())
     return _present(rev, now)
-
-
-# -- periodic review -----------------------------------------------------------------------------
-
-
-def last_review(rev: dict[str, Any]) -> date:
-    """When the revision was last confirmed suitable: its effective date or its latest periodic review."""
-    days = [date.fromisoformat(rev["effective_date"])] if rev.get("effective_date") else []
-    days += [datetime.fromisoformat(p["at"]).date() for p in rev.get("periodic_reviews", [])]
-    return max(days)
-
-
-def next_review(rev: dict[str, Any]) -> date:
-    """The date the revision in force is due for periodic review."""
-    return add_months(last_review(rev), int(rev.get("review_interval_months") or 12))
-
-
-def review_due_items(app: App, now: datetime, horizon_days: int = 30) -> list[dict[str, Any]]:
-    """Documents whose periodic review falls due within ``horizon_days`` of ``now`` or is overdue.
-
-    Each item: ``{"kind": "document-review", "ref", "title", "due" (ISO date-time, end of the due
-    day), "owner" (who prepared the revision in force), "dept" (owning department), "overdue"}``.
-    """
-    items = []
-    for number, revs in all_documents(app, now).items():
-        current = in_force(revs)
-        if current is None:
-            continue
-        due = datetime.combine(next_review(current), time(23, 59, 59))
-        if (due.date() - now.date()).days > horizon_days:
-            continue
-        preparers = signed_by(current["signatures"], PREPARED)
-        items.append({
-            "kind": "document-review", "ref": number, "title": current["title"], "due": due.isoformat(),
-            "owner": preparers[0] if preparers else current.get("created_by", ""), "dept": current.get("owner", ""),
-            "overdue": now > due,
-        })
-    return sorted(items, key=lambda i: (i["due"], i["ref"]))
-
-
-# -- integrity -------------------------------------------------------------------------------------
-
-
-def tamper_problems(app: App) -> list[str]:
-    """Controlled files changed on disk after submission, and stored content that no longer matches its signatures."""
-    problems = []
-    now = clock.now()
-    for number, revs in all_documents(app, now).items():
-        latest = revs[-1]
-        rel = relpath(number)
-        path = app.workspace.root / rel
-        if latest["state"] != "draft" and latest.get("file_sha256"):
-            if not path.is_file():
-                problems.append(f"{rel}: missing, although {number} {latest['edition']} ({latest['state_label']}) is controlled; "
-                                f"restore it with `qms doc show {number} --source > {rel}`")
-            elif not _file_matches(app, latest):
-                problems.append(
-                    f"{rel}: changed on disk after {number} {latest['edition']} was submitted and signed "
-                    f"({latest['state_label']}); qms serves the stored approved text. Restore it with "
-                    f"`qms doc show {number} --source > {rel}` or start a change with `qms doc revise {number}`"
-                )
-        for rev in revs:
-            if rev["state"] == "draft":
-                continue
-            if sha256_text(rev["content"]) != rev["content_sha256"]:
-                problems.append(f"revisions/{number}@{rev['edition']}: stored content does not match its sha256 "
-                                f"(changed outside qms); run `qms verify`")
-            for sig in rev["signatures"]:
-                if sig.get("sha256") != rev["content_sha256"]:
-                    problems.append(f"revisions/{number}@{rev['edition']}: {sig['meaning']} signature of {sig['name']} "
-                                    f"was made over different content")
-        effective = [r["edition"] for r in revs if r["state"] == "effective"]
-        if len(effective) > 1:
-            problems.append(f"{number}: more than one effective revision ({', '.join(effective)})")
-    return problems
 
 
 def diff(app: App, number: str, old: str, new: str) -> str:

@@ -6,7 +6,7 @@ Three sources, one item shape ``{"kind", "ref", "title", "due" (ISO date-time), 
 * the deadlines workflows declare (``Deadline``: a limit such as ``"30min"`` or ``"7wd"`` counted
   from a field or from entering a state, open until the record reaches one of ``until`` or closes);
 * whatever plugins add through ``qms_due_items`` (calibration due dates, pass expiry);
-* periodic reviews of controlled documents (``qms.documents.review_due_items``).
+* periodic reviews of controlled documents (``qms.document_reviews.review_due_items``).
 
 Working days come from ``qms.workdays``; ``DueList.notes`` says when a year had no official
 holiday data. The record scan reads the store's cached buckets without copying and skips closed
@@ -15,8 +15,6 @@ records first, so it stays well under two seconds at a hundred thousand records.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,12 +142,9 @@ def _plugin_items(app: App, now: datetime, calendar: WorkCalendar) -> list[dict[
 
 
 def _document_items(app: App, now: datetime) -> list[dict[str, Any]]:
-    # Documents are another capability; a workspace without it simply has no review items.
-    if importlib.util.find_spec("qms.documents") is None:
-        return []
-    documents = importlib.import_module("qms.documents")
-    review = getattr(documents, "review_due_items", None)
-    return list(review(app, now)) if review is not None else []
+    from qms.document_reviews import review_due_items
+
+    return review_due_items(app, now)
 
 
 def _open_records(app: App, workflows: dict[str, Workflow]) -> list[dict[str, Any]]:

@@ -49,7 +49,9 @@ def _iri(rule: str) -> Any:
     def check(value: object) -> bool:
         if not isinstance(value, str):
             return True
-        from rfc3987_syntax import is_valid_syntax  # slow import, paid only when a form uses iri
+        from rfc3987_syntax import (
+            is_valid_syntax,  # slow import, paid only when a form uses iri
+        )
 
         return bool(is_valid_syntax(rule, value))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-
 from qms.audit import digest
 from qms.errors import PluginError, UsageError, ValidationFailed
 from qms.forms import field_schema, label

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 import chinese_calendar
 
@@ -28,6 +29,8 @@ from qms.workspace import Config
 
 _LIMIT = re.compile(r"^\s*(\d+)\s*(min|h|wd|d|mo)\s*$")
 UNITS = {"min": "minutes", "h": "hours", "wd": "working days", "d": "days", "mo": "months"}
+
+_Day = TypeVar("_Day", bound=date)  # a date, or a datetime (a subclass of date)
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,8 @@ def parse_limit(text: str) -> Limit:
     return Limit(int(m.group(1)), m.group(2))
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus calendar months, clamped to the last day of a shorter month."""
+def add_months(moment: _Day, months: int) -> _Day:
+    """``moment`` (a date or date-time) plus calendar months, clamped to the last day of a shorter month."""
     month0 = moment.month - 1 + months
     year = moment.year + month0 // 12
     month = month0 % 12 + 1

@@ -20,7 +20,15 @@ from qms import hookimpl
 from qms.app import App
 from qms.cli import make_cli
 from qms.host import Host, make_plugin_manager
-from qms.registry import Deadline, FormBinding, Procedure, Registry, State, Transition, Workflow
+from qms.registry import (
+    Deadline,
+    FormBinding,
+    Procedure,
+    Registry,
+    State,
+    Transition,
+    Workflow,
+)
 from qms.workspace import Workspace, init_workspace
 
 PASSWORD = "test-pass-2026"

@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sitekit
 from click.testing import CliRunner, Result
 
-import sitekit
 from qms.cli import make_cli
 from qms.workspace import Workspace
 

@@ -8,11 +8,12 @@ from datetime import datetime
 
 import pytest
 
-from qms import documents, editions
+from qms import document_files, document_reviews, documents, editions
 from qms.audit import digest
 from qms.errors import AuthError, NotFound, PermissionDenied, Refused, UsageError
 from qms.store import Store
 from qms.verify import verify_store
+from qms.workdays import add_months
 from qms.workspace import Workspace
 from tests.conftest import Invoke
 from tests.doc_fixtures import NUMBER, PW, As, as_, at, through, write, ws  # noqa: F401 - fixtures
@@ -119,7 +120,7 @@ def test_reject_returns_to_draft_and_voids_signatures(ws: Workspace, as_: As) ->
     # The file is editable again: a change is not reported, and the next submission signs the new text.
     path = ws.procedures / f"{NUMBER}.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n5 程序：24 小时内处理。\n", encoding="utf-8")
-    assert documents.tamper_problems(as_("zhou")) == []
+    assert document_reviews.tamper_problems(as_("zhou")) == []
     rev = documents.submit(as_("zhou"), NUMBER, ["li"], PW)
     assert "24 小时" in rev["content"]
     assert verify_store(Store(ws.records), ws.root).ok
@@ -303,7 +304,7 @@ def test_hand_edit_of_approved_file_is_reported_and_never_served(ws: Workspace, 
     through(as_)
     approved = path.read_text(encoding="utf-8")
     path.write_text(approved.replace("测试。", "随便改。"), encoding="utf-8")
-    problems = documents.tamper_problems(as_("aud"))
+    problems = document_reviews.tamper_problems(as_("aud"))
     assert len(problems) == 1 and f"procedures/{NUMBER}.md: changed on disk after {NUMBER} A/0" in problems[0]
     result = invoke("check")
     assert result.exit_code == 1 and f"procedures/{NUMBER}.md: changed on disk" in result.output
@@ -341,7 +342,7 @@ def test_new_revision_file_is_released_for_editing(ws: Workspace, as_: As) -> No
     through(as_)
     documents.revise(as_("zhou"), NUMBER, False, "修订")
     path.write_text(path.read_text(encoding="utf-8") + "新增。\n", encoding="utf-8")
-    assert documents.tamper_problems(as_("zhou")) == []
+    assert document_reviews.tamper_problems(as_("zhou")) == []
     assert verify_store(Store(ws.records), ws.root).ok
     # What is in force is still A/0's stored text; the draft shows the file.
     assert "新增" not in documents.get_revision(as_("aud"), NUMBER)["content"]
@@ -457,13 +458,13 @@ def test_review_due_items(ws: Workspace, as_: As, monkeypatch: pytest.MonkeyPatc
     through(as_)
     through(as_, "QP-9.5-01")
     app = as_("aud")
-    assert documents.review_due_items(app, datetime(2026, 11, 2, 9)) == []
-    items = documents.review_due_items(app, datetime(2027, 4, 10, 9))
+    assert document_reviews.review_due_items(app, datetime(2026, 11, 2, 9)) == []
+    items = document_reviews.review_due_items(app, datetime(2027, 4, 10, 9))
     assert items == [{"kind": "document-review", "ref": NUMBER, "title": "测试程序", "due": "2027-05-02T23:59:59",
                       "owner": "zhou", "dept": "品质部", "overdue": False}]
-    items = documents.review_due_items(app, datetime(2027, 5, 3, 0, 0, 1))
+    items = document_reviews.review_due_items(app, datetime(2027, 5, 3, 0, 0, 1))
     assert [(i["ref"], i["overdue"]) for i in items] == [(NUMBER, True)]
-    items = documents.review_due_items(app, datetime(2027, 11, 3))
+    items = document_reviews.review_due_items(app, datetime(2027, 11, 3))
     assert [(i["ref"], i["due"][:10], i["overdue"]) for i in items] == [
         (NUMBER, "2027-05-02", True), ("QP-9.5-01", "2027-11-02", True)]
     # A periodic review resets the clock.
@@ -473,16 +474,16 @@ def test_review_due_items(ws: Workspace, as_: As, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(PermissionDenied):
         documents.periodic_review(as_("zhao"), NUMBER, "ok", PW)
     rev = documents.periodic_review(as_("li"), NUMBER, "仍然适用 still suitable", PW)
-    assert documents.next_review(rev).isoformat() == "2027-11-10"
-    assert [i["ref"] for i in documents.review_due_items(app, datetime(2027, 5, 10, 10))] == []
+    assert document_files.next_review(rev).isoformat() == "2027-11-10"
+    assert [i["ref"] for i in document_reviews.review_due_items(app, datetime(2027, 5, 10, 10))] == []
 
 
 def test_add_months_clamps_to_month_end() -> None:
     from datetime import date
 
-    assert documents.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert documents.add_months(date(2027, 12, 15), 12) == date(2028, 12, 15)
-    assert documents.add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2027, 12, 15), 12) == date(2028, 12, 15)
+    assert add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
 
 
 def test_stored_objects_are_plain_json_and_logged(ws: Workspace, as_: As) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qms import distribution, documents
+from qms import distribution, document_reviews, documents
 from qms.errors import NotFound, PermissionDenied, Refused, UsageError
 from qms.store import Store
 from qms.verify import verify_store
@@ -148,4 +148,4 @@ def test_demo_step_runs_every_procedure_through_the_lifecycle(tmp_path, monkeypa
     assert [r["external"]["ref"] for r in rows if r["type"] == "external"] == ["GB/T 19001-2016"]
     assert app.store.query("acknowledgements")
     assert verify_store(app.store, app.workspace.root).ok
-    assert documents.tamper_problems(app) == []
+    assert document_reviews.tamper_problems(app) == []

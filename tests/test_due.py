@@ -7,7 +7,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from recordkit import FORM_NUMBER, PASSWORD, RecordsTestPlugin, as_user, good_data, make_workspace, run
+from recordkit import (
+    FORM_NUMBER,
+    PASSWORD,
+    RecordsTestPlugin,
+    as_user,
+    good_data,
+    make_workspace,
+    run,
+)
 
 from qms import records
 from qms.due import due_items
@@ -83,11 +91,11 @@ def test_a_deadline_in_a_year_without_calendar_data_is_flagged(tmp_path: Path, m
 def test_document_reviews_join_the_due_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QMS_NOW", "2026-10-09T09:00:00")
     app = make_workspace(tmp_path / "ws")
-    import qms.documents
+    import qms.document_reviews
 
     fake = [{"kind": "document-review", "ref": "QP-7.5-01", "title": "文件控制程序", "due": "2026-10-31T23:59:59",
              "owner": "zhou", "dept": "质量管理部", "overdue": False}]
-    monkeypatch.setattr(qms.documents, "review_due_items", lambda app, now: fake)
+    monkeypatch.setattr(qms.document_reviews, "review_due_items", lambda app, now: fake)
     assert [i["ref"] for i in due_items(app).items] == ["QP-7.5-01"]
     assert due_items(app, dept="品质部").items == []
     assert isinstance(datetime.fromisoformat(due_items(app).items[0]["due"]), datetime)

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from recordkit import FORM_NUMBER, SIMPLE, TEST_FORM, as_user, good_data, make_workspace, run, write_form
+from recordkit import (
+    FORM_NUMBER,
+    SIMPLE,
+    TEST_FORM,
+    as_user,
+    good_data,
+    make_workspace,
+    run,
+    write_form,
+)
 
 from qms import forms, records, validation
 from qms.app import App

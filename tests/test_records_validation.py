@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from recordkit import FORM_NUMBER, TEST_FORM, as_user, dump, good_data, make_workspace, run
+from recordkit import (
+    FORM_NUMBER,
+    TEST_FORM,
+    as_user,
+    dump,
+    good_data,
+    make_workspace,
+    run,
+)
 
 from qms import records, validation
 from qms.errors import ValidationFailed

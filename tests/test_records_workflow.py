@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from recordkit import FORM_NUMBER, PASSWORD, SIMPLE_FORM, RecordsTestPlugin, as_user, good_data, make_workspace, run
+from recordkit import (
+    FORM_NUMBER,
+    PASSWORD,
+    SIMPLE_FORM,
+    RecordsTestPlugin,
+    as_user,
+    good_data,
+    make_workspace,
+    run,
+)
 
 from qms import records
 from qms.app import App

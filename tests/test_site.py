@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sitekit
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-import sitekit
 from qms.app import App
 from qms.site.app import create_app
 from qms.site.auth import LOCK_AFTER

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sitekit
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 from werkzeug.serving import make_server
 
-import sitekit
 from qms.app import App
 from qms.site.app import create_app
 

@@ -9,6 +9,7 @@ import click
 from qms import distribution, documents
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.document_files import next_review
 from qms.errors import UsageError
 
 
@@ -105,7 +106,7 @@ def doc_review(app: App, number: str, accept: bool | None, periodic: bool, comme
             raise UsageError("--periodic records a periodic review; leave out --accept/--reject")
         password = read_password(password_stdin, "Password to sign the periodic review")
         rev = documents.periodic_review(app, number, comment, password)
-        click.echo(f"{_label(rev)}: periodic review recorded; next review due {documents.next_review(rev)}")
+        click.echo(f"{_label(rev)}: periodic review recorded; next review due {next_review(rev)}")
         return
     if accept is None:
         raise UsageError("say --accept or --reject (or --periodic for a periodic review)")

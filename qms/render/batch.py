@@ -72,7 +72,13 @@ def default_out(app: App) -> Path:
 def collect(app: App) -> Iterator[Job]:
     """A job for every issued revision of every document and for every stored record."""
     from qms.documents import all_documents
-    from qms.render.sources import RECORDS, document_file, document_page, record_file, record_page_of
+    from qms.render.sources import (
+        RECORDS,
+        document_file,
+        document_page,
+        record_file,
+        record_page_of,
+    )
 
     for number, revs in all_documents(app).items():
         for rev in revs:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
-from datetime import datetime, timedelta
 from collections.abc import MutableMapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 

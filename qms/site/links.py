@@ -8,9 +8,9 @@ the parameters each server endpoint takes from the query string (anything else i
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from qms.site.views import edition_slug
 

@@ -25,6 +25,7 @@ from qms import due as due_engine
 from qms import forms as form_defs
 from qms import records as record_service
 from qms.app import App
+from qms.document_files import next_review
 from qms.errors import NotFound, QMSError
 from qms.site.charts import Figure, figure
 from qms.site.index import AuditIndex, Entry, RecordIndex, Snapshot, folder_signature
@@ -262,7 +263,7 @@ class Site:
             rev = documents.in_force(revs)
             if rev is not None:
                 row = dict(rev)
-                row["next_review"] = documents.next_review(rev).isoformat()
+                row["next_review"] = next_review(rev).isoformat()
                 current.append(row)
             else:
                 other.append(revs[-1])

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import qms_complaints
+
 from qms import records
 from qms.app import App
 from qms.clock import frozen_at

@@ -9,15 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import qms_equipment
+import yaml
+from qms_equipment import service
+
 from qms.app import App
 from qms.clock import frozen_at
 from qms.host import Host, make_plugin_manager
 from qms.workspace import init_workspace
-
-from qms_equipment import service
 
 PASSWORD = "equip-pass-1"
 USERS = (

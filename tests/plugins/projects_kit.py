@@ -11,14 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qms_projects import service
+from qms_projects.demo import Demo
+
 from qms import records
-from qms.clock import frozen_at, set_now
 from qms.app import App
+from qms.clock import frozen_at, set_now
 from qms.demo import DemoContext
 from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace, init_workspace
-from qms_projects import service
-from qms_projects.demo import Demo
 
 PASSWORD = "proj-pass-2026"
 NOW = "2026-11-02T09:00:00"

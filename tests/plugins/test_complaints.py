@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qms_complaints import categories, deadlines, rules, severity
+from qms_complaints.forms import REPLY_APPROVAL, VERIFICATION
+
 from qms import due, forms, records, validation
 from qms.app import App
 from qms.errors import Refused, ValidationFailed
 from qms.workdays import WorkCalendar
 from qms.workspace import Workspace
-
-from qms_complaints import categories, deadlines, rules, severity
-from qms_complaints.forms import REPLY_APPROVAL, VERIFICATION
 from tests.plugins.complaints_kit import (
     CAUSES,
     CUSTOMER,

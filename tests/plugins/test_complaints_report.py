@@ -11,13 +11,20 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from qms_complaints import report
+
 from qms.app import App
 from qms.cli import make_cli
 from qms.errors import UsageError
 from qms.recordquery import record_query
-
-from qms_complaints import report
-from tests.plugins.complaints_kit import CUSTOMER, PASSWORD, file, make_app, step, to_investigating
+from tests.plugins.complaints_kit import (
+    CUSTOMER,
+    PASSWORD,
+    file,
+    make_app,
+    step,
+    to_investigating,
+)
 
 NOW = datetime(2026, 11, 2, 9, 0)
 
@@ -167,11 +174,11 @@ def test_visit_and_escalate_commands(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_step_files_the_scenarios_and_renders_the_reports(tmp_path: Path) -> None:
-    from qms.demo import DEMO_PASSWORD, DEMO_USERS, DemoContext
-
     from qms_complaints.demo import step_complaints
-    from tests.plugins.complaints_kit import make_host
+
+    from qms.demo import DEMO_PASSWORD, DEMO_USERS, DemoContext
     from qms.workspace import init_workspace
+    from tests.plugins.complaints_kit import make_host
 
     app = App(init_workspace(tmp_path / "demo"), make_host())
     for name, role, dept, full in DEMO_USERS:

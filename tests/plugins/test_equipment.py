@@ -16,16 +16,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from qms_equipment import calibration as cal
+from qms_equipment import register, reminders, service
+from qms_equipment.figures import figures
 
 from qms import due, records
 from qms.app import App
 from qms.cli import make_cli
 from qms.errors import Refused, UsageError, ValidationFailed
 from qms.recordquery import record_query
-
-from qms_equipment import calibration as cal
-from qms_equipment import register, reminders, service
-from qms_equipment.figures import figures
 from tests.plugins.equipment_kit import (
     PASSWORD,
     USAGE_FORM,

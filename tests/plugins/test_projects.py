@@ -11,6 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from projects_kit import NOW, PASSWORD, as_, demo, fitout, inspection, make_app, record
+from qms_projects import deadlines, gates, service, status
+from qms_projects import forms as f
+from qms_projects import progress as pg
+from qms_projects import templates as tpl
 
 from qms import records
 from qms.app import App
@@ -19,10 +23,6 @@ from qms.due import due_items
 from qms.errors import Refused, ValidationFailed
 from qms.recordquery import record_query
 from qms.workdays import WorkCalendar
-from qms_projects import deadlines, gates, service, status
-from qms_projects import forms as f
-from qms_projects import progress as pg
-from qms_projects import templates as tpl
 
 
 @pytest.fixture
@@ -513,10 +513,11 @@ def test_status_and_dossier_pdf(materials: App, tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.slow
 def test_the_demo_step_runs_the_three_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projects_kit import host
+    from qms_projects.demo import step_projects
+
     from qms.demo import DemoContext, step_users
     from qms.workspace import init_workspace
-    from qms_projects.demo import step_projects
-    from projects_kit import host
 
     monkeypatch.setenv("QMS_NOW", NOW)
     app = App(init_workspace(tmp_path / "demo"), host())
@@ -534,8 +535,9 @@ def test_the_demo_step_runs_the_three_projects(tmp_path: Path, monkeypatch: pyte
 
 
 def test_the_register_entry_page_leaves_the_template_snapshot_to_the_embedded_json(app: App) -> None:
-    from qms.forms import load_form
     from qms_projects import layout
+
+    from qms.forms import load_form
 
     xm = record(app, fitout(app))
     html = app.host.render_record_html(xm, load_form(app, f.PROJECT, xm["form_edition"]))

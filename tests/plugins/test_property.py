@@ -7,7 +7,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from property_kit import NOW, PASSWORD, add_complaint_handlers, arrive_and_complete, complaint_request, external_pass, make_app, request
+from property_kit import (
+    NOW,
+    PASSWORD,
+    add_complaint_handlers,
+    arrive_and_complete,
+    complaint_request,
+    external_pass,
+    make_app,
+    request,
+)
+from qms_property import config, intake, passes, repairs
+from qms_property.effects import after
+from qms_property.report import status
 
 from qms import records
 from qms.app import App
@@ -15,9 +27,6 @@ from qms.cli import build
 from qms.due import due_items
 from qms.errors import ConfigError, Refused, ValidationFailed
 from qms.recordquery import record_query
-from qms_property import config, intake, passes, repairs
-from qms_property.effects import after
-from qms_property.report import status
 
 
 @pytest.fixture
@@ -439,6 +448,7 @@ def test_repair_order_pdf_carries_the_service_voucher_and_the_pass_pdf_a_printab
     from io import BytesIO
 
     from pypdf import PdfReader
+
     from qms.render.pdf import render_pdf
     from qms.render.sources import record_page_of
 

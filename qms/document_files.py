@@ -1,0 +1,154 @@
+"""The files of controlled documents: ``procedures/NUMBER.md``, its front matter and the helpers around it.
+
+Reading a draft's file (front matter checked line by line, body split off, sha256 of the bytes),
+the document number pattern from ``qms.toml``, revision keys and date arithmetic shared by the
+document services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from qms import editions
+from qms.checks import front_matter
+from qms.errors import NotFound, Refused, UsageError
+from qms.workdays import add_months
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+#: Document types (DC-01): the register shows them with these bilingual labels.
+TYPES: dict[str, str] = {
+    "manual": "质量手册 manual",
+    "procedure": "程序文件 procedure",
+    "work_instruction": "作业指导书 work instruction",
+    "form": "表单 form",
+    "external": "外来文件 external",
+}
+
+
+def sha256_text(text: str) -> str:
+    """sha256 of ``text`` as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rev_key(number: str, edition: str) -> str:
+    """The store key of one revision."""
+    return f"{number}@{edition}"
+
+
+def parse_date(value: str, what: str = "date") -> date:
+    """A date from ``YYYY-MM-DD`` (or an ISO date-time); a ``UsageError`` otherwise."""
+    try:
+        return datetime.fromisoformat(str(value)).date() if "T" in str(value) else date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise UsageError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01") from exc
+
+
+def check_number(app: App, number: str) -> None:
+    """Refuse a document number that does not follow ``[numbering] document`` of ``qms.toml``."""
+    pattern = app.workspace.config.document_pattern
+    if not re.fullmatch(pattern, number):
+        raise UsageError(
+            f"document number {number!r} does not follow the pattern {pattern} of qms.toml; "
+            f"use a number such as QP-8.2-01"
+        )
+
+
+def relpath(number: str) -> str:
+    """The workspace-relative path of a document's file."""
+    return f"procedures/{number}.md"
+
+
+def line_of(text: str, key: str) -> int:
+    """The line of ``key:`` in the front matter of ``text`` (1 when absent: the file's first line)."""
+    for i, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return i
+    return 1
+
+
+def split_source(text: str) -> tuple[str, str]:
+    """The raw front matter block (with its --- lines) and the Markdown body of a document file."""
+    end = text.find("\n---", 4)
+    newline = text.find("\n", end + 1)
+    if newline < 0:
+        return text, ""
+    return text[: newline + 1], text[newline + 1 :]
+
+
+def read_file(app: App, number: str, edition: str | None = None) -> dict[str, Any]:
+    """Parse ``procedures/NUMBER.md``: ``{"meta", "body", "source", "file_sha256"}``.
+
+    Every problem is one ``Refused`` line naming the file and line: malformed YAML, a missing
+    title, a number or edition that disagrees with the revision, a bad review interval.
+    """
+    rel = relpath(number)
+    path = app.workspace.root / rel
+    if not path.is_file():
+        raise NotFound(f"{rel} does not exist; create the document with `qms doc new {number}`")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"{rel}: not UTF-8 text; save it as UTF-8") from exc
+    meta, error = front_matter(text)
+    if error:
+        raise Refused(f"{rel} {error}; fix the front matter and run the command again")
+    assert meta is not None
+
+    def bad(key: str, what: str) -> Refused:
+        return Refused(f"{rel} line {line_of(text, key)}: {what}; fix the front matter and run the command again")
+
+    if str(meta.get("number", "")) != number:
+        raise bad("number", f"front matter number {meta.get('number')!r} should be {number!r}")
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise bad("title", "front matter has no title")
+    if "edition" in meta and not editions.is_edition(str(meta["edition"])):
+        raise bad("edition", f"edition {meta['edition']!r} is not of the form A/0 (quote it: \"A/0\")")
+    if edition is not None and str(meta.get("edition", "")) != edition:
+        raise bad("edition", f"edition {meta.get('edition')!r} should be {edition!r} for the current draft")
+    if meta.get("type", "procedure") not in TYPES:
+        raise bad("type", f"type {meta.get('type')!r} is not one of {', '.join(TYPES)}")
+    interval = meta.get("review_interval_months")
+    if interval is not None and (not isinstance(interval, int) or isinstance(interval, bool) or interval < 1):
+        raise bad("review_interval_months", f"review_interval_months {interval!r} must be a whole number of months ≥ 1")
+    for key in ("forms", "iso_clauses"):
+        value = meta.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            raise bad(key, f"{key} must be a list such as [QR-8.2-01]")
+    _, body = split_source(text)
+    return {"meta": meta, "body": body, "source": text, "file_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def meta_fields(app: App, meta: dict[str, Any]) -> dict[str, Any]:
+    """The revision fields that come from the front matter."""
+    interval = meta.get("review_interval_months")
+    return {
+        "title": str(meta["title"]).strip(),
+        "title_en": str(meta.get("title_en", "") or ""),
+        "type": str(meta.get("type", "procedure")),
+        "owner": str(meta.get("owner", "") or ""),
+        "language": str(meta.get("language", "zh")),
+        "forms": [str(f) for f in meta.get("forms", []) or []],
+        "iso_clauses": [str(c) for c in meta.get("iso_clauses", []) or []],
+        "review_interval_months": int(interval) if interval else app.workspace.config.review_interval_months,
+        "review_interval_from": "front matter" if interval else "qms.toml",
+        "external": meta.get("external") if isinstance(meta.get("external"), dict) else None,
+    }
+
+
+def last_review(rev: dict[str, Any]) -> date:
+    """When the revision was last confirmed suitable: its effective date or its latest periodic review."""
+    days = [date.fromisoformat(rev["effective_date"])] if rev.get("effective_date") else []
+    days += [datetime.fromisoformat(p["at"]).date() for p in rev.get("periodic_reviews", [])]
+    return max(days)
+
+
+def next_review(rev: dict[str, Any]) -> date:
+    """The date the revision in force is due for periodic review."""
+    return add_months(last_review(rev), int(rev.get("review_interval_months") or 12))
