@@ -178,7 +178,7 @@ def due_items(app: App, now: datetime | None = None, dept: str | None = None,
               calendar: WorkCalendar | None = None) -> DueList:
     """Every open due item, soonest first; ``dept`` keeps those of one department (or owner)."""
     at = now or clock.now()
-    cal = calendar or WorkCalendar.from_config(app.workspace.config)
+    cal = calendar or app.calendar
     registry = app.host.registry
     with_deadlines = {form: wf for form, wf in registry.workflows.items() if wf.deadlines}
     items: list[dict[str, Any]] = []

@@ -151,14 +151,13 @@ def show_cmd(app: App, number: str, as_json: bool) -> None:
     Example:
       qms complaints show KS-2026-0001
     """
-    from qms.workdays import WorkCalendar
 
     record = records.get(app, number)
     if record["form"] != COMPLAINT:
         raise UsageError(f"{number} is a {record['form']} record, not a complaint ({COMPLAINT})")
     now = clock.now()
     found = severity.assess(record["data"], None if record["closed"] else now)
-    items = [] if record["closed"] else deadlines.open_items(record, now, WorkCalendar.from_config(app.workspace.config))
+    items = [] if record["closed"] else deadlines.open_items(record, now, app.calendar)
     out = {"number": number, "state": record["state"], "level": severity.higher(found.level, record["data"].get("severity")),
            "computed": found.level, "triggers": [{"level": lvl, "trigger": text} for lvl, text in found.triggers],
            "due": items, "visits": [{"number": v["number"], "satisfaction": v["data"].get("satisfaction"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, records
-from qms.workdays import WorkCalendar
 
 from qms_complaints import report, rules
 from qms_complaints.forms import COMPLAINT, PROCEDURE, VISIT
@@ -57,7 +56,7 @@ def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
 
 def monthly_report(app: App, month: str) -> dict[str, Any]:
     """The monthly analysis of ``month`` (YYYY-MM) with the workspace's working-day calendar."""
-    calendar = WorkCalendar.from_config(app.workspace.config)
+    calendar = app.calendar
     return report.monthly(complaints(app), visits(app), month, clock.now(), calendar)
 
 

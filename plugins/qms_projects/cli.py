@@ -215,7 +215,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     Example:
       qms projects status --json
     """
-    data = status.status(record_query(app), clock.now(), service.calendar(app))
+    data = status.status(record_query(app), clock.now(), app.calendar)
     if as_json:
         echo_json(data)
         return
@@ -247,7 +247,7 @@ def dossier_pdf(app: App, number: str) -> tuple[bytes, int, str]:
 
     query = record_query(app)
     facts = service.facts(app, number)
-    row = status.project_row(facts, clock.now(), service.calendar(app))
+    row = status.project_row(facts, clock.now(), app.calendar)
     page = report_page(dossier.body(facts, query), ref=number, title=f"项目档案 {facts.data.get('name', '')}",
                        title_en="Project dossier", organisation=organisation(app), generated_at=clock.stamp(),
                        generated_by=app.actor_name or "", procedure=f.PROCEDURE,

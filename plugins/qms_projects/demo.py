@@ -230,7 +230,7 @@ def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
 
     app = ctx.app
     now = clock.now()
-    data = status.status(record_query(app), now, service.calendar(app))
+    data = status.status(record_query(app), now, app.calendar)
     for row in data["projects"]:
         overdue = "; ".join(f"{i['title']} due {i['due'][:16].replace('T', ' ')}" for i in row["overdue"]) or "none"
         ctx.say(f"project {row['number']} {row['name']}: {row['status']}, stage {row['stage_index']}/{row['stages']} "

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from qms import clock, records
 from qms.errors import NotFound, UsageError
 from qms.recordquery import record_query
-from qms.workdays import WorkCalendar
 
 from qms_projects import forms as f
 from qms_projects import progress as pg
@@ -22,10 +21,6 @@ from qms_projects import templates as tpl
 if TYPE_CHECKING:
     from qms.app import App
 
-
-def calendar(app: App) -> WorkCalendar:
-    """The workspace's working-day calendar (with its ``[calendar]`` additions)."""
-    return WorkCalendar.from_config(app.workspace.config)
 
 
 def facts(app: App, number: str) -> pg.Facts:
@@ -145,4 +140,4 @@ def close_condition(app: App, project: str, index: int, how: str, closed_on: str
     return records.update(app, project, {"conditions": conditions}, note=f"关口条件 {index} 关闭 condition closed")
 
 
-__all__ = ["accept", "calendar", "close_condition", "facts", "open_gate", "parse_team", "record_payment", "register"]
+__all__ = ["accept", "close_condition", "facts", "open_gate", "parse_team", "record_payment", "register"]

@@ -341,7 +341,7 @@ def property_status(app: App, as_json: bool) -> None:
     from qms_property.report import status
 
     cfg = settings.of(app)
-    st = status(record_query(app), clock.now(), target=cfg.line_answer_target, calendar=settings.calendar(app))
+    st = status(record_query(app), clock.now(), target=cfg.line_answer_target, calendar=app.calendar)
     if as_json:
         echo_json(st)
         return

@@ -26,7 +26,7 @@ def with_limits(app: App, data: dict[str, Any]) -> dict[str, Any]:
     out["limits"] = limits
     start = timing.parse(out.get("reported_at"))
     if start is not None:
-        cal = settings.calendar(app)
+        cal = app.calendar
         out["response_due"] = cal.due(start, limits["response"]).isoformat()
         out["arrival_due"] = cal.due(start, limits["arrival"]).isoformat()
     return out
@@ -56,7 +56,7 @@ def complete(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
         finished = timing.parse(changes["completed_at"])
         if finished is not None:
             limit = timing.limits_of({**order["data"], **changes})["visit"]
-            changes["visit_due"] = settings.calendar(app).due(finished, limit).isoformat()
+            changes["visit_due"] = app.calendar.due(finished, limit).isoformat()
         # Checked before storing, so a refused completion changes nothing.
         from qms_property.rules import repair_problems, voucher_reasons
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qms.workdays import WorkCalendar
 
 from qms_property.config import PropertyConfig, from_raw
 
@@ -16,7 +15,3 @@ def of(app: App) -> PropertyConfig:
     """The ``[property]`` settings of ``app``'s workspace."""
     return from_raw(app.workspace.config.raw)
 
-
-def calendar(app: App) -> WorkCalendar:
-    """The working-day calendar of ``app``'s workspace (with its ``[calendar]`` additions)."""
-    return WorkCalendar.from_config(app.workspace.config)

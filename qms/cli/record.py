@@ -138,12 +138,11 @@ def record_show(app: App, number: str, as_json: bool) -> None:
       qms record show KS-2026-0001
     """
     from qms.due import record_deadlines
-    from qms.workdays import WorkCalendar
 
     rec = records.get(app, number)
     form = records.pinned_form(app, rec)
     workflow = records.workflow_for(app, rec["form"])
-    deadlines = record_deadlines(rec, workflow, WorkCalendar.from_config(app.workspace.config), clock.now(), form["title"])
+    deadlines = record_deadlines(rec, workflow, app.calendar, clock.now(), form["title"])
     if as_json:
         echo_json({**rec, "deadlines": deadlines})
         return

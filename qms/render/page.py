@@ -120,7 +120,7 @@ def day(value: Any) -> str:
     return str(value)[:10]
 
 
-def _w3c(value: Any) -> str:
+def w3c_date(value: Any) -> str:
     """An ISO local time as a W3C date with the Asia/Shanghai offset, for PDF metadata."""
     text = str(value or "")
     if len(text) == 10:
@@ -128,7 +128,8 @@ def _w3c(value: Any) -> str:
     return text[:19] + "+08:00" if len(text) >= 19 else ""
 
 
-def _render(template: str, **context: Any) -> str:
+def render_template(template: str, **context: Any) -> str:
+    """Render one of ``qms/templates/`` with the shared stylesheet and the qms version."""
     return _environment().get_template(template).render(css=_stylesheet(), version=__version__, **context)
 
 
@@ -157,7 +158,7 @@ def procedure_page(
     revisions = [_revision_row(r) for r in sorted(history or [revision], key=lambda r: _edition_key(str(r.get("edition", ""))))]
     keywords = ", ".join(x for x in (number, edition, "程序文件 procedure", str(revision.get("owner", "")),
                                      stamp.zh + " " + stamp.en) if x.strip())
-    html = _render(
+    html = render_template(
         "procedure.html.j2",
         rev=revision, number=number, edition=edition, organisation=organisation, stamp=stamp, body=body,
         columns=_signatures_by_role(list(revision.get("signatures") or [])), revisions=revisions,
@@ -168,7 +169,7 @@ def procedure_page(
             "author": organisation.get("name", ""),
             "subject": f"{number} {edition}",
             "keywords": keywords,
-            "created": _w3c(revision.get("issued_at") or revision.get("effective_date")),
+            "created": w3c_date(revision.get("issued_at") or revision.get("effective_date")),
         },
     )
     return Page(html=html, title=f"{number} {revision.get('title', '')}")
@@ -218,7 +219,7 @@ def record_page(
     form_edition = str(record.get("form_edition") or form.get("edition", ""))
     history = list(record.get("history") or [])
     last = max([str(record.get("created_at") or "")] + [str(h.get("at") or "") for h in history]) or "2000-01-01T00:00:00"
-    html = _render(
+    html = render_template(
         "record.html.j2",
         rec=record, form=form, number=number, form_number=form_number, form_edition=form_edition,
         organisation=organisation, stamp=stamp, body=Markup(body_html), state_label=labels.get(state, state),
@@ -229,8 +230,8 @@ def record_page(
             "subject": f"{form_number} {form_edition} {number}",
             "keywords": ", ".join(x for x in (number, form_number, form_edition, str(record.get("procedure") or ""),
                                               str(form.get("title") or ""), state) if x),
-            "created": _w3c(record.get("created_at")),
-            "modified": _w3c(last),
+            "created": w3c_date(record.get("created_at")),
+            "modified": w3c_date(last),
         },
     )
     data = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
@@ -271,7 +272,7 @@ def blank_form_page(form: dict[str, Any], *, organisation: dict[str, str], stamp
             for s in sections]
     number = str(form["number"])
     edition = str(form.get("edition", ""))
-    html = _render(
+    html = render_template(
         "blank_form.html.j2",
         form=form, number=number, edition=edition, organisation=organisation, stamp=stamp, sections=laid,
         signoffs=signoffs or ["填写人 Filled in by", "审核人 Checked by"],

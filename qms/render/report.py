@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from qms.render.page import Attached, Page, _render, _w3c
+from qms.render.page import Attached, Page, render_template, w3c_date
 from qms.render.stamp import Stamp
 
 
@@ -40,14 +40,14 @@ def report_page(
     :param data: the figures as plain data, embedded as ``report.json`` when given.
     """
     stamp = Stamp("report", "报告", "REPORT", f"{ref} · 生成 Generated {generated_at[:16].replace('T', ' ')}")
-    html = _render(
+    html = render_template(
         "report.html.j2",
         ref=ref, title=title, title_en=title_en, organisation=organisation, stamp=stamp, body=Markup(body_html),
         period=period, procedure=procedure, generated_at=generated_at, generated_by=generated_by,
         meta={
             "title": f"{title} {ref}", "author": organisation.get("name", ""), "subject": f"{procedure} {ref}".strip(),
             "keywords": ", ".join(x for x in (ref, procedure, period, "报告 report") if x),
-            "created": _w3c(generated_at),
+            "created": w3c_date(generated_at),
         },
     )
     attachments: tuple[Attached, ...] = ()
