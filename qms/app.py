@@ -6,6 +6,7 @@ view of the workspace.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from qms.host import Host
 from qms.store import Store
 from qms.users import Users
-from qms.workdays import WorkCalendar
+from qms.dates import WorkCalendar
 from qms.workspace import Workspace
 
 
@@ -45,3 +46,10 @@ class App:
     def actor(self, permission: str, action: str) -> dict[str, Any]:
         """The acting user, refused unless their role carries ``permission``."""
         return self.users.authorise(self.actor_name, permission, action)
+
+
+def settings(app: App, table: str | None = None) -> dict[str, Any]:
+    """The workspace's ``qms.toml`` as plain data (a copy), or only its ``[table]`` (empty when absent)."""
+    raw = app.workspace.config.raw
+    chosen = raw if table is None else raw.get(table, {})
+    return copy.deepcopy(chosen) if isinstance(chosen, dict) else {}

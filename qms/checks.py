@@ -9,30 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import yaml
+from qms.frontmatter import front_matter
 
 if TYPE_CHECKING:
     from qms.app import App
 
 Check = Callable[["App"], list[str]]
-
-
-def front_matter(text: str) -> tuple[dict[str, object] | None, str | None]:
-    """The YAML front matter of a Markdown text and an error (with its line) if malformed."""
-    if not text.startswith("---\n"):
-        return None, "line 1: no front matter (the file must start with a '---' line)"
-    end = text.find("\n---", 4)
-    if end < 0:
-        return None, "front matter is not closed by a '---' line"
-    try:
-        meta = yaml.safe_load(text[4:end])
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 2}: " if mark is not None else ""
-        return None, f"{line}front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
-    if not isinstance(meta, dict):
-        return None, "front matter must be a mapping of keys to values"
-    return meta, None
 
 
 def check_procedure_files(app: App) -> list[str]:
@@ -85,19 +67,13 @@ def check_form_files(app: App) -> list[str]:
     return form_problems(app)
 
 
-def check_project_templates(app: App) -> list[str]:
-    """Project templates (shipped and ``project-templates/``) valid, when the projects plugin is loaded."""
-    if app.host.pm.get_plugin("projects") is None:
-        return []
-    from qms_projects.templates import (
-        all_problems,  # the plugin owns its template format
-    )
-
-    return all_problems(app.workspace.root)
+def check_plugin_data(app: App) -> list[str]:
+    """Each plugin's own data files (e.g. project templates), checked by the plugin that owns their format."""
+    return app.host.check_workspace(app.workspace.root, app.workspace.config.raw)
 
 
 CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents, check_form_files,
-                       check_project_templates]
+                       check_plugin_data]
 
 
 def run_checks(app: App) -> list[str]:

@@ -13,9 +13,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import editions
-from qms.checks import front_matter
+from qms.frontmatter import front_matter
 from qms.errors import NotFound, Refused, UsageError
-from qms.workdays import add_months
+from qms.dates import add_months
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -38,14 +38,6 @@ def sha256_text(text: str) -> str:
 def rev_key(number: str, edition: str) -> str:
     """The store key of one revision."""
     return f"{number}@{edition}"
-
-
-def parse_date(value: str, what: str = "date") -> date:
-    """A date from ``YYYY-MM-DD`` (or an ISO date-time); a ``UsageError`` otherwise."""
-    try:
-        return datetime.fromisoformat(str(value)).date() if "T" in str(value) else date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise UsageError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01") from exc
 
 
 def check_number(app: App, number: str) -> None:

@@ -32,13 +32,13 @@ from qms.document_files import (
     line_of,
     meta_fields,
     next_review,
-    parse_date,
     read_file,
     relpath,
     rev_key,
     sha256_text,
     split_source,
 )
+from qms.dates import require_date
 from qms.errors import NotFound, Refused, UsageError
 from qms.signatures import (
     APPROVED,
@@ -443,7 +443,7 @@ def issue(app: App, number: str, effective: str | None = None) -> dict[str, Any]
     """Approved → issued, effective on ``effective`` (default today); the previous revision is superseded then."""
     actor = app.actor("doc.issue", "issue documents")["name"]
     now = clock.now()
-    day = parse_date(effective, "--effective") if effective else now.date()
+    day = require_date(effective, "--effective") if effective else now.date()
     if day < now.date():
         raise UsageError(f"effective date {day} is in the past; a document takes effect today ({now.date()}) or later")
     with app.store.transaction():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from qms import distribution, documents
-from qms.checks import front_matter
+from qms.frontmatter import front_matter
 
 if TYPE_CHECKING:
     from qms.app import App

@@ -8,7 +8,7 @@ Three sources, one item shape ``{"kind", "ref", "title", "due" (ISO date-time), 
 * whatever plugins add through ``qms_due_items`` (calibration due dates, pass expiry);
 * periodic reviews of controlled documents (``qms.document_reviews.review_due_items``).
 
-Working days come from ``qms.workdays``; ``DueList.notes`` says when a year had no official
+Working days come from ``qms.dates``; ``DueList.notes`` says when a year had no official
 holiday data. The record scan reads the store's cached buckets without copying and skips closed
 records first, so it stays well under two seconds at a hundred thousand records.
 """
@@ -24,7 +24,7 @@ from qms import clock, forms, records
 from qms.audit import digest
 from qms.errors import PluginError, UsageError
 from qms.registry import Deadline, Workflow
-from qms.workdays import Limit, WorkCalendar, parse_limit
+from qms.dates import Limit, WorkCalendar, parse_limit, parse_time
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -94,7 +94,7 @@ def record_deadlines(record: dict[str, Any], workflow: Workflow, calendar: WorkC
             continue
         if until and (state in until or not until.isdisjoint(entered)):
             continue
-        start = records.parse_time(data.get(name) if kind == "field" else entered.get(name))
+        start = parse_time(data.get(name) if kind == "field" else entered.get(name))
         if start is None:
             continue
         due = calendar.due(start, limit)

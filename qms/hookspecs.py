@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -23,16 +24,11 @@ if TYPE_CHECKING:
     import click
     from markdown_it import MarkdownIt
 
-    from qms.demo import DemoContext
     from qms.registry import Registry
-    from qms.workdays import WorkCalendar
+    from qms.dates import WorkCalendar
 
 hookspec = pluggy.HookspecMarker("qms")
 hookimpl = pluggy.HookimplMarker("qms")
-
-#: A demonstration step: (order, function). Lower orders run first; the core uses 0 (users),
-#: 10 (documents), 90 (rendering) and 100 (the auditor site); procedure plugins use 20–80.
-DemoStep = tuple[int, Callable[["DemoContext"], None]]
 
 #: ``query(form=None, state=None, **fields)`` returns the matching records as plain dicts.
 RecordQuery = Callable[..., list[dict[str, Any]]]
@@ -189,6 +185,22 @@ def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> l
     """
 
 
+@hookspec
+def qms_check_workspace(root: Path, settings: dict[str, Any]) -> list[str]:
+    """Check this plugin's own data files in a workspace (``qms check``).
+
+    Called once per plugin by ``qms check``, after the core's checks of procedures and forms. A
+    plugin that keeps data beside the forms (the projects plugin's project templates, for example)
+    reports what is wrong with it here, so the core never has to know the format.
+
+    :param root: the workspace folder.
+    :param settings: the workspace's ``qms.toml`` as plain data.
+
+    Returns problems as one-line strings naming the file and what to fix; ``[]`` when all is well.
+    Calling rule: all, concatenated.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------------------------
@@ -252,23 +264,4 @@ def qms_register_commands(cli: click.Group) -> None:
     :param cli: the root ``click.Group``.
 
     Returns nothing. Calling rule: all.
-    """
-
-
-# ---------------------------------------------------------------------------------------------
-# Demonstration
-# ---------------------------------------------------------------------------------------------
-
-
-@hookspec
-def qms_demo_steps() -> list[DemoStep]:
-    """Contribute steps to ``qms demo``, which builds a demonstration workspace.
-
-    Called once per ``qms demo`` run, before any step runs. Each step receives the
-    ``qms.demo.DemoContext`` (the demo workspace's ``App`` and ``say(line)`` for the report) and
-    files its procedure's demonstration records through the core's services. A step of a disabled
-    plugin does not run.
-
-    Returns ``(order, step)`` pairs; steps run by ascending order (see ``DemoStep``).
-    Calling rule: all, concatenated.
     """

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
     import click
     from markdown_it import MarkdownIt
 
-    from qms.workdays import WorkCalendar
+    from qms.dates import WorkCalendar
 
 ENTRY_POINT_GROUP = "qms"
-BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render", "qms.builtin.demo")
+BUILTIN_PLUGINS: tuple[str, ...] = ("qms.builtin.commands", "qms.builtin.render")
 
 
 @dataclass(frozen=True)
@@ -180,16 +181,19 @@ class Host:
         """Dashboard figures of every plugin."""
         return _flatten(self.pm.hook.qms_figures(query=query, now=now, calendar=calendar, settings=settings))
 
+    def check_workspace(self, root: Path, settings: dict[str, Any]) -> list[str]:
+        """Every plugin's problems with its own data files in the workspace at ``root``."""
+        problems = _flatten(self.pm.hook.qms_check_workspace(root=root, settings=settings))
+        if not all(isinstance(p, str) for p in problems):
+            raise PluginError(f"a plugin returned {problems!r} from qms_check_workspace; expected one-line strings")
+        return problems
+
     def render_record_html(self, record: dict[str, Any], form: dict[str, Any]) -> str:
         """The record's HTML body from the first plugin that lays it out (the core's generic one last)."""
         html = self.pm.hook.qms_render_record_html(record=record, form=form)
         if not isinstance(html, str):
             raise PluginError(f"no renderer returned HTML for record {record.get('number')}")
         return html
-
-    def demo_steps(self) -> list[hookspecs.DemoStep]:
-        """Every plugin's demonstration steps, in the order they run."""
-        return sorted(_flatten(self.pm.hook.qms_demo_steps()), key=lambda step: step[0])
 
     def markdown_setup(self, md: MarkdownIt) -> None:
         """Let plugins extend the procedure Markdown parser."""

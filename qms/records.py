@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +89,23 @@ def list_records(app: App, form: str | None = None, state: str | None = None) ->
     return sorted(app.store.query(COLLECTION, **fields), key=lambda r: r["number"])
 
 
+def find(app: App, form: str | None = None, state: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+    """Records whose form, state and top-level ``fields`` equal the given values, by number (copies)."""
+    wanted: dict[str, Any] = {k: v for k, v in (("form", form), ("state", state)) if v is not None}
+    return sorted(app.store.query(COLLECTION, **wanted, **fields), key=lambda r: r["number"])
+
+
+@contextmanager
+def transaction(app: App) -> Iterator[None]:
+    """One unit of work: the filings, updates and moves inside it run under one hold of the write lock.
+
+    A procedure's command that files a record and moves it (issue a pass, hand a complaint over)
+    runs inside one so no other writer sees or changes the record between the steps.
+    """
+    with app.store.transaction():
+        yield
+
+
 SUMMARY_FIELDS = ("number", "form", "form_edition", "state", "dept", "created_at", "created_by", "closed", "amends")
 
 
@@ -121,7 +140,7 @@ def procedure_edition(app: App, number: str) -> str:
             return str(current["edition"])
     path = app.workspace.procedures / f"{number}.md"
     if path.is_file():
-        from qms.checks import front_matter
+        from qms.frontmatter import front_matter
 
         meta, _ = front_matter(path.read_text(encoding="utf-8"))
         if meta and meta.get("edition"):
@@ -540,24 +559,8 @@ def attachment_bytes(app: App, record: dict[str, Any], sha: str) -> bytes:
     return data
 
 
-def parse_time(value: Any) -> datetime | None:
-    """A date or date-time field value as a datetime (dates at 00:00), or ``None``."""
-    if not isinstance(value, str) or not value:
-        return None
-    return _parse_time(value)
-
-
-@lru_cache(maxsize=65536)
-def _parse_time(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
-
-
 __all__ = [
     "COLLECTION", "amend", "attach", "attachment_bytes", "audit_trail", "default_workflow", "file", "file_many",
-    "get", "list_records", "move", "parse_time", "pinned_form", "plan_move", "prepare", "refusals", "update",
+    "find", "get", "list_records", "move", "pinned_form", "plan_move", "prepare", "refusals", "transaction", "update",
     "workflow_for",
 ]

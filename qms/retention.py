@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms import clock, forms, records
 from qms.errors import NotFound, Refused, UsageError
-from qms.workdays import add_months
+from qms.dates import add_months
 
 if TYPE_CHECKING:
     from qms.app import App

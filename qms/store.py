@@ -164,7 +164,9 @@ class Store:
 
     def _buckets(self, collection: str) -> list[Path]:
         folder = self.db / _SAFE.sub("_", collection)
-        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+        # A writer killed between creating its temporary file and renaming it leaves a ``.tmp-*``
+        # file behind; it was never a bucket, so readers must not take it for one.
+        return sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() else []
 
     def iter(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (key, object) in ``collection``; objects are shared with the cache: do not mutate."""

@@ -13,7 +13,7 @@ from qms.audit import digest
 from qms.errors import AuthError, NotFound, PermissionDenied, Refused, UsageError
 from qms.store import Store
 from qms.verify import verify_store
-from qms.workdays import add_months
+from qms.dates import add_months
 from qms.workspace import Workspace
 from tests.conftest import Invoke
 from tests.doc_fixtures import NUMBER, PW, As, as_, at, through, write, ws  # noqa: F401 - fixtures

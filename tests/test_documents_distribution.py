@@ -124,14 +124,13 @@ def test_cli_distribution_commands(issued: str, ws: Workspace, as_: As, invoke: 
 
 
 def test_demo_step_runs_every_procedure_through_the_lifecycle(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from qms.demo import run_demo
+    from qms.demo import core_steps, run_demo
     from qms.host import Host, make_plugin_manager
 
     monkeypatch.setenv("QMS_NOW", "2026-11-02T09:00:00")
     monkeypatch.setattr("qms.users._N", 2**4)
-    every_step = Host.demo_steps
-    monkeypatch.setattr(Host, "demo_steps", lambda self: [s for s in every_step(self)
-                                                          if s[1].__name__ in ("step_users", "step_documents")])
+    monkeypatch.setattr("qms.demo.demo_steps", lambda host: [s for s in core_steps()
+                                                             if s[1].__name__ in ("step_users", "step_documents")])
     ctx = run_demo(tmp_path / "demo", Host(make_plugin_manager(entrypoints=False)))
     app = ctx.app
     rows = documents.list_documents(app)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from qms.errors import ConfigError, UsageError
-from qms.workdays import Limit, WorkCalendar, add_months, parse_limit
+from qms.dates import Limit, WorkCalendar, add_months, parse_limit
 
 
 def test_national_day_2026_and_its_adjusted_working_days() -> None:

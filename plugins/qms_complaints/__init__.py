@@ -6,30 +6,4 @@ as due items; the monthly analysis (``qms complaints report``) and its dashboard
 implementations are in ``hooks``; the rules in plain modules named after their noun.
 """
 
-from __future__ import annotations
-
-from qms_complaints.hooks import (
-    PROCEDURE_DECL as PROCEDURE,
-)
-from qms_complaints.hooks import (
-    qms_after_transition,
-    qms_check_reference,
-    qms_check_transition,
-    qms_demo_steps,
-    qms_due_items,
-    qms_figures,
-    qms_register_commands,
-    qms_register_forms,
-    qms_register_procedures,
-    qms_register_workflows,
-    qms_render_record_html,
-    qms_validate_record,
-)
-
 __version__ = "0.1.0"
-
-__all__ = [
-    "PROCEDURE", "qms_after_transition", "qms_check_reference", "qms_check_transition", "qms_demo_steps", "qms_due_items", "qms_figures", "qms_register_commands",
-    "qms_register_forms", "qms_register_procedures", "qms_register_workflows", "qms_render_record_html",
-    "qms_validate_record",
-]

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from qms import clock, forms, records
-from qms.app import App
-from qms.cli import echo_json, json_option, pass_app
-from qms.errors import UsageError
+
+from qms import api
+from qms.api import App, echo_json, json_option, pass_app, UsageError
 
 from qms_complaints import categories, deadlines, service, severity
 from qms_complaints.forms import COMPLAINT, VISIT
@@ -46,7 +45,7 @@ def report_cmd(app: App, month: str, output: Path | None, as_json: bool) -> None
     """
     data = service.monthly_report(app, month)
     if output is not None:
-        from qms.render.output import target_file, write_pdf
+        from qms.api import target_file, write_pdf
 
         written = write_pdf(app, service.report_page(app, data, app.actor_name or ""),
                             target_file(output, f"complaints-{month}"), action="complaints.report")
@@ -126,7 +125,7 @@ def visit_cmd(app: App, number: str, method: str, satisfaction: str, visited_at:
       qms --as zhao complaints visit KS-2026-0001 --method 电话沟通 --satisfaction 满意
     """
     actor = app.actor("record.file", f"file {VISIT} records")
-    data: dict[str, Any] = {"complaint": number, "visited_at": visited_at or clock.stamp(), "method": method,
+    data: dict[str, Any] = {"complaint": number, "visited_at": visited_at or api.stamp(), "method": method,
                             "visitor": actor.get("full_name") or actor["name"], "satisfaction": satisfaction}
     for key, value in (("feedback", feedback), ("dissatisfaction_reason", reason), ("interviewee", interviewee)):
         if value:
@@ -152,10 +151,10 @@ def show_cmd(app: App, number: str, as_json: bool) -> None:
       qms complaints show KS-2026-0001
     """
 
-    record = records.get(app, number)
+    record = api.get_record(app, number)
     if record["form"] != COMPLAINT:
         raise UsageError(f"{number} is a {record['form']} record, not a complaint ({COMPLAINT})")
-    now = clock.now()
+    now = api.now()
     found = severity.assess(record["data"], None if record["closed"] else now)
     items = [] if record["closed"] else deadlines.open_items(record, now, app.calendar)
     out = {"number": number, "state": record["state"], "level": severity.higher(found.level, record["data"].get("severity")),
@@ -184,7 +183,7 @@ def categories_cmd(app: App, as_json: bool) -> None:
     Example:
       qms complaints categories
     """
-    found = categories.from_form(forms.current_form(app, COMPLAINT))
+    found = categories.from_form(api.current_form(app, COMPLAINT))
     if as_json:
         echo_json(found)
         return

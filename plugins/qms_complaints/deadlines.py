@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from qms.workdays import WorkCalendar
+
+from qms.api import WorkCalendar
 
 from qms_complaints import severity
 from qms_complaints.forms import INTERNAL_BRANCH, parse_time

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms import records
-from qms.clock import frozen_at
+
+from qms import api
+from qms.api import frozen_at
 
 from qms_complaints import service
 from qms_complaints.forms import COMPLAINT
 
 if TYPE_CHECKING:
-    from qms.app import App
-    from qms.demo import DemoContext
+    from qms.api import App
+    from qms.api import DemoStep
+    from qms.api import DemoContext
 
 #: (time, user, verb, scenario, argument): file/update/move/sign/visit.
 Event = tuple[str, str, str, str, Any]
@@ -317,23 +319,23 @@ def run_event(app: App, numbers: dict[str, str], event: Event, password: str,
     acting = app.acting_as(user)
     with frozen_at(moment):
         if verb == "file":
-            numbers[key] = records.file(acting, COMPLAINT, arg)["number"]
+            numbers[key] = api.file_record(acting, COMPLAINT, arg)["number"]
         elif verb == "update":
-            records.update(acting, numbers[key], arg)
+            api.update_record(acting, numbers[key], arg)
         elif verb in ("move", "sign"):
-            records.move(acting, numbers[key], arg, password=password if verb == "sign" else None)
+            api.move_record(acting, numbers[key], arg, password=password if verb == "sign" else None)
         elif verb == "visit":
             visitor = (names or {}).get(user, user)
             filed = service.file_visit(acting, {"complaint": numbers[key], "visited_at": moment, "visitor": visitor, **arg})
-            records.move(acting, filed["number"], "closed", note="回访记录确认 visit record confirmed")
+            api.move_record(acting, filed["number"], "closed", note="回访记录确认 visit record confirmed")
         else:  # pragma: no cover - a typo in the scenarios above
             raise ValueError(f"unknown demo verb {verb!r}")
 
 
 def step_complaints(ctx: DemoContext) -> None:
     """Complaints: eight scenarios through both branches, follow-up visits, escalation, monthly reports."""
-    from qms.demo import DEMO_PASSWORD, DEMO_USERS
-    from qms.render.batch import Job, render_all
+    from qms.api import DEMO_PASSWORD, DEMO_USERS
+    from qms.api import Job, render_all
 
     app = ctx.app
     events = sorted((e for scenario in SCENARIOS for e in scenario()), key=lambda e: e[0])
@@ -347,7 +349,7 @@ def step_complaints(ctx: DemoContext) -> None:
         jobs = [Job(service.report_file(m), service.report_page(renderer, service.monthly_report(renderer, m), "li"), "report")
                 for m in MONTHS]
         made = render_all(renderer, actor="li", collected=jobs, jobs=1)  # two pages: no worker processes
-    closed = [n for n in numbers.values() if records.get(app, n)["closed"]]
+    closed = [n for n in numbers.values() if api.get_record(app, n)["closed"]]
     ctx.say(f"complaints: {len(numbers)} filed ({', '.join(sorted(numbers.values()))}), {len(closed)} closed through both "
             f"branches with {len(service.visits(app))} follow-up visits; escalated {', '.join(e['number'] for e in escalated) or 'none'}")
     ctx.say(f"complaint reports: {', '.join(made.rendered + made.skipped) or 'none'} in records/pdf/"
@@ -355,3 +357,8 @@ def step_complaints(ctx: DemoContext) -> None:
 
 
 __all__ = ["SCENARIOS", "run_event", "step_complaints"]
+
+
+def steps() -> list[DemoStep]:
+    """This procedure's step of ``qms demo`` (entry point ``qms.demo``): after the documents are issued."""
+    return [(20, step_complaints)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, hookimpl
-from qms.hookspecs import DemoStep, RecordQuery
-from qms.registry import FormBinding, Procedure, Registry
-from qms.workdays import WorkCalendar
+
+from qms import api
+from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
 from qms_complaints import deadlines, effects, layout, links, report, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
@@ -56,7 +55,7 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
 @hookimpl
 def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
     """Route by nature, fingerprint the approved reply, escalate and notify 总经理."""
-    return effects.effects(record, source, clock.now())
+    return effects.effects(record, source, api.now())
 
 
 @hookimpl
@@ -90,11 +89,4 @@ def qms_register_commands(cli: click.Group) -> None:
 
     cli.add_command(complaints)
 
-
-@hookimpl
-def qms_demo_steps() -> list[DemoStep]:
-    """The demonstration records of this procedure (run after the documents are issued)."""
-    from qms_complaints.demo import step_complaints
-
-    return [(20, step_complaints)]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup, escape
-from qms.recordlayout import generic_record_html
+
+from qms.api import generic_record_html
 
 from qms_complaints import severity
 from qms_complaints.forms import COMPLAINT, closed_time, parse_time

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_complaints.forms import COMPLAINT
 

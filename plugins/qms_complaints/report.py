@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from qms.errors import UsageError
-from qms.workdays import WorkCalendar, add_months
+
+from qms.api import add_months, UsageError, WorkCalendar
 
 from qms_complaints import deadlines, severity
 from qms_complaints.forms import closed_time, current_versions, entered, parse_time

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from qms import api
+
 from qms_complaints import severity
 from qms_complaints.forms import (
     COMPLAINT,
@@ -189,10 +191,10 @@ def complaint_vetoes(record: dict[str, Any], target: str, actor: dict[str, Any])
 
 def escalation_pending(record: dict[str, Any], now: Any = None) -> bool:
     """Whether an open complaint still needs escalating or its level announced to the general manager."""
-    from qms import clock
+    from qms import api
 
     data = record.get("data") or {}
-    at = now or clock.now()
+    at = now or api.now()
     level = severity.effective(data, at)
     notified = data.get("gm_notified_level")
     if severity.rank(level) >= 1 and severity.rank(notified) < severity.rank(level):

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, records
+
+from qms import api
 
 from qms_complaints import report, rules
 from qms_complaints.forms import COMPLAINT, PROCEDURE, VISIT
 
 if TYPE_CHECKING:
-    from qms.app import App
-    from qms.render.page import Page
+    from qms.api import App
+    from qms.api import Page
 
 
 def complaints(app: App) -> list[dict[str, Any]]:
     """Every complaint record."""
-    return records.list_records(app, COMPLAINT)
+    return api.find_records(app, COMPLAINT)
 
 
 def visits(app: App) -> list[dict[str, Any]]:
     """Every follow-up visit record."""
-    return records.list_records(app, VISIT)
+    return api.find_records(app, VISIT)
 
 
 def visits_of(app: App, number: str) -> list[dict[str, Any]]:
@@ -35,7 +36,7 @@ def visits_of(app: App, number: str) -> list[dict[str, Any]]:
 
 def file_visit(app: App, data: dict[str, Any], *, note: str = "") -> dict[str, Any]:
     """File a follow-up visit on QR-8.2-02; the core refuses it unless the complaint it names is closed."""
-    return records.file(app, VISIT, data, note=note)
+    return api.file_record(app, VISIT, data, note=note)
 
 
 def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
@@ -45,11 +46,11 @@ def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
     the general manager through the core, logged in the audit trail. Returns ``{"number", "effects"}``.
     """
     done = []
-    at = now or clock.now()
+    at = now or api.now()
     for record in complaints(app):
         if record["closed"] or record.get("amended_by") or not rules.escalation_pending(record, at):
             continue
-        moved = records.move(app, record["number"], record["state"], note="自动升级 automatic escalation")
+        moved = api.move_record(app, record["number"], record["state"], note="自动升级 automatic escalation")
         done.append({"number": record["number"], "effects": moved["effects"]})
     return done
 
@@ -57,19 +58,19 @@ def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
 def monthly_report(app: App, month: str) -> dict[str, Any]:
     """The monthly analysis of ``month`` (YYYY-MM) with the workspace's working-day calendar."""
     calendar = app.calendar
-    return report.monthly(complaints(app), visits(app), month, clock.now(), calendar)
+    return report.monthly(complaints(app), visits(app), month, api.now(), calendar)
 
 
 def report_page(app: App, data: dict[str, Any], generated_by: str = "") -> Page:
     """The monthly report as a controlled PDF page of the core's report renderer."""
-    from qms.render.report import report_page as page
-    from qms.render.sources import organisation
+    from qms.api import report_page as page
+    from qms.api import organisation
 
     from qms_complaints.reportpage import body_html
 
     return page(body_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
                 title_en="Monthly Customer Complaint Analysis", organisation=organisation(app),
-                generated_at=clock.stamp(),
+                generated_at=api.stamp(),
                 generated_by=generated_by, period=_period(data),
                 procedure=PROCEDURE, data=data)
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from qms.workdays import add_months
+
+from qms.api import add_months
 
 from qms_complaints.forms import parse_time
 

@@ -13,7 +13,8 @@ Transitions name workspace roles or departments (the seeds assign steps to depar
 
 from __future__ import annotations
 
-from qms.registry import Deadline, State, Transition, Workflow
+
+from qms.api import Deadline, State, Transition, Workflow
 
 from qms_complaints.forms import COMPLAINT, OPEN_STATES, REPLY_APPROVAL, VERIFICATION, VISIT
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
+from qms.api import add_months
 
-from qms.workdays import add_months
 
 CONFIRMED = frozenset({"confirmed", "closed"})
 PASSING = frozenset({"合格", "准用"})

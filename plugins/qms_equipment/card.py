@@ -10,7 +10,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from qms.recordlayout import generic_record_html
+
+from qms.api import generic_record_html
 
 from qms_equipment import calibration, register, status
 

@@ -13,12 +13,20 @@ from typing import Any
 
 import click
 
-from qms import clock, forms
-from qms.app import App
-from qms.cli import echo_json, json_option, pass_app, password_option, read_password
-from qms.render.output import target_file, write_pdf
-from qms.errors import UsageError
-from qms.recordquery import record_query
+
+from qms import api
+from qms.api import (
+    App,
+    echo_json,
+    json_option,
+    pass_app,
+    password_option,
+    read_password,
+    record_query,
+    target_file,
+    UsageError,
+    write_pdf,
+)
 
 from qms_equipment import register, reminders, service, status
 
@@ -26,9 +34,9 @@ _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
 def _data(app: App, form_number: str, data_source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
-    from qms.cli.record import parse_sets, read_data
+    from qms.api import parse_sets, read_data
 
-    form = forms.current_form(app, form_number)
+    form = api.current_form(app, form_number)
     data = read_data(data_source) if data_source else {}
     data.update(parse_sets(form, sets))
     return data
@@ -208,7 +216,7 @@ def due_cmd(app: App, dept: str | None, as_json: bool) -> None:
     Example:
       qms equipment due --json
     """
-    now = clock.now()
+    now = api.now()
     items = reminders.items(record_query(app), now)
     if dept:
         items = [i for i in items if i["dept"] == dept]
@@ -315,7 +323,7 @@ def figures_cmd(app: App, as_json: bool) -> None:
     """
     from qms_equipment.figures import figures
 
-    found = figures(record_query(app), clock.now())
+    found = figures(record_query(app), api.now())
     if as_json:
         echo_json(found)
         return

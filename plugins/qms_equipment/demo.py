@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms.clock import frozen_at
-from qms.errors import Refused, ValidationFailed
+
+from qms.api import frozen_at, Refused, ValidationFailed
 
 from qms_equipment import register, service
 
 if TYPE_CHECKING:
-    from qms.app import App
-    from qms.demo import DemoContext
+    from qms.api import App
+    from qms.api import DemoStep
+    from qms.api import DemoContext
 
 END = "2026-11-02T09:00:00"
 APPROVER = ("xu", "approver", "物资管理部", "徐物资")
@@ -75,7 +76,7 @@ def _as(ctx: DemoContext, name: str) -> App:
 
 def step_equipment(ctx: DemoContext) -> None:
     """Equipment: register, maintain, repair, calibrate (one failure with its impact list), scrap; cards and labels."""
-    from qms.demo import DEMO_PASSWORD
+    from qms.api import DEMO_PASSWORD
 
     name, role, dept, full = APPROVER
     ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full)
@@ -205,8 +206,8 @@ def step_equipment(ctx: DemoContext) -> None:
 
 def _render(ctx: DemoContext, numbers: list[str]) -> None:
     """Render the cards and the label sheet into records/pdf/equipment/ (logged for verify)."""
-    from qms.recordquery import record_query
-    from qms.render.batch import Job, default_out, render_all
+    from qms.api import record_query
+    from qms.api import Job, default_out, render_all
 
     from qms_equipment.pages import card_page, labels_page
 
@@ -221,3 +222,8 @@ def _render(ctx: DemoContext, numbers: list[str]) -> None:
 
 
 __all__ = ["step_equipment"]
+
+
+def steps() -> list[DemoStep]:
+    """This procedure's step of ``qms demo`` (entry point ``qms.demo``): after the documents are issued."""
+    return [(30, step_equipment)]

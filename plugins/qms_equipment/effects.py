@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_equipment import register, status
 

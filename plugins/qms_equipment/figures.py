@@ -15,7 +15,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_equipment import calibration, register, reminders, status
 

@@ -16,8 +16,8 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from qms.errors import NotFound, UsageError
-from qms.hookspecs import RecordQuery
+
+from qms.api import NotFound, RecordQuery, UsageError
 
 from qms_equipment import calibration, status
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_equipment import calibration, register, status
 

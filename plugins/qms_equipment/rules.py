@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_equipment import calibration, register
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from qms import clock, records, references
-from qms.app import App
-from qms.errors import NotFound, UsageError
-from qms.recordquery import record_query
+
+from qms import api
+from qms.api import App, NotFound, record_query, UsageError
 
 from qms_equipment import calibration, register, status
 
 
 def today() -> date:
     """The quality system's today."""
-    return clock.now().date()
+    return api.now().date()
 
 
 def card(app: App, ref: str) -> dict[str, Any]:
@@ -48,7 +47,7 @@ def register_equipment(app: App, data: dict[str, Any], *, state: str = "in_use",
     if target is None or target == "scrapped":
         raise UsageError(f"a new card starts in 在用, 备用, 闲置 or 封存, not {state!r}")
     query = record_query(app)
-    with app.store.transaction():
+    with api.transaction(app):
         main_ref = data.get("attachment_of")
         if main_ref:
             main = register.find_card(query, str(main_ref))
@@ -59,9 +58,9 @@ def register_equipment(app: App, data: dict[str, Any], *, state: str = "in_use",
             unit = str(data.get("unit_code") or "")
             data["equipment_no"] = register.next_number(query, unit)
         data.setdefault("unit_code", str(data["equipment_no"])[:3])
-        filed = records.file(app, register.FORM_CARD, data, note=note or "建账立卡 registered")
+        filed = api.file_record(app, register.FORM_CARD, data, note=note or "建账立卡 registered")
         if target != "in_use":
-            filed = records.move(app, filed["number"], target, note=f"登记状态 status at registration: {status.STATES[target]}")["record"]
+            filed = api.move_record(app, filed["number"], target, note=f"登记状态 status at registration: {status.STATES[target]}")["record"]
     return filed
 
 
@@ -76,19 +75,19 @@ def set_status(app: App, ref: str, state: str, reason: str) -> dict[str, Any]:
         raise UsageError("equipment is scrapped through its scrapping application (QR-7.1-06): "
                          "appraisal → application → approval → replacement → scrapped")
     found = card(app, ref)
-    return records.move(app, found["number"], target, note=reason.strip())["record"]
+    return api.move_record(app, found["number"], target, note=reason.strip())["record"]
 
 
 def enforce(app: App) -> list[dict[str, Any]]:
     """Store the computed 停用 of every instrument whose calibration is due, failed or missing; the moves made."""
     moved = []
-    with app.store.transaction():
+    with api.transaction(app):
         query = record_query(app)
         grouped = register.calibrations_by_card(query)
         for found in register.cards(query):
             state, why = status.effective(found, grouped.get(found["number"], []), today())
             if state == "stopped" and found["state"] != "stopped":
-                records.move(app, found["number"], "stopped", note=why)
+                api.move_record(app, found["number"], "stopped", note=why)
                 moved.append({"card": found["number"], "equipment_no": found["data"]["equipment_no"],
                               "name": found["data"].get("name"), "from": found["state"], "reason": why})
     return moved
@@ -111,24 +110,24 @@ def calibrate(app: App, ref: str, data: dict[str, Any], password: str) -> dict[s
     result = full.get("result")
     if result in calibration.LABEL_OF_RESULT:
         full.setdefault("label", calibration.LABEL_OF_RESULT[result])
-    with app.store.transaction():
+    with api.transaction(app):
         if result == "不合格":
             full["impact_records"] = [h["number"] for h in impact(app, ref, failed_on=str(full.get("calibration_date", "")))["records"]]
-        filed = records.file(app, register.FORM_CALIBRATION, {k: v for k, v in full.items() if v is not None},
+        filed = api.file_record(app, register.FORM_CALIBRATION, {k: v for k, v in full.items() if v is not None},
                              note="校准记录 calibration recorded")
-        records.move(app, filed["number"], "confirmed", note="校准确认 calibration confirmed", password=password)
+        api.move_record(app, filed["number"], "confirmed", note="校准确认 calibration confirmed", password=password)
         if result in calibration.PASSING:
-            records.move(app, filed["number"], "closed", note=f"校准{result}，关闭 closed")
-    return records.get(app, filed["number"])
+            api.move_record(app, filed["number"], "closed", note=f"校准{result}，关闭 closed")
+    return api.get_record(app, filed["number"])
 
 
 def assess(app: App, number: str, assessment: str, assessed_by: str) -> dict[str, Any]:
     """Record 品质部's assessment of a failed calibration's impact list and close the record."""
-    with app.store.transaction():
-        records.update(app, number, {"impact_assessment": assessment, "assessed_by": assessed_by},
+    with api.transaction(app):
+        api.update_record(app, number, {"impact_assessment": assessment, "assessed_by": assessed_by},
                        note="超差影响评估 impact assessed")
-        records.move(app, number, "closed", note="影响评估完成 impact assessed")
-    return records.get(app, number)
+        api.move_record(app, number, "closed", note="影响评估完成 impact assessed")
+    return api.get_record(app, number)
 
 
 def impact(app: App, ref: str, failed_on: str | None = None) -> dict[str, Any]:
@@ -150,7 +149,7 @@ def impact(app: App, ref: str, failed_on: str | None = None) -> dict[str, Any]:
         failed = failures[-1]
     good = calibration.last_good_before(cals, failed)
     since = good["data"]["calibration_date"] if good else None
-    hits = [h for h in references.referencing(app, "equipment", number, since)
+    hits = [h for h in api.referencing(app, "equipment", number, since)
             if h["number"] != failed.get("number")]
     return {"equipment_no": number, "card": found["number"], "name": found["data"].get("name"),
             "failed": None if failed["number"] == "~" else failed["number"],
@@ -164,30 +163,30 @@ def impact(app: App, ref: str, failed_on: str | None = None) -> dict[str, Any]:
 def plan_maintenance(app: App, ref: str, level: str, planned_date: str, plan_ref: str = "") -> dict[str, Any]:
     """Put a maintenance of ``level`` on the plan for ``planned_date``."""
     data = {**_about(app, ref), "level": level, "planned_date": planned_date, **({"plan_ref": plan_ref} if plan_ref else {})}
-    return records.file(app, register.FORM_MAINTENANCE, data, note=f"保养计划 planned {plan_ref}".strip())
+    return api.file_record(app, register.FORM_MAINTENANCE, data, note=f"保养计划 planned {plan_ref}".strip())
 
 
 def defer_maintenance(app: App, number: str, reason: str, replanned_date: str) -> dict[str, Any]:
     """Defer a planned maintenance to a new date within one quarter, with the reason."""
-    with app.store.transaction():
-        records.update(app, number, {"defer_reason": reason, "replanned_date": replanned_date}, note="推迟 deferral")
-        return records.move(app, number, "deferred", note=reason)["record"]
+    with api.transaction(app):
+        api.update_record(app, number, {"defer_reason": reason, "replanned_date": replanned_date}, note="推迟 deferral")
+        return api.move_record(app, number, "deferred", note=reason)["record"]
 
 
 def complete_maintenance(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Record what was done and close the maintenance record."""
-    with app.store.transaction():
-        records.update(app, number, fields, note="保养实施 performed")
-        return records.move(app, number, "done", note="保养完成 done")["record"]
+    with api.transaction(app):
+        api.update_record(app, number, fields, note="保养实施 performed")
+        return api.move_record(app, number, "done", note="保养完成 done")["record"]
 
 
 def daily_check(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
     """File a shift's 日常点检 and close it (it is planned by the shift itself)."""
     day = str(fields.get("performed_date") or today().isoformat())
     data = {**_about(app, ref), "level": "日常点检", "planned_date": day, "performed_date": day, **fields}
-    with app.store.transaction():
-        filed = records.file(app, register.FORM_MAINTENANCE, data, note="日常点检 daily check")
-        return records.move(app, filed["number"], "done", note="点检完成 checked")["record"]
+    with api.transaction(app):
+        filed = api.file_record(app, register.FORM_MAINTENANCE, data, note="日常点检 daily check")
+        return api.move_record(app, filed["number"], "done", note="点检完成 checked")["record"]
 
 
 # -- repair, accident, scrapping --------------------------------------------------------------------
@@ -195,21 +194,21 @@ def daily_check(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 def notify_repair(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
     """A repair notice (维修通知单): file it and start the repair, which moves the equipment to 维修."""
-    with app.store.transaction():
-        filed = records.file(app, register.FORM_REPAIR, {**_about(app, ref), **fields}, note="维修通知单 repair notice")
-        return records.move(app, filed["number"], "repairing", note="维修人员接单 repair started")["record"]
+    with api.transaction(app):
+        filed = api.file_record(app, register.FORM_REPAIR, {**_about(app, ref), **fields}, note="维修通知单 repair notice")
+        return api.move_record(app, filed["number"], "repairing", note="维修人员接单 repair started")["record"]
 
 
 def complete_repair(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Record the repair and its test run; the equipment returns to the status named (在用 by default)."""
-    with app.store.transaction():
-        records.update(app, number, fields, note="维修记录 repair recorded")
-        return records.move(app, number, "repaired", note="修复验收 repaired and tested")["record"]
+    with api.transaction(app):
+        api.update_record(app, number, fields, note="维修记录 repair recorded")
+        return api.move_record(app, number, "repaired", note="修复验收 repaired and tested")["record"]
 
 
 def report_accident(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
     """File a machinery accident report."""
-    return records.file(app, register.FORM_ACCIDENT, {**_about(app, ref), **fields}, note="机械事故报告 accident reported")
+    return api.file_record(app, register.FORM_ACCIDENT, {**_about(app, ref), **fields}, note="机械事故报告 accident reported")
 
 
 def advance(app: App, number: str, target: str, fields: dict[str, Any] | None = None, *, note: str = "",
@@ -218,15 +217,15 @@ def advance(app: App, number: str, target: str, fields: dict[str, Any] | None = 
 
     Refused moves (the scrapping order, a missing 备案) change nothing, the field changes included.
     """
-    with app.store.transaction():
+    with api.transaction(app):
         if fields:
-            records.update(app, number, fields, note=note or target)
-        return records.move(app, number, target, note=note, password=password)["record"]
+            api.update_record(app, number, fields, note=note or target)
+        return api.move_record(app, number, target, note=note, password=password)["record"]
 
 
 def appraise(app: App, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
     """File the technical appraisal that opens a scrapping application."""
-    return records.file(app, register.FORM_SCRAP, {**_about(app, ref), **fields}, note="技术鉴定 appraisal")
+    return api.file_record(app, register.FORM_SCRAP, {**_about(app, ref), **fields}, note="技术鉴定 appraisal")
 
 
 # -- history ----------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from qms.hookspecs import RecordQuery
+
+from qms.api import RecordQuery
 
 from qms_equipment import calibration, register, status
 

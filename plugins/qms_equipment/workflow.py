@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from qms.registry import State, Transition, Workflow
+
+from qms.api import State, Transition, Workflow
 
 from qms_equipment import register, status
 

@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from qms import clock, records
-from qms.app import App
-from qms.cli import echo_json, json_option, pass_app, password_option, read_password
-from qms.errors import UsageError
-from qms.recordquery import record_query
+
+from qms import api
+from qms.api import (
+    App,
+    echo_json,
+    json_option,
+    pass_app,
+    password_option,
+    read_password,
+    record_query,
+    UsageError,
+)
 
 from qms_projects import dossier, service, status
 from qms_projects import forms as f
@@ -178,7 +185,7 @@ def pay_cmd(app: App, number: str, payment: str, amount: float, received_on: str
     Example:
       qms projects pay XM-2026-0002 midterm --amount 48000 --on 2026-10-28
     """
-    service.record_payment(app, number, payment, amount, received_on or clock.now().date().isoformat())
+    service.record_payment(app, number, payment, amount, received_on or api.now().date().isoformat())
     click.echo(f"{number}: payment {payment} {amount:,.2f} recorded")
 
 
@@ -215,7 +222,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     Example:
       qms projects status --json
     """
-    data = status.status(record_query(app), clock.now(), app.calendar)
+    data = status.status(record_query(app), api.now(), app.calendar)
     if as_json:
         echo_json(data)
         return
@@ -241,15 +248,15 @@ def status_cmd(app: App, as_json: bool) -> None:
 
 def dossier_pdf(app: App, number: str) -> tuple[bytes, int, str]:
     """The dossier PDF of project ``number``: bytes, pages and title."""
-    from qms.render.pdf import render_pdf
-    from qms.render.report import report_page
-    from qms.render.sources import organisation
+    from qms.api import render_pdf
+    from qms.api import report_page
+    from qms.api import organisation
 
     query = record_query(app)
     facts = service.facts(app, number)
-    row = status.project_row(facts, clock.now(), app.calendar)
+    row = status.project_row(facts, api.now(), app.calendar)
     page = report_page(dossier.body(facts, query), ref=number, title=f"项目档案 {facts.data.get('name', '')}",
-                       title_en="Project dossier", organisation=organisation(app), generated_at=clock.stamp(),
+                       title_en="Project dossier", organisation=organisation(app), generated_at=api.stamp(),
                        generated_by=app.actor_name or "", procedure=f.PROCEDURE,
                        data={"status": row, "records": {form: [r["number"] for r in facts.of(form)] for form in f.CHILDREN}})
     result = render_pdf(page)
@@ -268,9 +275,9 @@ def pdf_cmd(app: App, number: str, output: Path | None, as_json: bool) -> None:
     Example:
       qms projects pdf XM-2026-0001 -o XM-2026-0001.pdf
     """
-    from qms.render.output import target_file, write_pdf
+    from qms.api import target_file, write_pdf
 
-    records.get(app, number)
+    api.get_record(app, number)
     target = target_file(output, f"{number}-dossier")
     data, pages, title = dossier_pdf(app, number)
     written = write_pdf(app, None, target, action="projects.dossier", data=data, pages=pages, title=title)

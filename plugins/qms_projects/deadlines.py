@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from qms.records import parse_time
-from qms.workdays import WorkCalendar
+
+from qms.api import parse_time, WorkCalendar
 
 from qms_projects import forms as f
 from qms_projects import progress as pg

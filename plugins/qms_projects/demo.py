@@ -19,18 +19,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, records
-from qms.clock import frozen_at, set_now
-from qms.app import App
-from qms.errors import QMSError
-from qms.recordquery import record_query
+
+from qms import api
+from qms.api import App, frozen_at, QMSError, record_query, set_now
 
 from qms_projects import forms as f
 from qms_projects import gates, service, status
 from qms_projects import progress as pg
 
 if TYPE_CHECKING:
-    from qms.demo import DemoContext
+    from qms.api import DemoStep
+    from qms.api import DemoContext
 
 #: People the project demo needs besides the core demo users: name, role, department, full name.
 PROJECT_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -61,15 +60,15 @@ class Demo:
 
     def file(self, who: str, when: str, form: str, data: dict[str, Any]) -> dict[str, Any]:
         self.at(when)
-        return records.file(self.app(who), form, data)
+        return api.file_record(self.app(who), form, data)
 
     def move(self, who: str, when: str, number: str, target: str, *, signed: bool = False, note: str = "") -> dict[str, Any]:
         self.at(when)
-        return records.move(self.app(who), number, target, note=note, password=self.password if signed else None)
+        return api.move_record(self.app(who), number, target, note=note, password=self.password if signed else None)
 
     def update(self, who: str, when: str, number: str, changes: dict[str, Any], note: str = "") -> dict[str, Any]:
         self.at(when)
-        return records.update(self.app(who), number, changes, note=note)
+        return api.update_record(self.app(who), number, changes, note=note)
 
     def gate(self, project: str, when: str, lead: str, signers: list[str], *, decision: str = "通过",
              external: Sequence[tuple[str, str]] = (), conditions: list[dict[str, Any]] | None = None,
@@ -89,7 +88,7 @@ class Demo:
         for i, who in enumerate(signers, start=1):
             self.move(who, f"{when[:11]}{hour + (minute + 10 * i) // 60:02d}:{(minute + 10 * i) % 60:02d}:00", number, "review",
                       signed=True)
-        final = records.get(self.ctx.app, number)
+        final = api.get_record(self.ctx.app, number)
         if final["state"] != "decided":
             reasons = gates.gate_problems(record_query(self.ctx.app), service.facts(self.ctx.app, project), final, deciding=True)
             raise QMSError(f"demo gate {number} of {project} was not decided: {'; '.join(reasons)}")
@@ -103,7 +102,7 @@ class Demo:
 
 def step_projects(ctx: DemoContext) -> None:
     """Run one project of each template: to close-out, stopped at a conditional gate, overdue across a holiday."""
-    from qms.demo import DEMO_PASSWORD
+    from qms.api import DEMO_PASSWORD
 
     with frozen_at():
         for name, role, dept, full in PROJECT_USERS:
@@ -225,11 +224,11 @@ def _systems_integration_finish(d: Demo, xm: str) -> None:
 
 def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
     """Say what the step made, with the status, and render the three dossiers."""
-    from qms.render.output import write_pdf
+    from qms.api import write_pdf
     from qms_projects.cli import dossier_pdf
 
     app = ctx.app
-    now = clock.now()
+    now = api.now()
     data = status.status(record_query(app), now, app.calendar)
     for row in data["projects"]:
         overdue = "; ".join(f"{i['title']} due {i['due'][:16].replace('T', ' ')}" for i in row["overdue"]) or "none"
@@ -251,3 +250,8 @@ def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
 
 
 __all__ = ["PROJECT_USERS", "step_projects"]
+
+
+def steps() -> list[DemoStep]:
+    """This procedure's step of ``qms demo`` (entry point ``qms.demo``): after the documents are issued."""
+    return [(50, step_projects)]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qms import hookimpl
-from qms.hookspecs import DemoStep, RecordQuery
-from qms.registry import FormBinding, Procedure, Registry
-from qms.workdays import WorkCalendar
+
+from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
 from qms_projects import deadlines, layout, moves, rules, status
 from qms_projects import forms as f
@@ -88,9 +87,8 @@ def qms_register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
-def qms_demo_steps() -> list[DemoStep]:
-    """The demonstration records of this procedure (run after the documents are issued)."""
-    from qms_projects.demo import step_projects
+def qms_check_workspace(root: Path, settings: dict[str, Any]) -> list[str]:
+    """The shipped and the workspace's own project templates (``project-templates/``) are valid."""
+    from qms_projects.templates import all_problems
 
-    return [(50, step_projects)]
-
+    return all_problems(root)

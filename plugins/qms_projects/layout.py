@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms.recordlayout import generic_record_html
+
+from qms.api import generic_record_html
 
 from qms_projects import forms as f
 

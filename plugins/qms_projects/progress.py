@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from qms.records import parse_time
-from qms.workdays import WorkCalendar
+
+from qms.api import parse_time, WorkCalendar
 
 from qms_projects import forms as f
 from qms_projects import templates as tpl

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms.records import parse_time
+
+from qms.api import parse_time
 
 from qms_projects import forms as f
 from qms_projects import gates

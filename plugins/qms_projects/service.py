@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, records
-from qms.errors import NotFound, UsageError
-from qms.recordquery import record_query
+
+from qms import api
+from qms.api import NotFound, record_query, UsageError
 
 from qms_projects import forms as f
 from qms_projects import progress as pg
 from qms_projects import templates as tpl
 
 if TYPE_CHECKING:
-    from qms.app import App
+    from qms.api import App
 
 
 
@@ -41,7 +41,7 @@ def register(app: App, template_id: str, *, name: str, customer: str, manager: s
                             "team": list(team or []), **(fields or {})}
     if baseline:
         data["baseline"] = dict(baseline)
-    return records.file(app, f.PROJECT, data, note=note)
+    return api.file_record(app, f.PROJECT, data, note=note)
 
 
 def parse_team(template: dict[str, Any], items: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
@@ -91,7 +91,7 @@ def open_gate(app: App, project: str, *, provided: dict[str, str] | None = None,
     if external:
         data["external_signoffs"] = external
     data.update(extra or {})
-    return records.file(app, f.GATE, data)
+    return api.file_record(app, f.GATE, data)
 
 
 def accept(app: App, project: str, *, step: str, grade: str, inspector: str, password: str,
@@ -106,15 +106,15 @@ def accept(app: App, project: str, *, step: str, grade: str, inspector: str, pas
     if stage is None:
         raise UsageError(f"every gate of {project} has passed; there is no stage to accept work in")
     data = {"project": project, "stage": stage["id"], "step": step, "grade": grade, "inspector": inspector,
-            "inspected_at": inspected_at or clock.stamp()}
+            "inspected_at": inspected_at or api.stamp()}
     data.update({k: v for k, v in (("standard", standard), ("findings", findings), ("treatment", treatment)) if v})
     if grade == "不合格" and (not responsible or not rectify_by):
         raise UsageError("a failed step (不合格) opens a rectification order: give --responsible NAME and --rectify-by DATETIME")
-    ys = records.file(app, f.ACCEPTANCE, data)
-    ys = records.move(app, ys["number"], "signed", password=password)["record"]
+    ys = api.file_record(app, f.ACCEPTANCE, data)
+    ys = api.move_record(app, ys["number"], "signed", password=password)["record"]
     zg = None
     if grade == "不合格":
-        zg = records.file(app, f.RECTIFICATION, {
+        zg = api.file_record(app, f.RECTIFICATION, {
             "project": project, "stage": stage["id"], "acceptance": ys["number"],
             "problem": f"{step}: {findings}", "responsible": responsible, "deadline": rectify_by})
     return {"acceptance": ys, "rectification": zg}
@@ -122,22 +122,22 @@ def accept(app: App, project: str, *, step: str, grade: str, inspector: str, pas
 
 def record_payment(app: App, project: str, payment: str, amount: float, received_on: str, note: str = "") -> dict[str, Any]:
     """Add a received payment (中期款, 尾款 …) to the project."""
-    record = records.get(app, project)
+    record = api.get_record(app, project)
     entry: dict[str, Any] = {"payment": payment, "amount": amount, "received_on": received_on}
     if note:
         entry["note"] = note
-    return records.update(app, project, {"payments": [*(record["data"].get("payments") or []), entry]},
+    return api.update_record(app, project, {"payments": [*(record["data"].get("payments") or []), entry]},
                           note=f"收款 payment {payment}")
 
 
 def close_condition(app: App, project: str, index: int, how: str, closed_on: str | None = None) -> dict[str, Any]:
     """Close condition ``index`` (1-based) of the project's gate conditions."""
-    record = records.get(app, project)
+    record = api.get_record(app, project)
     conditions = [dict(c) for c in record["data"].get("conditions") or []]
     if not 1 <= index <= len(conditions):
         raise UsageError(f"{project} has {len(conditions)} condition(s); give a number from 1 to {len(conditions)}")
-    conditions[index - 1].update({"closed_on": closed_on or clock.now().date().isoformat(), "closed_note": how})
-    return records.update(app, project, {"conditions": conditions}, note=f"关口条件 {index} 关闭 condition closed")
+    conditions[index - 1].update({"closed_on": closed_on or api.now().date().isoformat(), "closed_note": how})
+    return api.update_record(app, project, {"conditions": conditions}, note=f"关口条件 {index} 关闭 condition closed")
 
 
 __all__ = ["accept", "close_condition", "facts", "open_gate", "parse_team", "record_payment", "register"]

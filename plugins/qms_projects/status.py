@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from qms.workdays import WorkCalendar
+
+from qms.api import WorkCalendar
 
 from qms_projects import deadlines
 from qms_projects import forms as f

@@ -20,9 +20,8 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+from qms.api import NotFound, parse_limit, UsageError
 
-from qms.errors import NotFound, UsageError
-from qms.workdays import parse_limit
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
 SCHEMA_PATH = Path(__file__).resolve().parent / "template.schema.json"

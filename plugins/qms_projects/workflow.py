@@ -8,7 +8,8 @@ expressible here; ``rules.py`` enforces them through ``qms_check_transition`` an
 
 from __future__ import annotations
 
-from qms.registry import Deadline, State, Transition, Workflow
+
+from qms.api import Deadline, State, Transition, Workflow
 
 from qms_projects import forms as f
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from qms import clock, forms
-from qms.app import App
-from qms.cli import QMSGroup, echo_json, json_option, pass_app
-from qms.cli.record import parse_sets, read_data
-from qms.errors import UsageError
+
+from qms import api
+from qms.api import App, echo_json, json_option, parse_sets, pass_app, QMSGroup, read_data, UsageError
 
 from qms_property import intake, passes, repairs, settings
 from qms_property.forms import PASS, REPAIR, SATISFACTION_LEVELS
 
 
 def _data(app: App, form_number: str, source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
-    form = forms.current_form(app, form_number)
+    form = api.current_form(app, form_number)
     data = read_data(source) if source else {}
     data.update(parse_sets(form, sets))
     return data
@@ -81,7 +79,7 @@ def request_dispatch(app: App, number: str, service_class: str, technician: str 
     Example:
       qms property request dispatch FW-2026-0001 --class C --set warranty_until=2027-06-30 --technician 张师傅
     """
-    extra = parse_sets(forms.current_form(app, REPAIR), sets)
+    extra = parse_sets(api.current_form(app, REPAIR), sets)
     order = intake.dispatch(app, number, service_class, technician=technician, dispatcher=dispatcher,
                             extra=extra)
     data = order["data"]
@@ -105,7 +103,7 @@ def request_handoff(app: App, number: str, sets: tuple[str, ...], as_json: bool)
     """
     from qms_property.forms import COMPLAINT
 
-    extra = parse_sets(forms.current_form(app, COMPLAINT), sets)
+    extra = parse_sets(api.current_form(app, COMPLAINT), sets)
     complaint = intake.handoff(app, number, extra=extra)
     _say(as_json, complaint, f"{number} → {complaint['number']} ({complaint['form']}, {complaint['state']}); "
                              f"{number} closes when the complaint closes")
@@ -140,7 +138,7 @@ def repair_new(app: App, source: str | None, sets: tuple[str, ...], as_json: boo
     data = _data(app, REPAIR, source, sets)
     if not data:
         raise UsageError("give the order's fields with --data FILE or --set FIELD=VALUE")
-    data.setdefault("reported_at", clock.stamp())
+    data.setdefault("reported_at", api.stamp())
     order = repairs.open_order(app, data)
     _say(as_json, order, f"{order['number']}: registered; respond by {order['data'].get('response_due')}, "
                          f"arrive by {order['data'].get('arrival_due')}")
@@ -336,12 +334,12 @@ def property_status(app: App, as_json: bool) -> None:
     Example:
       qms property status --json
     """
-    from qms.recordquery import record_query
+    from qms.api import record_query
 
     from qms_property.report import status
 
     cfg = settings.of(app)
-    st = status(record_query(app), clock.now(), target=cfg.line_answer_target, calendar=app.calendar)
+    st = status(record_query(app), api.now(), target=cfg.line_answer_target, calendar=app.calendar)
     if as_json:
         echo_json(st)
         return

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from qms.api import ConfigError, parse_limit, UsageError
 
-from qms.errors import ConfigError, UsageError
-from qms.workdays import parse_limit
 
 #: The urgency values of the forms and their keys in ``[property.limits]``.
 URGENCY_KEYS: dict[str, str] = {"紧急": "urgent", "一般": "normal"}

@@ -24,15 +24,17 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qms import records
-from qms.clock import frozen_at
+
+from qms import api
+from qms.api import frozen_at
 
 from qms_property import intake, passes, repairs
 from qms_property.forms import REQUEST
 
 if TYPE_CHECKING:
-    from qms.app import App
-    from qms.demo import DemoContext
+    from qms.api import App
+    from qms.api import DemoStep
+    from qms.api import DemoContext
 
 
 
@@ -56,13 +58,13 @@ def photo_png(width: int = 48, height: int = 32) -> bytes:
 
 def _request(app: App, at: str, **data: Any) -> str:
     with frozen_at(at):
-        return str(records.file(app, REQUEST, {"received_at": at, "received_by": "钱物业", **data})["number"])
+        return str(api.file_record(app, REQUEST, {"received_at": at, "received_by": "钱物业", **data})["number"])
 
 
 def _answer(app: App, number: str, at: str, answer: str, **extra: Any) -> None:
     with frozen_at(at):
-        records.update(app, number, {"answered_at": at, "answer": answer, **extra})
-        records.move(app, number, "closed", note="已答复 answered")
+        api.update_record(app, number, {"answered_at": at, "answer": answer, **extra})
+        api.move_record(app, number, "closed", note="已答复 answered")
 
 
 def _line_requests(app: App) -> list[str]:
@@ -91,9 +93,9 @@ def _line_requests(app: App) -> list[str]:
     noise = _request(app, "2026-11-01T21:15:00", **{**owner, "requester_kind": "租户"}, requester_name="许女士",
                      building="B栋", unit="0603", request_type="其他", description="楼上夜间装修噪音扰民")
     with frozen_at("2026-11-01T21:30:00"):
-        records.update(app, noise, {"escalated_at": "2026-11-01T21:30:00", "escalated_to": "客服中心主任",
+        api.update_record(app, noise, {"escalated_at": "2026-11-01T21:30:00", "escalated_to": "客服中心主任",
                                     "escalation_reason": "夜间施工须管理处出面制止"})
-        records.move(app, noise, "escalated", note="当日升级 escalated the same day")
+        api.move_record(app, noise, "escalated", note="当日升级 escalated the same day")
     online = _request(app, "2026-10-30T10:10:00", channel="网络", requester_kind="访客", requester_name="林先生",
                       building="B栋", unit="1101", request_type="咨询", description="访客车辆能否临时停放")
     _answer(app, online, "2026-10-30T11:00:00", "访客车辆登记后可在地面临时车位停放 2 小时")
@@ -106,13 +108,13 @@ def _repair_a(app: App, photo: Path) -> tuple[str, str]:
                   requester_name="王女士", requester_phone="13800001203", building="A栋", unit="1203",
                   request_type="报修", urgency="紧急", description="厨房水槽下角阀爆裂，水流到客厅")
     with frozen_at("2026-10-26T09:13:00"):
-        records.attach(app, fw, photo)
+        api.attach_file(app, fw, photo)
     with frozen_at("2026-10-26T09:15:00"):
         order = intake.dispatch(app, fw, "A", technician="张师傅", dispatcher="维修班长刘")["number"]
-        records.update(app, order, {"charge_notified": True}, note="告知客户：角阀更换 35 元（含材料）")
+        api.update_record(app, order, {"charge_notified": True}, note="告知客户：角阀更换 35 元（含材料）")
     with frozen_at("2026-10-26T09:36:00"):
-        records.update(app, order, {"arrived_at": "2026-10-26T09:36:00", "fault": "角阀老化爆裂"})
-        records.move(app, order, "arrived")
+        api.update_record(app, order, {"arrived_at": "2026-10-26T09:36:00", "fault": "角阀老化爆裂"})
+        api.move_record(app, order, "arrived")
     with frozen_at("2026-10-26T10:20:00"):
         repairs.complete(app, order, {
             "work_done": "关闭总阀，更换角阀及软管，试水无渗漏，清理积水",
@@ -134,11 +136,11 @@ def _repair_c(app: App) -> tuple[str, str]:
         order = intake.dispatch(app, fw, "C", technician="李师傅", dispatcher="维修班长刘",
                                 extra={"warranty_until": "2027-02-28"})["number"]
     with frozen_at("2026-10-28T09:30:00"):
-        records.update(app, order, {"arrived_at": "2026-10-28T09:30:00"})
-        records.move(app, order, "arrived")
-        records.update(app, order, {"fault": "淋浴区防水层破损", "unfixed_reason": "需凿开重做防水，待防水层干透 48 小时后复涂",
+        api.update_record(app, order, {"arrived_at": "2026-10-28T09:30:00"})
+        api.move_record(app, order, "arrived")
+        api.update_record(app, order, {"fault": "淋浴区防水层破损", "unfixed_reason": "需凿开重做防水，待防水层干透 48 小时后复涂",
                                     "expected_completion": "2026-10-30T16:00:00"})
-        records.move(app, order, "pending", note="已告知客户预计完成时间")
+        api.move_record(app, order, "pending", note="已告知客户预计完成时间")
     with frozen_at("2026-10-30T15:00:00"):
         repairs.complete(app, order, {"work_done": "重做淋浴区防水并闭水试验 24 小时，墙面重新批荡涂刷", "charge": 0,
                                       "voucher_signed_by": "陈先生", "voucher_signed_at": "2026-10-30T15:00:00"})
@@ -171,11 +173,11 @@ def _complaint(ctx: DemoContext) -> tuple[str, str]:
         ks = intake.handoff(app, fw)["number"]
     zhao = _as(ctx, "zhao")
     with frozen_at("2026-10-31T09:55:00"):
-        records.update(zhao, ks, {"nature": "非质量", "category": "物业管理", "sub_category": "保洁"})
-        records.move(zhao, ks, "registered", note="物业转交的业主投诉")
+        api.update_record(zhao, ks, {"nature": "非质量", "category": "物业管理", "sub_category": "保洁"})
+        api.move_record(zhao, ks, "registered", note="物业转交的业主投诉")
     with frozen_at("2026-10-31T10:15:00"):
-        records.update(zhao, ks, {"host_dept": "业务部", "responsible_dept": "物业管理部", "responsible_person": "钱物业"})
-        records.move(zhao, ks, "assigned")
+        api.update_record(zhao, ks, {"host_dept": "业务部", "responsible_dept": "物业管理部", "responsible_person": "钱物业"})
+        api.move_record(zhao, ks, "assigned")
     return fw, ks
 
 
@@ -218,3 +220,8 @@ def step_property(ctx: DemoContext) -> None:
             f"and {pg_c} (class C, escalated visit) closed with return visits; {pg_late} urgent, overdue at 09:00; "
             f"complaint {fw_complaint} handed over as {ks}; passes {', '.join(made)} (deposit, renewal, refund, "
             f"expired, employee)")
+
+
+def steps() -> list[DemoStep]:
+    """This procedure's step of ``qms demo`` (entry point ``qms.demo``): after the documents are issued."""
+    return [(40, step_property)]

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qms.workdays import WorkCalendar
+
+from qms.api import WorkCalendar
 
 from qms_property import timing
 from qms_property.forms import LINE, PASS, REPAIR, REQUEST

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, forms, records
-from qms.errors import NotFound, Refused
+
+from qms import api
+from qms.api import NotFound, Refused
 
 from qms_property import repairs
 from qms_property.effects import COMPLAINT_LINK_FIELDS
 from qms_property.forms import COMPLAINT, REQUEST
 
 if TYPE_CHECKING:
-    from qms.app import App
+    from qms.api import App
 
 OPEN_STATES = ("registered", "escalated")
 
 
 def _request(app: App, number: str, kind: str) -> dict[str, Any]:
-    record = records.get(app, number)
+    record = api.get_record(app, number)
     if record["form"] != REQUEST:
         raise Refused(f"{number} is a {record['form']} record, not a service request (QR-8.5-01)")
     if record["data"].get("request_type") != kind:
@@ -40,7 +41,7 @@ def dispatch(app: App, number: str, service_class: str, *, technician: str | Non
     The order copies the customer, place and fault from the request; its time limits count from
     the time the request was received. With ``technician`` the order is dispatched at once.
     """
-    with app.store.transaction():
+    with api.transaction(app):
         request = _request(app, number, "报修")
         data = request["data"]
         order_data = {"request": number, "reported_at": data["received_at"],
@@ -52,19 +53,19 @@ def dispatch(app: App, number: str, service_class: str, *, technician: str | Non
                 order_data[dst] = data[src]
         order_data.update(extra or {})
         order = repairs.open_order(app, order_data)
-        now = clock.stamp()
+        now = api.stamp()
         changes: dict[str, Any] = {"repair_order": order["number"]}
         if not data.get("answered_at"):
             changes["answered_at"] = now
             changes["answer"] = data.get("answer") or f"已开具派工单 {order['number']} repair order opened"
-        records.update(app, number, changes, note=f"派工单 {order['number']} repair order")
-        records.move(app, number, "dispatched", note=f"派工单 {order['number']}")
+        api.update_record(app, number, changes, note=f"派工单 {order['number']} repair order")
+        api.move_record(app, number, "dispatched", note=f"派工单 {order['number']}")
         if technician:
             fields = {"technician": technician, "responded_at": now}
             if dispatcher:
                 fields["dispatcher"] = dispatcher
-            records.update(app, order["number"], fields, note="派工 dispatched")
-            order = records.move(app, order["number"], "dispatched", note=f"派给 {technician}")["record"]
+            api.update_record(app, order["number"], fields, note="派工 dispatched")
+            order = api.move_record(app, order["number"], "dispatched", note=f"派给 {technician}")["record"]
     return order
 
 
@@ -74,7 +75,7 @@ def complaint_data(app: App, request: dict[str, Any]) -> dict[str, Any]:
     The complaint reaches QP-8.2-01 passed on (转交) by the property company, at the time the owner
     made it, so the complaints procedure's own limits count from the owner's call.
     """
-    form = forms.current_form(app, COMPLAINT)
+    form = api.current_form(app, COMPLAINT)
     props = form.get("schema", {}).get("properties", {})
     data = request["data"]
     number = request["number"]
@@ -114,19 +115,19 @@ def handoff(app: App, number: str, *, extra: dict[str, Any] | None = None) -> di
     when the complaint closes. Returns the complaint record.
     """
     try:
-        forms.current_form(app, COMPLAINT)
+        api.current_form(app, COMPLAINT)
     except NotFound as exc:
         raise Refused(f"the complaints procedure's form {COMPLAINT} is not in this workspace's forms/; "
                       f"install the complaints plugin's forms before handing complaints over") from exc
-    with app.store.transaction():
+    with api.transaction(app):
         request = _request(app, number, "投诉")
         data = {**complaint_data(app, request), **(extra or {})}
         note = f"由服务请求 {number} 转交 handed over from service request {number} (QP-8.5-01 §5.4)"
-        complaint = records.file(app, COMPLAINT, data, note=note)
+        complaint = api.file_record(app, COMPLAINT, data, note=note)
         changes: dict[str, Any] = {"complaint_record": complaint["number"]}
         if not request["data"].get("answered_at"):
-            changes["answered_at"] = clock.stamp()
+            changes["answered_at"] = api.stamp()
             changes["answer"] = f"已转投诉处理 {complaint['number']} handed to complaint handling"
-        records.update(app, number, changes, note=f"转投诉 {complaint['number']} handed over")
-        records.move(app, number, "handed_over", note=f"投诉 {complaint['number']}")
+        api.update_record(app, number, changes, note=f"转投诉 {complaint['number']} handed over")
+        api.move_record(app, number, "handed_over", note=f"投诉 {complaint['number']}")
     return complaint

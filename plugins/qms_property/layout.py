@@ -11,7 +11,8 @@ import copy
 from typing import Any
 
 from markupsafe import Markup
-from qms.recordlayout import generic_record_html
+
+from qms.api import generic_record_html
 
 from qms_property import timing
 from qms_property.forms import PASS, REPAIR, SERVICE_CLASSES, YELLOW, deposit_held

@@ -13,14 +13,15 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, records
-from qms.errors import Refused, ValidationFailed
+
+from qms import api
+from qms.api import Refused, ValidationFailed
 
 from qms_property import rules, settings
 from qms_property.forms import EXTERNAL, PASS, deposit_due_back, deposit_held, money, pass_colour
 
 if TYPE_CHECKING:
-    from qms.app import App
+    from qms.api import App
 
 APPLICATION_FIELDS = ("applicant", "vehicle_category", "handling_dept", "letter_reason", "documents", "plate")
 
@@ -62,16 +63,16 @@ def issue(app: App, application: dict[str, Any], *, receipt: str | None = None) 
             data["deposit_receipt"] = receipt
         if data.get("period_until"):
             data["valid_until"] = data["period_until"]
-    data["issued_at"] = clock.stamp()
+    data["issued_at"] = api.stamp()
     data["issued_by"] = _issuer(app)
     _refuse_early("(new)", data, "issued")
-    with app.store.transaction():
-        record = records.file(app, PASS, data, note="通行证申请 pass applied for")
-        return records.move(app, record["number"], "issued", note=f"发证 {data['colour']}")["record"]
+    with api.transaction(app):
+        record = api.file_record(app, PASS, data, note="通行证申请 pass applied for")
+        return api.move_record(app, record["number"], "issued", note=f"发证 {data['colour']}")["record"]
 
 
 def _pass(app: App, number: str) -> dict[str, Any]:
-    record = records.get(app, number)
+    record = api.get_record(app, number)
     if record["form"] != PASS:
         raise Refused(f"{number} is a {record['form']} record, not a vehicle pass (QR-8.5-04)")
     return record
@@ -82,7 +83,7 @@ def renew(app: App, number: str, *, until: str, reason: str | None = None, perio
 
     Returns the new pass.
     """
-    with app.store.transaction():
+    with api.transaction(app):
         old = _pass(app, number)
         data = old["data"]
         if data.get("vehicle_category") != EXTERNAL:
@@ -94,37 +95,37 @@ def renew(app: App, number: str, *, until: str, reason: str | None = None, perio
         elif data.get("valid_until"):
             start = (date.fromisoformat(data["valid_until"]) + timedelta(days=1)).isoformat()
         else:
-            start = clock.now().date().isoformat()
+            start = api.now().date().isoformat()
         held = money(deposit_held(data))
         new = {k: data[k] for k in APPLICATION_FIELDS if k in data}
         new.update({"letter_reason": reason or data["letter_reason"], "period_from": start, "period_until": until,
                     "valid_until": until, "colour": data["colour"], "deposit": 0, "deposit_carried": held,
-                    "renewal_of": number, "old_pass_returned": True, "issued_at": clock.stamp(), "issued_by": _issuer(app)})
+                    "renewal_of": number, "old_pass_returned": True, "issued_at": api.stamp(), "issued_by": _issuer(app)})
         _refuse_early("(new)", new, "issued")
-        fresh = records.file(app, PASS, new, note=f"续办，换发 {number} renewal of {number}")
-        records.update(app, number, {"renewed_by": fresh["number"], "deposit_transferred": held},
+        fresh = api.file_record(app, PASS, new, note=f"续办，换发 {number} renewal of {number}")
+        api.update_record(app, number, {"renewed_by": fresh["number"], "deposit_transferred": held},
                        note=f"旧证交回换发 {fresh['number']}，押金 {held:g} 元转入新证")
-        records.move(app, number, "renewed", note=f"换发新证 {fresh['number']}")
-        return records.move(app, fresh["number"], "issued", note=f"续办发证，押金自 {number} 转入")["record"]
+        api.move_record(app, number, "renewed", note=f"换发新证 {fresh['number']}")
+        return api.move_record(app, fresh["number"], "issued", note=f"续办发证，押金自 {number} 转入")["record"]
 
 
 def hand_back(app: App, number: str, *, returned_at: str | None = None) -> dict[str, Any]:
     """Record pass ``number`` handed back; a pass without deposit is closed at once."""
-    with app.store.transaction():
+    with api.transaction(app):
         record = _pass(app, number)
         if record["state"] != "issued":
             raise Refused(f"{number} is {record['state']}; only a pass that is out (issued) can be handed back")
-        records.update(app, number, {"returned_at": returned_at or clock.stamp(), "returned_pass_no": number},
+        api.update_record(app, number, {"returned_at": returned_at or api.stamp(), "returned_pass_no": number},
                        note="通行证交回 pass handed back")
-        moved = records.move(app, number, "returned", note="交回 returned")["record"]
+        moved = api.move_record(app, number, "returned", note="交回 returned")["record"]
         if deposit_due_back(moved["data"]) <= 0:
-            moved = records.move(app, number, "closed", note="无押金，注销 no deposit, closed")["record"]
+            moved = api.move_record(app, number, "closed", note="无押金，注销 no deposit, closed")["record"]
         return moved
 
 
 def refund(app: App, number: str, *, voucher: str, refunded_at: str | None = None) -> dict[str, Any]:
     """Refund the deposit of handed-back pass ``number`` through 财务部 (voucher number), once."""
-    with app.store.transaction():
+    with api.transaction(app):
         record = _pass(app, number)
         data = record["data"]
         if record["state"] == "refunded":
@@ -137,16 +138,16 @@ def refund(app: App, number: str, *, voucher: str, refunded_at: str | None = Non
         amount = money(deposit_due_back(data))
         if amount <= 0:
             raise Refused(f"{number} holds no deposit")
-        records.update(app, number, {"refund_amount": amount, "refunded_at": refunded_at or clock.stamp(),
+        api.update_record(app, number, {"refund_amount": amount, "refunded_at": refunded_at or api.stamp(),
                                      "refund_voucher": voucher}, note=f"财务部退押金 {amount:g} 元")
-        return records.move(app, number, "refunded", note=f"退押金 {amount:g} 元，凭证 {voucher}")["record"]
+        return api.move_record(app, number, "refunded", note=f"退押金 {amount:g} 元，凭证 {voucher}")["record"]
 
 
 def report_lost(app: App, number: str, *, note: str, lost_at: str | None = None) -> dict[str, Any]:
     """Record pass ``number`` lost: it is void, and its deposit is not refunded (it cannot be handed back)."""
-    with app.store.transaction():
+    with api.transaction(app):
         record = _pass(app, number)
         if record["state"] != "issued":
             raise Refused(f"{number} is {record['state']}; only a pass that is out (issued) can be reported lost")
-        records.update(app, number, {"lost_at": lost_at or clock.stamp(), "lost_note": note}, note="挂失 reported lost")
-        return records.move(app, number, "lost", note="挂失，原证作废 reported lost, void")["record"]
+        api.update_record(app, number, {"lost_at": lost_at or api.stamp(), "lost_note": note}, note="挂失 reported lost")
+        return api.move_record(app, number, "lost", note="挂失，原证作废 reported lost, void")["record"]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, records
-from qms.errors import Refused
+
+from qms import api
+from qms.api import Refused
 
 from qms_property import settings, timing
 from qms_property.forms import REPAIR, VISIT
 
 if TYPE_CHECKING:
-    from qms.app import App
+    from qms.api import App
 
 
 def with_limits(app: App, data: dict[str, Any]) -> dict[str, Any]:
@@ -34,11 +35,11 @@ def with_limits(app: App, data: dict[str, Any]) -> dict[str, Any]:
 
 def open_order(app: App, data: dict[str, Any]) -> dict[str, Any]:
     """File a repair order with the limits in force; returns the record."""
-    return records.file(app, REPAIR, with_limits(app, data), note="派工单登记 repair order registered")
+    return api.file_record(app, REPAIR, with_limits(app, data), note="派工单登记 repair order registered")
 
 
 def _order(app: App, number: str) -> dict[str, Any]:
-    record = records.get(app, number)
+    record = api.get_record(app, number)
     if record["form"] != REPAIR:
         raise Refused(f"{number} is a {record['form']} record, not a repair order (QR-8.5-02)")
     return record
@@ -49,10 +50,10 @@ def complete(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
 
     ``completed_at`` defaults to now; the return-visit deadline is set from ``[property] visit_within``.
     """
-    with app.store.transaction():
+    with api.transaction(app):
         order = _order(app, number)
         changes = dict(fields)
-        changes.setdefault("completed_at", clock.stamp())
+        changes.setdefault("completed_at", api.stamp())
         finished = timing.parse(changes["completed_at"])
         if finished is not None:
             limit = timing.limits_of({**order["data"], **changes})["visit"]
@@ -64,8 +65,8 @@ def complete(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
         reasons = voucher_reasons(number, merged) + [f"{p['path']}: {p['message']}" for p in repair_problems(merged)]
         if reasons:
             raise Refused(f"{number} cannot be completed: " + "; ".join(reasons))
-        records.update(app, number, changes, note="完工 work done")
-        return records.move(app, number, "completed", note="完工 completed")["record"]
+        api.update_record(app, number, changes, note="完工 work done")
+        return api.move_record(app, number, "completed", note="完工 completed")["record"]
 
 
 def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bool, feedback: str = "",
@@ -75,14 +76,14 @@ def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bo
     Returns ``{"visit": WH record, "order": PG record, "effects": [...]}``.
     """
     director = settings.of(app).director
-    with app.store.transaction():
+    with api.transaction(app):
         order = _order(app, number)
         if order["state"] != "completed":
             raise Refused(f"{number} is {order['state']}; a return visit follows completion")
         if order["data"].get("return_visit") and order["data"].get("visit_resolved") is False:
             raise Refused(f"{number} already has the unresolved visit {order['data']['return_visit']} with the "
                           f"director; record the repeat visit with `qms property repair revisit {order['data']['return_visit']}`")
-        at = visited_at or clock.stamp()
+        at = visited_at or api.stamp()
         finished, when = timing.parse(order["data"].get("completed_at")), timing.parse(at)
         if finished is not None and when is not None and when < finished:
             raise Refused(f"the visit at {at} would be before {number} was completed ({order['data']['completed_at']}); "
@@ -95,21 +96,21 @@ def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bo
             data["visitor"] = visitor
         if not resolved:
             data.update({"escalated_to": director, "escalated_at": at})
-        wh = records.file(app, VISIT, data, note=f"回访 {number}")
-        moved = records.move(app, wh["number"], "closed" if resolved else "escalated",
+        wh = api.file_record(app, VISIT, data, note=f"回访 {number}")
+        moved = api.move_record(app, wh["number"], "closed" if resolved else "escalated",
                              note="确认解决 resolved" if resolved else f"升级 {director}")
-        return {"visit": moved["record"], "order": records.get(app, number), "effects": moved["effects"]}
+        return {"visit": moved["record"], "order": api.get_record(app, number), "effects": moved["effects"]}
 
 
 def revisit(app: App, number: str, *, director_action: str, office_report: str, satisfaction: str,
             revisit_at: str | None = None) -> dict[str, Any]:
     """After the director's coordination, the repeat visit confirms the problem resolved and closes the visit."""
-    with app.store.transaction():
-        wh = records.get(app, number)
+    with api.transaction(app):
+        wh = api.get_record(app, number)
         if wh["form"] != VISIT or wh["state"] != "escalated":
             raise Refused(f"{number} is not an escalated return visit; only those get a repeat visit")
-        records.update(app, number, {"director_action": director_action, "office_report": office_report,
-                                     "revisit_at": revisit_at or clock.stamp(), "revisit_satisfaction": satisfaction,
+        api.update_record(app, number, {"director_action": director_action, "office_report": office_report,
+                                     "revisit_at": revisit_at or api.stamp(), "revisit_satisfaction": satisfaction,
                                      "revisit_resolved": True}, note="再次回访 repeat visit")
-        moved = records.move(app, number, "closed", note="再次回访确认解决 resolved at the repeat visit")
-        return {"visit": moved["record"], "order": records.get(app, wh["data"]["repair_order"]), "effects": moved["effects"]}
+        moved = api.move_record(app, number, "closed", note="再次回访确认解决 resolved at the repeat visit")
+        return {"visit": moved["record"], "order": api.get_record(app, wh["data"]["repair_order"]), "effects": moved["effects"]}

@@ -11,7 +11,8 @@ from datetime import datetime
 from statistics import mean
 from typing import Any
 
-from qms.workdays import WorkCalendar
+
+from qms.api import WorkCalendar
 
 from qms_property import due as due_items
 from qms_property import timing

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from qms_property.config import PropertyConfig, from_raw
 
 if TYPE_CHECKING:
-    from qms.app import App
+    from qms.api import App
 
 
 def of(app: App) -> PropertyConfig:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from qms.workdays import WorkCalendar
+
+from qms.api import WorkCalendar
 
 from qms_property.config import DEFAULT_LIMITS, DEFAULT_VISIT
 

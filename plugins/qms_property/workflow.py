@@ -7,7 +7,8 @@ closing after its return visit) are open to no user: the plugin's effects make t
 
 from __future__ import annotations
 
-from qms.registry import State, Transition, Workflow
+
+from qms.api import State, Transition, Workflow
 
 from qms_property.forms import PASS, REPAIR, REQUEST, VISIT
 

@@ -23,6 +23,7 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from qms import __version__
+from qms.dates import show_date, show_time
 from qms.render import stamp as stamps
 from qms.render.markdown import FormResolver, markdown_to_html
 
@@ -93,31 +94,14 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=ChainableUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["css"] = css_string
-    env.filters["when"] = when
-    env.filters["day"] = day
+    env.filters["when"] = show_time
+    env.filters["day"] = show_date
     return env
 
 
 @cache
 def _stylesheet() -> Markup:
     return Markup((TEMPLATES / "qms.css").read_text(encoding="utf-8"))
-
-
-def when(value: Any) -> str:
-    """``2026-11-02T09:00:00`` as ``2026-11-02 09:00``; anything else as text; nothing as a dash."""
-    if not value:
-        return "—"
-    text = str(value)
-    if len(text) >= 16 and text[10] == "T":
-        return f"{text[:10]} {text[11:16]}"
-    return text
-
-
-def day(value: Any) -> str:
-    """The date part of an ISO date or date-time; a dash when missing."""
-    if not value:
-        return "—"
-    return str(value)[:10]
 
 
 def w3c_date(value: Any) -> str:

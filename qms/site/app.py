@@ -47,10 +47,10 @@ PUBLIC = frozenset({"login", "static"})
 
 def configure(env: Any) -> None:
     """Filters and globals the site's templates use, for the server's and the bundle's Jinja environment."""
-    from qms.render.page import day, when
+    from qms.dates import show_date, show_time
 
-    env.filters["when"] = when
-    env.filters["day"] = day
+    env.filters["when"] = show_time
+    env.filters["day"] = show_date
     env.filters["ed"] = lambda edition: str(edition).replace("/", "-")
     env.globals["version"] = __version__
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import qms_complaints
+import qms_complaints.hooks
 
 from qms import records
 from qms.app import App
@@ -27,7 +27,7 @@ USERS = (
 
 def make_host() -> Host:
     """The built-ins and the complaints plugin, no other plugin."""
-    return Host(make_plugin_manager(plugins=(qms_complaints,), entrypoints=False))
+    return Host(make_plugin_manager(plugins=(qms_complaints.hooks,), entrypoints=False))
 
 
 def make_app(tmp_path: Path, template: Path | None = None) -> App:

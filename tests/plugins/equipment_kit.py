@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import qms_equipment
+import qms_equipment.hooks
 import yaml
 from qms_equipment import service
 
@@ -44,7 +44,7 @@ def make_app(tmp_path: Path) -> App:
     """A workspace with the built-ins and the equipment plugin only, the users above and the usage form."""
     ws = init_workspace(tmp_path / "ws")
     (ws.forms / f"{USAGE_FORM}.yaml").write_text(yaml.safe_dump(USAGE, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    app = App(ws, Host(make_plugin_manager(plugins=(qms_equipment,), entrypoints=False)))
+    app = App(ws, Host(make_plugin_manager(plugins=(qms_equipment.hooks,), entrypoints=False)))
     for name, role, dept in USERS:
         app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=name.title())
     return app

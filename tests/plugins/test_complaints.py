@@ -17,7 +17,7 @@ from qms_complaints.forms import REPLY_APPROVAL, VERIFICATION
 from qms import due, forms, records, validation
 from qms.app import App
 from qms.errors import Refused, ValidationFailed
-from qms.workdays import WorkCalendar
+from qms.dates import WorkCalendar
 from qms.workspace import Workspace
 from tests.plugins.complaints_kit import (
     CAUSES,

@@ -22,7 +22,7 @@ from qms.cli import make_cli
 from qms.due import due_items
 from qms.errors import Refused, ValidationFailed
 from qms.recordquery import record_query
-from qms.workdays import WorkCalendar
+from qms.dates import WorkCalendar
 
 
 @pytest.fixture

@@ -1,4 +1,12 @@
-"""Working days on the Chinese calendar, and the deadline arithmetic built on them.
+"""Dates and times as the quality system reads, writes and counts them: the one date module.
+
+It parses stored and typed values (``parse_date``, ``parse_time``, ``require_date``,
+``require_time``), ends a day (``end_of_day``), adds calendar months (``add_months``), formats
+times for people (``show_time``, ``show_date``) and counts working days on the Chinese calendar
+(``WorkCalendar``). Times are naive local (Asia/Shanghai wall-clock) times; an offset on input is
+dropped without conversion, because the seeds count deadlines in local hours.
+
+Working days
 
 A working day is what the ``chinese-calendar`` package says for the years it has data for: public
 holidays (春节, 国庆节 …) are off and the adjusted working weekends (调休上班, e.g. Saturday
@@ -18,9 +26,9 @@ from __future__ import annotations
 import calendar as _stdcal
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import chinese_calendar
 
@@ -31,6 +39,98 @@ _LIMIT = re.compile(r"^\s*(\d+)\s*(min|h|wd|d|mo)\s*$")
 UNITS = {"min": "minutes", "h": "hours", "wd": "working days", "d": "days", "mo": "months"}
 
 _Day = TypeVar("_Day", bound=date)  # a date, or a datetime (a subclass of date)
+_LAST_SECOND = time(23, 59, 59)
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A stored date or date-time value as a naive datetime (a date at 00:00); ``None`` when absent or malformed.
+
+    Stored values were validated when filed, so a malformed one is treated as absent rather than
+    stopping a due list or a report; typed input goes through ``require_time`` instead.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if not isinstance(value, str) or not value:
+        return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=65536)
+def _parse_time(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def parse_date(value: Any) -> date | None:
+    """The date of a stored date or date-time value; ``None`` when absent or malformed."""
+    moment = parse_time(value)
+    return moment.date() if moment is not None else None
+
+
+def require_date(value: Any, what: str = "date") -> date:
+    """A date typed by a user (``YYYY-MM-DD`` or an ISO date-time); a ``UsageError`` saying how to write it."""
+    day = parse_date(value)
+    if day is None:
+        raise UsageError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
+    return day
+
+
+def require_time(value: Any, what: str = "time") -> datetime:
+    """A date-time typed by a user; a ``UsageError`` saying how to write it."""
+    moment = parse_time(value)
+    if moment is None:
+        raise UsageError(f"{what} {value!r} is not a date-time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-01T09:30")
+    return moment
+
+
+def end_of_day(moment: date) -> datetime:
+    """The last second (23:59:59) of ``moment``'s day: when a deadline "on" a date runs out."""
+    return datetime.combine(moment if not isinstance(moment, datetime) else moment.date(), _LAST_SECOND)
+
+
+def end_of(value: Any) -> datetime | None:
+    """``end_of_day`` of a stored date value; ``None`` when absent or malformed."""
+    day = parse_date(value)
+    return end_of_day(day) if day is not None else None
+
+
+# -- showing ----------------------------------------------------------------------------------
+
+
+def show_time(value: Any) -> str:
+    """``2026-11-02T09:00:00`` as ``2026-11-02 09:00``; other text as it is; nothing as a dash."""
+    if not value:
+        return "—"
+    text = str(value.isoformat() if isinstance(value, date) else value)
+    if len(text) >= 16 and text[10] == "T":
+        return f"{text[:10]} {text[11:16]}"
+    return text
+
+
+def show_date(value: Any) -> str:
+    """The date part of an ISO date or date-time; a dash when missing."""
+    if not value:
+        return "—"
+    return str(value.isoformat() if isinstance(value, date) else value)[:10]
+
+
+def hours_between(start: Any, end: Any) -> float | None:
+    """Hours from one stored time to another; ``None`` when either is missing."""
+    a, b = parse_time(start), parse_time(end)
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds() / 3600
+
+
+# -- deadlines ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -158,11 +258,14 @@ class WorkCalendar:
 def _dates(values: list[str], what: str) -> list[date]:
     out = []
     for value in values:
-        try:
-            out.append(date.fromisoformat(str(value)))
-        except ValueError as exc:
-            raise ConfigError(f"[calendar] {what} in qms.toml holds {value!r}, which is not a date YYYY-MM-DD") from exc
+        day = parse_date(value) if len(str(value)) == 10 else None
+        if day is None:
+            raise ConfigError(f"[calendar] {what} in qms.toml holds {value!r}, which is not a date YYYY-MM-DD")
+        out.append(day)
     return out
 
 
-__all__ = ["Limit", "WorkCalendar", "add_months", "parse_limit"]
+__all__ = [
+    "Limit", "WorkCalendar", "add_months", "end_of", "end_of_day", "hours_between", "parse_date", "parse_limit",
+    "parse_time", "require_date", "require_time", "show_date", "show_time",
+]
