@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if p.is_dir() and p.name.startswith("qms_"))
 EXAMPLE = ROOT / "tests" / "example_plugin" / "qms_training"
 #: The files every procedure plugin has, with the same job in each (README, "Writing a procedure plugin").
-SHAPE = ("__init__.py", "hooks.py", "workflow.py", "rules.py", "due.py", "figures.py", "cli.py", "demo.py")
+SHAPE = ("__init__.py", "hooks.py", "workflow.py", "rules.py", "due.py", "figures.py", "layout.py", "cli.py", "demo.py")
 
 
 def _where(path: Path) -> str:
