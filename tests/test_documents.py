@@ -407,6 +407,26 @@ def test_cli_bad_input_is_one_line_and_exit_code(ws: Workspace, invoke: Invoke) 
     assert r.exit_code == 2 and "--reason" in r.output
 
 
+def test_cli_lifecycle_verbs_answer_in_json(ws: Workspace, invoke: Invoke) -> None:
+    write(ws)
+    steps = [
+        ("zhou", ["doc", "new", NUMBER], "draft"),
+        ("zhou", ["doc", "submit", NUMBER, "--reviewer", "li", "--password-stdin"], "in_review"),
+        ("li", ["doc", "review", NUMBER, "--accept", "--comment", "符合", "--password-stdin"], "in_review"),
+        ("wang", ["doc", "approve", NUMBER, "--password-stdin"], "approved"),
+        ("zhou", ["doc", "issue", NUMBER, "--effective", "2026-11-02"], "effective"),
+        ("zhao", ["doc", "acknowledge", NUMBER], None),
+        ("zhou", ["doc", "revise", NUMBER, "--reason", "澄清 clarify"], "draft"),
+    ]
+    for who, args, state in steps:
+        r = invoke("--as", who, *args, "--json", input=PW + "\n")
+        assert r.exit_code == 0, r.output
+        answer = json.loads(r.output)
+        assert answer["number"] == NUMBER and (state is None or answer["state"] == state), (args, answer)
+    diff = json.loads(invoke("doc", "diff", NUMBER, "A/0", "A/1", "--json").output)
+    assert diff == {"number": NUMBER, "old": "A/0", "new": "A/1", "same": True, "diff": ""}
+
+
 def test_cli_lifecycle_and_listing(ws: Workspace, invoke: Invoke) -> None:
     write(ws)
     steps = [

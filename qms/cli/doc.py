@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -9,6 +10,8 @@ import click
 from qms import distribution, documents
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.cli.completion import complete_documents
+from qms.cli.pdf import PDF_OUT, write_page
 from qms.document_files import next_review
 from qms.errors import UsageError
 
@@ -32,7 +35,7 @@ def _label(rev: dict[str, Any]) -> str:
 
 
 @doc.command("new")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--title", help="Chinese title, e.g. 客户投诉处理程序 (taken from the file if it exists).")
 @click.option("--title-en", help="English title, e.g. Customer Complaint Handling.")
 @click.option("--type", "doc_type", type=click.Choice(list(documents.TYPES)), help="Document type (default procedure).")
@@ -68,11 +71,12 @@ def doc_new(app: App, number: str, title: str | None, title_en: str | None, doc_
 
 
 @doc.command("submit")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--reviewer", "reviewers", multiple=True, required=True, help="A reviewer (审核); repeatable.")
 @password_option
+@json_option
 @pass_app
-def doc_submit(app: App, number: str, reviewers: tuple[str, ...], password_stdin: bool) -> None:
+def doc_submit(app: App, number: str, reviewers: tuple[str, ...], password_stdin: bool, as_json: bool) -> None:
     """Submit the draft for review (draft → in_review), signing it 编制 prepared; asks for your password.
 
     \b
@@ -81,18 +85,22 @@ def doc_submit(app: App, number: str, reviewers: tuple[str, ...], password_stdin
     """
     password = read_password(password_stdin, "Password to sign 编制 prepared")
     rev = documents.submit(app, number, list(reviewers), password)
+    if as_json:
+        echo_json(rev)
+        return
     click.echo(f"{_label(rev)}: signed 编制 prepared by {app.actor_name} over sha256 {rev['content_sha256'][:12]}…; "
                f"waiting for review by {', '.join(rev['reviewers'])}")
 
 
 @doc.command("review")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--accept/--reject", default=None, help="The review decision (审核).")
 @click.option("--periodic", is_flag=True, help="Record a periodic review of the revision in force instead.")
 @click.option("--comment", default="", help="Review comment; required to reject and for a periodic review.")
 @password_option
+@json_option
 @pass_app
-def doc_review(app: App, number: str, accept: bool | None, periodic: bool, comment: str, password_stdin: bool) -> None:
+def doc_review(app: App, number: str, accept: bool | None, periodic: bool, comment: str, password_stdin: bool, as_json: bool) -> None:
     """Review the revision in review (--accept signs 审核 reviewed; --reject returns it to draft),
     or with --periodic confirm the document in force is still suitable. Asks for your password.
 
@@ -106,12 +114,18 @@ def doc_review(app: App, number: str, accept: bool | None, periodic: bool, comme
             raise UsageError("--periodic records a periodic review; leave out --accept/--reject")
         password = read_password(password_stdin, "Password to sign the periodic review")
         rev = documents.periodic_review(app, number, comment, password)
+        if as_json:
+            echo_json(rev)
+            return
         click.echo(f"{_label(rev)}: periodic review recorded; next review due {next_review(rev)}")
         return
     if accept is None:
         raise UsageError("say --accept or --reject (or --periodic for a periodic review)")
     password = read_password(password_stdin, "Password to sign 审核 reviewed")
     rev = documents.review(app, number, accept, comment, password)
+    if as_json:
+        echo_json(rev)
+        return
     if accept:
         waiting = [r for r in rev["reviewers"] if r not in {x["name"] for x in rev["reviews"]}]
         more = f"waiting for {', '.join(waiting)}" if waiting else "ready for `qms doc approve`"
@@ -121,10 +135,11 @@ def doc_review(app: App, number: str, accept: bool | None, periodic: bool, comme
 
 
 @doc.command("approve")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @password_option
+@json_option
 @pass_app
-def doc_approve(app: App, number: str, password_stdin: bool) -> None:
+def doc_approve(app: App, number: str, password_stdin: bool, as_json: bool) -> None:
     """Approve the reviewed revision (in_review → approved), signing it 批准; asks for your password.
 
     \b
@@ -133,14 +148,18 @@ def doc_approve(app: App, number: str, password_stdin: bool) -> None:
     """
     password = read_password(password_stdin, "Password to sign 批准 approved")
     rev = documents.approve(app, number, password)
+    if as_json:
+        echo_json(rev)
+        return
     click.echo(f"{_label(rev)}: signed 批准 approved by {app.actor_name}; issue it with `qms doc issue {number}`")
 
 
 @doc.command("issue")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--effective", metavar="DATE", help="Effective (实施) date YYYY-MM-DD; default today.")
+@json_option
 @pass_app
-def doc_issue(app: App, number: str, effective: str | None) -> None:
+def doc_issue(app: App, number: str, effective: str | None, as_json: bool) -> None:
     """Issue the approved revision (发布); it takes effect on --effective and supersedes the previous one then.
 
     \b
@@ -148,16 +167,20 @@ def doc_issue(app: App, number: str, effective: str | None) -> None:
       qms doc issue QP-8.2-01 --effective 2026-12-01 --as zhou
     """
     rev = documents.issue(app, number, effective)
+    if as_json:
+        echo_json(rev)
+        return
     note = f"; supersedes {rev['supersedes']} from then" if rev.get("supersedes") else ""
     click.echo(f"{_label(rev)}: issued, effective {rev['effective_date']}{note}")
 
 
 @doc.command("revise")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--minor/--major", default=True, help="Minor change A/0→A/1 (default) or re-edition A/3→B/0.")
 @click.option("--reason", default="", help="Why the document changes (修订原因); required.")
+@json_option
 @pass_app
-def doc_revise(app: App, number: str, minor: bool, reason: str) -> None:
+def doc_revise(app: App, number: str, minor: bool, reason: str, as_json: bool) -> None:
     """Start a new draft revision of an issued document; the file becomes editable again.
 
     \b
@@ -165,14 +188,18 @@ def doc_revise(app: App, number: str, minor: bool, reason: str) -> None:
       qms doc revise QP-8.2-01 --minor --reason "回访时限由7天改为5天" --as zhou
     """
     rev = documents.revise(app, number, not minor, reason)
+    if as_json:
+        echo_json(rev)
+        return
     click.echo(f"{_label(rev)}: new draft from {rev['supersedes']} ({rev['reason']}); edit {documents.relpath(number)}")
 
 
 @doc.command("obsolete")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--reason", default="", help="Why the document is withdrawn (作废原因); required.")
+@json_option
 @pass_app
-def doc_obsolete(app: App, number: str, reason: str) -> None:
+def doc_obsolete(app: App, number: str, reason: str, as_json: bool) -> None:
     """Withdraw a document without successor (作废); its revisions stay retrievable, marked obsolete.
 
     \b
@@ -180,6 +207,9 @@ def doc_obsolete(app: App, number: str, reason: str) -> None:
       qms doc obsolete QW-8.5-03 --reason "业务终止" --as zhou
     """
     rev = documents.obsolete(app, number, reason)
+    if as_json:
+        echo_json(rev)
+        return
     click.echo(f"{_label(rev)}: withdrawn ({reason}); recall copies with `qms doc recall {number}`")
 
 
@@ -239,7 +269,7 @@ def doc_clauses(app: App, as_json: bool) -> None:
 
 
 @doc.command("show")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--rev", "edition", metavar="EDITION", help="A given revision, e.g. A/0 (default: the one in force).")
 @click.option("--source", "source", is_flag=True, help="Print the exact controlled file as approved (to restore it).")
 @json_option
@@ -282,7 +312,7 @@ def doc_show(app: App, number: str, edition: str | None, source: bool, as_json: 
 
 
 @doc.command("history")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @json_option
 @pass_app
 def doc_history(app: App, number: str, as_json: bool) -> None:
@@ -306,11 +336,12 @@ def doc_history(app: App, number: str, as_json: bool) -> None:
 
 
 @doc.command("diff")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.argument("old")
 @click.argument("new")
+@json_option
 @pass_app
-def doc_diff(app: App, number: str, old: str, new: str) -> None:
+def doc_diff(app: App, number: str, old: str, new: str, as_json: bool) -> None:
     """Show what changed between two revisions (unified diff of their text).
 
     \b
@@ -318,11 +349,14 @@ def doc_diff(app: App, number: str, old: str, new: str) -> None:
       qms doc diff QP-8.2-01 A/0 A/1
     """
     text = documents.diff(app, number, old, new)
+    if as_json:
+        echo_json({"number": number, "old": old, "new": new, "same": not text, "diff": text})
+        return
     click.echo(text if text else f"{number}: {old} and {new} have the same text", nl=not text)
 
 
 @doc.command("distribute")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--to", "dept", required=True, help="Receiving department, e.g. 品质部.")
 @click.option("--holder", default="", help="The user holding the copy (optional).")
 @click.option("--copies", "count", default=1, type=int, help="How many copies (default 1).")
@@ -348,7 +382,7 @@ def doc_distribute(app: App, number: str, dept: str, holder: str, count: int, un
 
 
 @doc.command("recall")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
 @click.option("--copy", "copy_nos", multiple=True, metavar="NO", help="Record this copy (分发号) as returned; repeatable.")
 @click.option("--all", "all_out", is_flag=True, help="Record every outstanding old copy as returned.")
 @json_option
@@ -382,9 +416,10 @@ def doc_recall(app: App, number: str, copy_nos: tuple[str, ...], all_out: bool, 
 
 
 @doc.command("acknowledge")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_documents)
+@json_option
 @pass_app
-def doc_acknowledge(app: App, number: str) -> None:
+def doc_acknowledge(app: App, number: str, as_json: bool) -> None:
     """Record that you read and understood the revision in force (已阅知).
 
     \b
@@ -392,11 +427,14 @@ def doc_acknowledge(app: App, number: str) -> None:
       qms doc acknowledge QP-8.2-01 --as zhao
     """
     ack = distribution.acknowledge(app, number)
+    if as_json:
+        echo_json(ack)
+        return
     click.echo(f"{ack['name']} acknowledged {ack['number']} {ack['edition']} (sha256 {ack['content_sha256'][:12]}…)")
 
 
 @doc.command("unacknowledged")
-@click.argument("number", required=False)
+@click.argument("number", required=False, shell_complete=complete_documents)
 @json_option
 @pass_app
 def doc_unacknowledged(app: App, number: str | None, as_json: bool) -> None:
@@ -413,3 +451,41 @@ def doc_unacknowledged(app: App, number: str | None, as_json: bool) -> None:
     for r in rows:
         click.echo(f"{r['number']} {r['edition']}  {r['name']} {r['full_name']} ({r['dept']})")
     click.echo(f"{len(rows)} acknowledgement(s) outstanding" if rows else "everyone has acknowledged")
+
+
+@doc.command("pdf")
+@click.argument("number", shell_complete=complete_documents)
+@click.option("--rev", "edition", metavar="EDITION", help="The edition, e.g. A/1 (default: the one in force).")
+@click.option("-o", "--output", type=PDF_OUT, help="The PDF file to write (default ./NUMBER_EDITION.pdf).")
+@click.option("--copy", "copy_no", type=int, metavar="N", help="Controlled copy number from the distribution register.")
+@click.option("--holder", metavar="DEPT", help="The department holding that controlled copy.")
+@click.option("--uncontrolled", is_flag=True, help="Stamp 非受控 UNCONTROLLED, for copies handed outside.")
+@json_option
+@pass_app
+def doc_pdf(app: App, number: str, edition: str | None, output: Path | None, copy_no: int | None,
+            holder: str | None, uncontrolled: bool, as_json: bool) -> None:
+    """Render a controlled document as PDF: control block, 修订记录, status stamp on every page.
+
+    The stamp follows the revision: 受控 CONTROLLED (a registered copy with --copy/--holder, else the
+    master copy), 非受控 UNCONTROLLED with --uncontrolled, 草稿 DRAFT, 已替代 SUPERSEDED, 作废 OBSOLETE.
+
+    \b
+    Examples:
+      qms doc pdf QP-8.2-01 -o QP-8.2-01.pdf
+      qms doc pdf QP-8.2-01 --copy 3 --holder 品质部
+      qms doc pdf QP-8.2-01 --rev A/0 --uncontrolled
+    """
+    from qms.render.sources import document_page, file_name
+
+    if (copy_no is None) != (not holder):
+        raise UsageError("a controlled copy needs both --copy N and --holder DEPT")
+    page = document_page(app, number, edition, copy=copy_no, holder=holder, uncontrolled=uncontrolled)
+    if copy_no is not None:
+        # Printing a numbered controlled copy is a distribution act: say who did it.
+        actor = app.actor("doc.distribute", "print a controlled copy")["name"]
+        app.store.log_event("event", f"pdf:{number}", actor=actor, action="doc.pdf.copy",
+                            detail={"number": number, "copy": f"{copy_no:03d}", "holder": holder})
+    from qms.documents import get_revision
+
+    rev = get_revision(app, number, edition)
+    write_page(app, page, file_name(number, str(rev["edition"])), output, as_json)

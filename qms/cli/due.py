@@ -6,6 +6,7 @@ import click
 
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app
+from qms.cli.table import echo_table
 from qms.due import due_items
 
 
@@ -29,9 +30,8 @@ def due(app: App, dept: str | None, as_json: bool) -> None:
         return
     if not found.items:
         click.echo("nothing due 无待办事项")
-    for item in found.items:
-        flag = "逾期 OVERDUE" if item["overdue"] else "          "
-        click.echo(f"{item['due']:<19}  {flag}  {item['ref']:<16} {item['title']}  "
-                   f"[{item.get('owner') or '—'} / {item.get('dept') or '—'}]")
+    echo_table(["到期 Due", "", "编号 Ref", "事项 Item", "责任 Owner / Dept"],
+               [[item["due"], "逾期 OVERDUE" if item["overdue"] else "", item["ref"], item["title"],
+                 f"{item.get('owner') or '—'} / {item.get('dept') or '—'}"] for item in found.items])
     for note in found.notes:
         click.echo(f"note: {note}", err=True)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from qms import forms
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app
+from qms.cli.completion import complete_forms
+from qms.cli.pdf import PDF_OUT, write_page
+from qms.cli.table import echo_table
+from qms.errors import UsageError
 
 
 @click.group()
@@ -43,12 +49,12 @@ def form_list(app: App, as_json: bool) -> None:
         click.echo("no forms in forms/ (表单为空)" + (f"; {broken} file(s) are malformed, see `qms check`" if broken else
                    "; procedure plugins add their forms as forms/NUMBER.yaml"))
         return
-    for r in rows:
-        click.echo(f"{r['number']:<12} {r['edition']:<5} {r['prefix']:<4} {r['procedure']:<11} {r['title']} {r['title_en']}")
+    echo_table(["表单 Form", "版号 Ed.", "前缀 Prefix", "程序 Procedure", "标题 Title"],
+               [[r["number"], r["edition"], r["prefix"], r["procedure"], f"{r['title']} {r['title_en']}"] for r in rows])
 
 
 @form.command("show")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_forms)
 @click.option("--edition", metavar="E", help="A pinned edition (default: the one in force).")
 @json_option
 @pass_app
@@ -84,3 +90,29 @@ def form_show(app: App, number: str, edition: str | None, as_json: bool) -> None
                 kind = "one of " + "/".join(map(str, prop["enum"]))
             mark = "*" if name in required else " "
             click.echo(f" {mark} {name:<22} {forms.label(definition, [name]):<30} {kind}")
+
+
+@form.command("blank")
+@click.argument("number", shell_complete=complete_forms)
+@click.option("-o", "--output", type=PDF_OUT, help="The PDF file to write (default ./NUMBER_EDITION_blank.pdf).")
+@click.option("--copy", "copy_no", type=int, metavar="N", help="Controlled copy number from the distribution register.")
+@click.option("--holder", metavar="DEPT", help="The department holding that controlled copy.")
+@click.option("--uncontrolled", is_flag=True, help="Stamp 非受控 UNCONTROLLED.")
+@json_option
+@pass_app
+def form_blank(app: App, number: str, output: Path | None, copy_no: int | None, holder: str | None,
+               uncontrolled: bool, as_json: bool) -> None:
+    """Render the blank form in force for paper use, headed and stamped like a controlled document.
+
+    \b
+    Example:
+      qms form blank QR-8.2-01 -o QR-8.2-01-blank.pdf
+    """
+    from qms.forms import current_form
+    from qms.render.sources import blank_page, file_name
+
+    if (copy_no is None) != (not holder):
+        raise UsageError("a controlled copy needs both --copy N and --holder DEPT")
+    page = blank_page(app, number, copy=copy_no, holder=holder, uncontrolled=uncontrolled)
+    form = current_form(app, number)
+    write_page(app, page, file_name(number, str(form["edition"]), "blank"), output, as_json)

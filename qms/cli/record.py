@@ -13,6 +13,9 @@ import yaml
 from qms import clock, forms, recordimport, records, validation
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.cli.completion import complete_forms, complete_records
+from qms.cli.pdf import PDF_OUT, write_page
+from qms.cli.table import echo_table
 from qms.errors import UsageError
 
 
@@ -93,7 +96,7 @@ def record() -> None:
 
 
 @record.command("new")
-@click.argument("form_number", metavar="FORM")
+@click.argument("form_number", metavar="FORM", shell_complete=complete_forms)
 @click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the field values (- for stdin).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field value (repeatable).")
 @click.option("--note", default="", help="A note for the record's history.")
@@ -127,7 +130,7 @@ def _value(value: Any) -> str:
 
 
 @record.command("show")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @json_option
 @pass_app
 def record_show(app: App, number: str, as_json: bool) -> None:
@@ -166,7 +169,7 @@ def record_show(app: App, number: str, as_json: bool) -> None:
 
 
 @record.command("list")
-@click.argument("form_number", metavar="[FORM]", required=False)
+@click.argument("form_number", metavar="[FORM]", required=False, shell_complete=complete_forms)
 @click.option("--state", help="Only records in this state.")
 @click.option("--overdue", is_flag=True, help="Only records with an overdue deadline.")
 @json_option
@@ -188,13 +191,13 @@ def record_list(app: App, form_number: str | None, state: str | None, overdue: b
     if as_json:
         echo_json(found)
         return
-    for r in found:
-        click.echo(f"{r['number']:<16} {r['form']:<11} {r['form_edition']:<4} {r['state']:<14} {r['dept']:<8} {r['created_at']}")
+    echo_table(["编号 No.", "表单 Form", "版号 Ed.", "状态 State", "部门 Dept", "填写 Filed at"],
+               [[r["number"], r["form"], r["form_edition"], r["state"], r["dept"], r["created_at"]] for r in found])
     click.echo(f"{len(found)} record(s)", err=True)
 
 
 @record.command("history")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @json_option
 @pass_app
 def record_history(app: App, number: str, as_json: bool) -> None:
@@ -220,12 +223,13 @@ def record_history(app: App, number: str, as_json: bool) -> None:
 
 
 @record.command("update")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the changed fields.")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A changed field (empty clears it).")
 @click.option("--note", default="", help="Why the fields changed.")
+@json_option
 @pass_app
-def record_update(app: App, number: str, data_source: str | None, sets: tuple[str, ...], note: str) -> None:
+def record_update(app: App, number: str, data_source: str | None, sets: tuple[str, ...], note: str, as_json: bool) -> None:
     """Fill in or change fields of an open record (closed records are amended instead).
 
     \b
@@ -234,12 +238,15 @@ def record_update(app: App, number: str, data_source: str | None, sets: tuple[st
     """
     rec = records.get(app, number)
     changes = _data_from(records.pinned_form(app, rec), data_source, sets)
-    records.update(app, number, changes, note=note)
+    updated = records.update(app, number, changes, note=note)
+    if as_json:
+        echo_json(updated)
+        return
     click.echo(f"updated {number}: {', '.join(sorted(changes))}")
 
 
 @record.command("move")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @click.argument("state")
 @click.option("--note", default="", help="A note for the history (e.g. what was decided).")
 @password_option
@@ -269,12 +276,13 @@ def record_move(app: App, number: str, state: str, note: str, password_stdin: bo
 
 
 @record.command("amend")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @click.option("--reason", required=True, help="Why the closed record is corrected.")
 @click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the corrected fields.")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A corrected field (repeatable).")
+@json_option
 @pass_app
-def record_amend(app: App, number: str, reason: str, data_source: str | None, sets: tuple[str, ...]) -> None:
+def record_amend(app: App, number: str, reason: str, data_source: str | None, sets: tuple[str, ...], as_json: bool) -> None:
     """Correct a closed record: files a linked correction NUMBER-A1; the original stays readable.
 
     \b
@@ -284,14 +292,18 @@ def record_amend(app: App, number: str, reason: str, data_source: str | None, se
     rec = records.get(app, number)
     changes = _data_from(records.pinned_form(app, rec), data_source, sets)
     correction = records.amend(app, number, reason, changes)
+    if as_json:
+        echo_json(correction)
+        return
     click.echo(f"filed correction {correction['number']} of {number}: {', '.join(sorted(changes))}")
 
 
 @record.command("attach")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_records)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
 @pass_app
-def record_attach(app: App, number: str, file: Path) -> None:
+def record_attach(app: App, number: str, file: Path, as_json: bool) -> None:
     """Attach a file (photo, certificate) to an open record; stored by its sha256.
 
     \b
@@ -299,11 +311,14 @@ def record_attach(app: App, number: str, file: Path) -> None:
       qms record attach KS-2026-0001 photo.jpg --as li
     """
     item = records.attach(app, number, file)
+    if as_json:
+        echo_json(item)
+        return
     click.echo(f"attached {item['name']} to {number} ({item['size']} bytes, sha256 {item['sha256']})")
 
 
 @record.command("import")
-@click.argument("form_number", metavar="FORM")
+@click.argument("form_number", metavar="FORM", shell_complete=complete_forms)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @pass_app
@@ -325,3 +340,21 @@ def record_import(app: App, form_number: str, file: Path, as_json: bool) -> None
         echo_json(numbers)
         return
     click.echo(f"imported {len(numbers)} record(s): {numbers[0]} … {numbers[-1]}")
+
+
+@record.command("pdf")
+@click.argument("number", shell_complete=complete_records)
+@click.option("-o", "--output", type=PDF_OUT, help="The PDF file to write (default ./NUMBER.pdf).")
+@json_option
+@pass_app
+def record_pdf(app: App, number: str, output: Path | None, as_json: bool) -> None:
+    """Render a record as PDF laid out as its form, with signatures, attachments, history and its JSON attached.
+
+    \b
+    Example:
+      qms record pdf KS-2026-0001 -o KS-2026-0001.pdf
+    """
+    from qms.render.sources import file_name, get_record, record_page_of
+
+    record = get_record(app, number)
+    write_page(app, record_page_of(app, record), file_name(number), output, as_json)

@@ -7,6 +7,7 @@ import click
 from qms import retention as service
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.cli.table import echo_table
 
 
 @click.group(invoke_without_command=True)
@@ -38,17 +39,18 @@ def retention_list(app: App, as_json: bool = False) -> None:
         return
     if not items:
         click.echo("no record is past its retention period 无到期记录")
-    for i in items:
-        click.echo(f"{i['number']:<18} {i['form']:<11} {i['form_title']}  closed {i['closed_at']}  "
-                   f"kept {i['years']} y after {i['after']} → until {i['retain_until']}")
+    echo_table(["编号 No.", "表单 Form", "标题 Title", "关闭 Closed", "保存 Kept", "保存至 Until"],
+               [[i["number"], i["form"], i["form_title"], i["closed_at"], f"{i['years']} y after {i['after']}",
+                 i["retain_until"]] for i in items])
 
 
 @retention.command("dispose")
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why (e.g. 保存期满，按记录控制程序销毁).")
 @password_option
+@json_option
 @pass_app
-def retention_dispose(app: App, numbers: tuple[str, ...], reason: str, password_stdin: bool) -> None:
+def retention_dispose(app: App, numbers: tuple[str, ...], reason: str, password_stdin: bool, as_json: bool) -> None:
     """Dispose of records past retention; needs an approver, who signs with their password.
 
     The audit log and the disposal register keep what was disposed of, never the content.
@@ -60,6 +62,9 @@ def retention_dispose(app: App, numbers: tuple[str, ...], reason: str, password_
     app.actor("record.dispose", "dispose of records")
     password = read_password(password_stdin, "Password to sign the disposal 签名")
     facts = service.dispose(app, list(numbers), reason, password)
+    if as_json:
+        echo_json(facts)
+        return
     for f in facts:
         click.echo(f"disposed of {f['number']} ({f['form']} {f['form_edition']}), approved by {f['approved_by']}")
 

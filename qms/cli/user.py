@@ -6,6 +6,7 @@ import click
 
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
+from qms.cli.table import echo_table
 from qms.errors import UsageError
 
 
@@ -25,8 +26,9 @@ def user() -> None:
 @click.option("--dept", required=True, help="Department, e.g. 品质部.")
 @click.option("--full-name", default="", help="Name shown on signatures, e.g. 李明.")
 @password_option
+@json_option
 @pass_app
-def user_add(app: App, name: str, role: str, dept: str, full_name: str, password_stdin: bool) -> None:
+def user_add(app: App, name: str, role: str, dept: str, full_name: str, password_stdin: bool, as_json: bool) -> None:
     """Add a user; the password is asked twice and stored only as a scrypt hash.
 
     The first user of a workspace must be an admin and needs no --as.
@@ -43,6 +45,9 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, password
         actor = app.actor("user.manage", "add users")["name"]
     password = read_password(password_stdin, "Password", confirm=not password_stdin)
     added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name)
+    if as_json:
+        echo_json({k: v for k, v in added.items() if k != "password"})
+        return
     click.echo(f"added user {added['name']} ({added['role']}, {added['dept']})")
 
 
@@ -60,8 +65,8 @@ def user_list(app: App, as_json: bool) -> None:
     if as_json:
         echo_json(users)
         return
-    for u in users:
-        click.echo(f"{u['name']:<16} {u['role']:<16} {u['dept']:<12} {u.get('full_name', '')}")
+    echo_table(["用户 User", "角色 Role", "部门 Department", "姓名 Full name"],
+               [[u["name"], u["role"], u["dept"], u.get("full_name", "")] for u in users], empty="no users")
 
 
 @user.command("passwd")
