@@ -64,10 +64,10 @@ if TYPE_CHECKING:
     from qms.dates import require_time as require_time
     from qms.dates import show_date as show_date
     from qms.dates import show_time as show_time
-    from qms.demo import DEMO_PASSWORD as DEMO_PASSWORD
-    from qms.demo import DEMO_USERS as DEMO_USERS
-    from qms.demo import DemoContext as DemoContext
-    from qms.demo import DemoStep as DemoStep
+    from qms.demo_context import DEMO_PASSWORD as DEMO_PASSWORD
+    from qms.demo_context import DEMO_USERS as DEMO_USERS
+    from qms.demo_context import DemoContext as DemoContext
+    from qms.demo_context import DemoStep as DemoStep
     from qms.errors import ConfigError as ConfigError
     from qms.errors import NotFound as NotFound
     from qms.errors import PluginError as PluginError
@@ -180,10 +180,10 @@ _EXPORTS: dict[str, str] = {
     "parse_sets": "qms.cli.record:parse_sets",
     "read_data": "qms.cli.record:read_data",
     # demonstration
-    "DemoContext": "qms.demo:DemoContext",
-    "DemoStep": "qms.demo:DemoStep",
-    "DEMO_PASSWORD": "qms.demo:DEMO_PASSWORD",
-    "DEMO_USERS": "qms.demo:DEMO_USERS",
+    "DemoContext": "qms.demo_context:DemoContext",
+    "DemoStep": "qms.demo_context:DemoStep",
+    "DEMO_PASSWORD": "qms.demo_context:DEMO_PASSWORD",
+    "DEMO_USERS": "qms.demo_context:DEMO_USERS",
     # errors
     "QMSError": "qms.errors:QMSError",
     "UsageError": "qms.errors:UsageError",

@@ -14,7 +14,7 @@ from qms.frontmatter import front_matter
 
 if TYPE_CHECKING:
     from qms.app import App
-    from qms.demo import DemoContext
+    from qms.demo_context import DemoContext
 
 REVISED = "QP-8.2-01"
 EXTERNAL = {"number": "QE-7.5-01", "title": "质量管理体系 要求", "title_en": "Quality management systems — Requirements",
@@ -28,7 +28,7 @@ def _as(ctx: DemoContext, name: str) -> App:
 
 def _through(ctx: DemoContext, number: str, reviewer: str) -> None:
     """Submit, review, approve and issue the current draft of ``number``."""
-    from qms.demo import DEMO_PASSWORD
+    from qms.demo_context import DEMO_PASSWORD
 
     documents.submit(_as(ctx, "zhou"), number, [reviewer], DEMO_PASSWORD)
     documents.review(_as(ctx, reviewer), number, True, "内容完整，符合要求 complete and adequate", DEMO_PASSWORD)

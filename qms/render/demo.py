@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qms.demo import DemoContext
+    from qms.demo_context import DemoContext
 
 
 def step_render(ctx: DemoContext) -> None:

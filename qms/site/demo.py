@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qms.demo import DemoContext
+    from qms.demo_context import DemoContext
 
 BUNDLE_NAME = "evidence-bundle.zip"
 SITE_URL = "http://127.0.0.1:8000"
