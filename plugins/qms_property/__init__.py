@@ -2,8 +2,8 @@
 
 The hooks are thin; the work is in modules named after their noun: ``rules`` (cross-field checks
 and vetoes), ``workflow`` (states and transitions), ``effects`` (what follows a move), ``due``
-(configurable deadlines), ``report`` (status and figures), ``layout`` (the repair order with its
-service voucher and the pass card), ``intake``/``repairs``/``passes`` (services across records)
+(configurable deadlines), ``report`` (the status), ``figures`` (dashboard figures), ``layout`` (the repair order with its
+service voucher and the pass card, from ``templates/``), ``intake``/``repairs``/``passes`` (services across records)
 and ``cli`` (``qms property …``).
 """
 

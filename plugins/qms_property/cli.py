@@ -14,7 +14,7 @@ import click
 from qms import api
 from qms.api import App, echo_json, json_option, parse_sets, pass_app, QMSGroup, read_data, UsageError
 
-from qms_property import intake, passes, repairs, settings
+from qms_property import config, intake, passes, repairs
 from qms_property.forms import PASS, REPAIR, SATISFACTION_LEVELS
 
 
@@ -338,7 +338,7 @@ def property_status(app: App, as_json: bool) -> None:
 
     from qms_property.report import status
 
-    cfg = settings.of(app)
+    cfg = config.of(app)
     st = status(record_query(app), api.now(), target=cfg.line_answer_target, calendar=app.calendar)
     if as_json:
         echo_json(st)

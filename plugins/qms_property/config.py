@@ -20,8 +20,11 @@ Every value has a default from the procedure QP-8.5-01 §6, so a workspace witho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from qms.api import ConfigError, parse_limit, UsageError
+
+if TYPE_CHECKING:
+    from qms.api import App
 
 
 #: The urgency values of the forms and their keys in ``[property.limits]``.
@@ -91,3 +94,8 @@ def from_raw(raw: dict[str, Any]) -> PropertyConfig:
         raise ConfigError("[property] director in qms.toml must name who unresolved return visits go to")
     return PropertyConfig(limits=limits, visit_within=_limit(table.get("visit_within", DEFAULT_VISIT), "[property] visit_within"),
                           line_answer_target=float(target), pass_deposit=deposit, director=director)
+
+
+def of(app: App) -> PropertyConfig:
+    """The ``[property]`` settings of ``app``'s workspace."""
+    return from_raw(app.workspace.config.raw)

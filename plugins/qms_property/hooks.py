@@ -72,10 +72,9 @@ def qms_due_items(query: Any, now: datetime, calendar: WorkCalendar) -> list[dic
 @hookimpl
 def qms_figures(query: Any, now: datetime, calendar: WorkCalendar, settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Open requests, answer rate, overdue repairs, times, satisfaction, passes and deposits."""
-    from qms_property.config import from_raw
-    from qms_property.report import figures, status
+    from qms_property.figures import dashboard
 
-    return figures(status(query, now, target=from_raw(settings).line_answer_target, calendar=calendar))
+    return dashboard(query, now, calendar, settings)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import Refused, ValidationFailed
 
-from qms_property import rules, settings
+from qms_property import config, rules
 from qms_property.forms import EXTERNAL, PASS, deposit_due_back, deposit_held, money, pass_colour
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def issue(app: App, application: dict[str, Any], *, receipt: str | None = None) 
     category = data.get("vehicle_category", "")
     data["colour"] = pass_colour(str(category))
     if category == EXTERNAL:
-        data["deposit"] = settings.of(app).pass_deposit
+        data["deposit"] = config.of(app).pass_deposit
         if receipt:
             data["deposit_receipt"] = receipt
         if data.get("period_until"):

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import Refused
 
-from qms_property import settings, timing
+from qms_property import config
+from qms_property.due import due_at, limits_of
 from qms_property.forms import REPAIR, VISIT
 
 if TYPE_CHECKING:
@@ -23,9 +24,9 @@ if TYPE_CHECKING:
 def with_limits(app: App, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the response, arrival and visit limits of its urgency from ``qms.toml`` and the due times."""
     out = dict(data)
-    limits = settings.of(app).for_urgency(str(out.get("urgency", "一般")))
+    limits = config.of(app).for_urgency(str(out.get("urgency", "一般")))
     out["limits"] = limits
-    start = timing.parse(out.get("reported_at"))
+    start = api.parse_time(out.get("reported_at"))
     if start is not None:
         cal = app.calendar
         out["response_due"] = cal.due(start, limits["response"]).isoformat()
@@ -54,9 +55,9 @@ def complete(app: App, number: str, fields: dict[str, Any]) -> dict[str, Any]:
         order = _order(app, number)
         changes = dict(fields)
         changes.setdefault("completed_at", api.stamp())
-        finished = timing.parse(changes["completed_at"])
+        finished = api.parse_time(changes["completed_at"])
         if finished is not None:
-            limit = timing.limits_of({**order["data"], **changes})["visit"]
+            limit = limits_of({**order["data"], **changes})["visit"]
             changes["visit_due"] = app.calendar.due(finished, limit).isoformat()
         # Checked before storing, so a refused completion changes nothing.
         from qms_property.rules import repair_problems, voucher_reasons
@@ -75,7 +76,7 @@ def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bo
 
     Returns ``{"visit": WH record, "order": PG record, "effects": [...]}``.
     """
-    director = settings.of(app).director
+    director = config.of(app).director
     with api.transaction(app):
         order = _order(app, number)
         if order["state"] != "completed":
@@ -84,7 +85,7 @@ def visit(app: App, number: str, *, method: str, satisfaction: str, resolved: bo
             raise Refused(f"{number} already has the unresolved visit {order['data']['return_visit']} with the "
                           f"director; record the repeat visit with `qms property repair revisit {order['data']['return_visit']}`")
         at = visited_at or api.stamp()
-        finished, when = timing.parse(order["data"].get("completed_at")), timing.parse(at)
+        finished, when = api.parse_time(order["data"].get("completed_at")), api.parse_time(at)
         if finished is not None and when is not None and when < finished:
             raise Refused(f"the visit at {at} would be before {number} was completed ({order['data']['completed_at']}); "
                           f"a return visit follows completion")

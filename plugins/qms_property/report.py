@@ -1,7 +1,7 @@
 """The property-services status: open requests, overdue repairs, response times, satisfaction, passes, deposits.
 
 ``status(query, now)`` computes it from the stored records (``query(form=…)`` as the hooks get it);
-``figures(status)`` turns it into dashboard figures for ``qms_figures``.
+``figures.py`` turns it into dashboard figures for ``qms_figures``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from statistics import mean
 from typing import Any
 
 
+from qms import api
 from qms.api import WorkCalendar
 
 from qms_property import due as due_items
-from qms_property import timing
 from qms_property.config import DEFAULT_TARGET
 from qms_property.forms import (
     LINE,
@@ -38,6 +38,12 @@ def _closed_at(record: dict[str, Any]) -> str | None:
     return None
 
 
+def _minutes(start: Any, end: Any) -> float | None:
+    """Minutes between two stored times (the core measures in hours); ``None`` when either is missing."""
+    hours = api.hours_between(start, end)
+    return None if hours is None else hours * 60
+
+
 def _rounded(values: list[float], digits: int = 1) -> float | None:
     return round(mean(values), digits) if values else None
 
@@ -58,8 +64,8 @@ def requests_status(requests: list[dict[str, Any]], target: float) -> dict[str, 
     answered = [r for r in calls if r["data"].get("call_answered") is True]
     same_day = 0
     for r in calls:
-        received = timing.parse(r["data"].get("received_at"))
-        handled = [timing.parse(r["data"].get(k)) for k in ("answered_at", "escalated_at")]
+        received = api.parse_time(r["data"].get("received_at"))
+        handled = [api.parse_time(r["data"].get(k)) for k in ("answered_at", "escalated_at")]
         handled_ok = [h for h in handled if h is not None]
         if received is not None and handled_ok and min(handled_ok).date() == received.date():
             same_day += 1
@@ -83,15 +89,15 @@ def repairs_status(repairs: list[dict[str, Any]], now: datetime, calendar: WorkC
         if items:
             overdue.append({"number": r["number"], "building": data.get("building", ""), "urgency": data.get("urgency", ""),
                             "deadlines": [i["deadline"] for i in items], "due": min(i["due"] for i in items)})
-        minutes = timing.minutes_between(data.get("reported_at"), data.get("arrived_at"))
+        minutes = _minutes(data.get("reported_at"), data.get("arrived_at"))
         if minutes is not None:
             arrive.append(minutes)
-            limit = timing.due(data, "arrival", calendar)
-            arrived = timing.parse(data.get("arrived_at"))
+            limit = due_items.due_at(data, "arrival", calendar)
+            arrived = api.parse_time(data.get("arrived_at"))
             if limit is not None and arrived is not None and arrived > limit:
                 late.append(r["number"])
         closed_at = _closed_at(r) if r.get("closed") else None
-        minutes_close = timing.minutes_between(data.get("reported_at"), closed_at)
+        minutes_close = _minutes(data.get("reported_at"), closed_at)
         if minutes_close is not None:
             close.append(minutes_close / 60)
     return {
@@ -117,7 +123,7 @@ def passes_status(passes: list[dict[str, Any]], now: datetime) -> dict[str, Any]
     issued = [p for p in passes if p["state"] != "applied"]
     out = [p for p in passes if p["state"] == "issued"]
     expired = [p["number"] for p in out
-               if (until := timing.parse(p["data"].get("valid_until"))) is not None and timing.end_of_day(until) < now]
+               if (until := api.parse_time(p["data"].get("valid_until"))) is not None and api.end_of_day(until) < now]
     holding = [p for p in passes if p["state"] in ("issued", "returned")]
     return {
         "issued": len(issued), "issued_by_colour": dict(sorted(Counter(p["data"].get("colour", "") for p in issued).items())),
@@ -141,28 +147,3 @@ def status(query: Any, now: datetime, *, target: float = DEFAULT_TARGET,
         "visits": visits_status(query(form=VISIT)),
         "passes": passes_status(query(form=PASS), now),
     }
-
-
-def figures(st: dict[str, Any]) -> list[dict[str, Any]]:
-    """Dashboard figures from a status."""
-    req, rep, vis, pas = st["requests"], st["repairs"], st["visits"], st["passes"]
-    return [
-        {"id": "property.open_requests", "title": "未关闭服务请求（按楼栋和类型） Open service requests by building and type",
-         "kind": "table", "data": req["open_by_building"]},
-        {"id": "property.line_answer_rate", "title": "服务热线接通率 Service-line answer rate", "kind": "number",
-         "data": {"value": None if req["line"]["answer_rate"] is None else round(req["line"]["answer_rate"] * 100, 1),
-                  "unit": "%", "note": f"目标 target ≥ {req['line']['target'] * 100:.0f}% · "
-                                      f"{req['line']['answered']}/{req['line']['calls']} 接通 answered"}},
-        {"id": "property.repairs_overdue", "title": "逾期维修 Repairs overdue", "kind": "number",
-         "data": {"value": len(rep["overdue"]), "numbers": [o["number"] for o in rep["overdue"]]}},
-        {"id": "property.mean_arrival", "title": "平均到场时间（分钟） Mean time to arrive (minutes)", "kind": "number",
-         "data": {"value": rep["mean_minutes_to_arrive"], "unit": "min"}},
-        {"id": "property.mean_close", "title": "平均关闭时间（小时） Mean time to close (hours)", "kind": "number",
-         "data": {"value": rep["mean_hours_to_close"], "unit": "h"}},
-        {"id": "property.visit_satisfaction", "title": "回访满意度 Return-visit satisfaction", "kind": "bar",
-         "data": [{"label": k, "value": v} for k, v in vis["satisfaction"].items()]},
-        {"id": "property.passes", "title": "已发通行证 Passes issued", "kind": "bar",
-         "data": [{"label": k, "value": v} for k, v in pas["issued_by_colour"].items()]},
-        {"id": "property.deposits_outstanding", "title": "未退押金（元） Deposits outstanding (CNY)", "kind": "number",
-         "data": {"value": pas["deposits_outstanding"], "unit": "CNY", "passes": pas["deposits_outstanding_passes"]}},
-    ]

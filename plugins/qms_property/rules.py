@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms_property import timing
+from qms import api
+from qms_property.due import due_at, limits_of
 from qms_property.forms import (
     COMPLAINT_CATEGORIES,
     DOCUMENT_KINDS,
@@ -34,7 +35,7 @@ def _p(path: str, message: str) -> Problem:
 
 
 def _not_before(data: dict[str, Any], later: str, earlier: str, what: str) -> list[Problem]:
-    a, b = timing.parse(data.get(later)), timing.parse(data.get(earlier))
+    a, b = api.parse_time(data.get(later)), api.parse_time(data.get(earlier))
     if a is not None and b is not None and a < b:
         return [_p(later, f"must not be earlier than {what} ({data[earlier]})")]
     return []
@@ -113,8 +114,8 @@ def charge_problems(data: dict[str, Any]) -> list[Problem]:
     if cls == "B" and not data.get("contract_no"):
         out.append(_p("contract_no", "class B work is charged per the maintenance contract; give its number"))
     if cls == "C":
-        until = timing.parse(data.get("warranty_until"))
-        reported = timing.parse(data.get("reported_at"))
+        until = api.parse_time(data.get("warranty_until"))
+        reported = api.parse_time(data.get("reported_at"))
         if until is None:
             out.append(_p("warranty_until", "class C (free under warranty) needs the end of the warranty period"))
         elif reported is not None and until.date() < reported.date():
@@ -166,13 +167,13 @@ def repair_vetoes(record: dict[str, Any], target: str) -> list[str]:
         if cls in ("A", "B") and not isinstance(data.get("charge"), (int, float)):
             reasons.append(f"{number} is class {cls}: record the charge (0 if nothing is due under the contract)")
     if target == "closed":
-        visited = timing.parse(data.get("visited_at"))
+        visited = api.parse_time(data.get("visited_at"))
         if not data.get("return_visit") or visited is None:
             reasons.append(f"{number} has no return visit yet; record one with `qms property repair visit {number}`")
         else:
-            due = timing.due(data, "visit")
+            due = due_at(data, "visit")
             if due is not None and visited > due:
-                limit = timing.limits_of(data)["visit"]
+                limit = limits_of(data)["visit"]
                 reasons.append(f"the return visit of {number} on {data['visited_at']} was later than the {limit} limit "
                                f"after completion (due {due.isoformat()})")
             if data.get("visit_resolved") is not True:
@@ -244,7 +245,7 @@ def pass_problems(data: dict[str, Any], number: str | None = None) -> list[Probl
             out.append(_p("renewal_of", "only external vehicles' passes expire and are renewed"))
     if colour == YELLOW and not data.get("valid_until"):
         out.append(_p("valid_until", "a yellow pass always carries its expiry date"))
-    until, period = timing.parse(data.get("valid_until")), timing.parse(data.get("period_until"))
+    until, period = api.parse_time(data.get("valid_until")), api.parse_time(data.get("period_until"))
     if until is not None and period is not None and until > period:
         out.append(_p("valid_until", f"must not be later than the period of use in the contact letter ({data['period_until']})"))
     out += _not_before(data, "period_until", "period_from", "the start of the period")

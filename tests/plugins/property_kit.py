@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
+import qms_complaints.hooks
+import qms_property.hooks
 from qms import records
 from qms.app import App
-from qms.host import Host, make_plugin_manager
-from qms.workspace import Workspace, init_workspace
+from qms.testing import make_app as make_test_app
 
 PASSWORD = "prop-pass-2026"
 NOW = "2026-11-02T09:00:00"  # a Monday
 
+#: The property plugin, and the complaints plugin its hand-overs file complaints with.
+PLUGINS = (qms_property.hooks, qms_complaints.hooks)
+#: An admin exists in every workspace; 钱物业 of 物业管理部 acts in the tests.
+USERS = (("admin", "admin", "质量管理部", "系统管理员"), ("qian", "department", "物业管理部", "钱物业"))
 
-_HOST: list[Host] = []
 _TEMPLATES: dict[tuple[Path, str], Path] = {}
-
-
-def host() -> Host:
-    """One plugin host for the tests of this module (it holds no workspace state)."""
-    if not _HOST:
-        _HOST.append(Host(make_plugin_manager()))
-    return _HOST[0]
 
 
 def make_app(tmp_path: Path, toml_extra: str = "") -> App:
@@ -36,20 +32,14 @@ def make_app(tmp_path: Path, toml_extra: str = "") -> App:
     template = _TEMPLATES.get(key)
     if template is None:
         template = tmp_path.parent / f"property-template-{len(_TEMPLATES)}" / "ws"
-        ws: Workspace = init_workspace(template)
+        make_test_app(template, PLUGINS, USERS, password=PASSWORD)
         if toml_extra:
-            text = (ws.root / "qms.toml").read_text(encoding="utf-8")
+            text = (template / "qms.toml").read_text(encoding="utf-8")
             start = text.find("[property]")
             text = text[:start] if start >= 0 else text
-            (ws.root / "qms.toml").write_text(text + toml_extra, encoding="utf-8")
-            ws = Workspace.open(ws.root)
-        app = App(ws, host(), "admin")
-        app.users.add("admin", "admin", "质量管理部", PASSWORD, actor="admin")
-        app.users.add("qian", "department", "物业管理部", PASSWORD, actor="admin", full_name="钱物业")
+            (template / "qms.toml").write_text(text + toml_extra, encoding="utf-8")
         _TEMPLATES[key] = template
-    target = tmp_path / "ws"
-    shutil.copytree(template, target)
-    return App(Workspace.open(target), host(), "qian")
+    return make_test_app(tmp_path / "ws", PLUGINS, template=template).acting_as("qian")
 
 
 def add_complaint_handlers(app: App) -> None:
