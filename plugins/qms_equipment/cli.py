@@ -28,7 +28,7 @@ from qms.api import (
     write_pdf,
 )
 
-from qms_equipment import register, reminders, service, status
+from qms_equipment import due, register, service, status
 
 _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -217,7 +217,7 @@ def due_cmd(app: App, dept: str | None, as_json: bool) -> None:
       qms equipment due --json
     """
     now = api.now()
-    items = reminders.items(record_query(app), now)
+    items = due.items(record_query(app), now)
     if dept:
         items = [i for i in items if i["dept"] == dept]
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)

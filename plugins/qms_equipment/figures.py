@@ -18,7 +18,7 @@ from typing import Any
 
 from qms.api import RecordQuery
 
-from qms_equipment import calibration, register, reminders, status
+from qms_equipment import calibration, due, register, status
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -46,7 +46,7 @@ def on_time_rate(query: RecordQuery, now: datetime) -> dict[str, Any]:
         for _, in_time in calibration.on_time(cals):
             total += 1
             on += in_time
-    overdue = sum(1 for i in reminders.calibration_items(query, now) if i["overdue"])
+    overdue = sum(1 for i in due.calibration_items(query, now) if i["overdue"])
     total += overdue
     return {"id": "equipment.calibration_on_time", "title": "计量器具按期校准率 On-time calibration rate", "kind": "number",
             "data": {"value": _pct(on, total), "unit": "%", "on_time": on, "total": total, "overdue_now": overdue}}
@@ -55,7 +55,7 @@ def on_time_rate(query: RecordQuery, now: datetime) -> dict[str, Any]:
 def overdue_count(query: RecordQuery, now: datetime) -> dict[str, Any]:
     """逾期: overdue calibrations and maintenance, by department."""
     by_dept: dict[str, dict[str, int]] = defaultdict(lambda: {"calibration": 0, "maintenance": 0})
-    for item in reminders.items(query, now):
+    for item in due.items(query, now):
         if item["overdue"]:
             by_dept[str(item["dept"])][item["kind"]] += 1
     rows: list[dict[str, Any]] = [{"dept": d, **counts} for d, counts in sorted(by_dept.items())]

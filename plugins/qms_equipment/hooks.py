@@ -76,7 +76,7 @@ def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> l
 @hookimpl
 def qms_due_items(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
     """Calibration reminders (联络单) and planned maintenance."""
-    from qms_equipment.reminders import items
+    from qms_equipment.due import items
 
     return items(query, now)
 
@@ -92,7 +92,7 @@ def qms_figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:
 @hookimpl
 def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
     """Calibration records show their computed next due date; other equipment records use the generic layout."""
-    from qms_equipment.card import calibration_record_html
+    from qms_equipment.layout import calibration_record_html
 
     return calibration_record_html(record, form)
 

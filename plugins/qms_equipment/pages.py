@@ -12,7 +12,7 @@ from typing import Any
 from qms import api
 from qms.api import App, organisation, Page, report_page
 
-from qms_equipment import card, register
+from qms_equipment import layout, register
 
 
 def card_page(app: App, history: dict[str, Any]) -> Page:
@@ -21,7 +21,7 @@ def card_page(app: App, history: dict[str, Any]) -> Page:
     form = api.load_form(app, rec["form"], rec["form_edition"])
     no = rec["data"]["equipment_no"]
     return report_page(
-        card.card_html(history, form), ref=no, title=f"设备卡片 {no} {rec['data'].get('name', '')}", title_en=f"Equipment Card {rec['number']}", organisation=organisation(app),
+        layout.card_html(history, form), ref=no, title=f"设备卡片 {no} {rec['data'].get('name', '')}", title_en=f"Equipment Card {rec['number']}", organisation=organisation(app),
         generated_at=api.stamp(), generated_by=app.actor_name or "", procedure=f"QP-7.1-01 / {register.FORM_CARD}",
         period=f"截至 as of {api.now().date()}", data={"row": history["row"], "card": rec, "records": history["records"]},
     )
@@ -31,7 +31,7 @@ def labels_page(app: App, rows: list[dict[str, Any]]) -> Page:
     """An A4 sheet of calibration status labels."""
     today = api.now().date().isoformat()
     return report_page(
-        card.labels_html(rows), ref=f"LABELS-{today}", title="计量器具状态标签", title_en="Status labels",
+        layout.labels_html(rows), ref=f"LABELS-{today}", title="计量器具状态标签", title_en="Status labels",
         organisation=organisation(app), generated_at=api.stamp(), generated_by=app.actor_name or "",
         procedure="QP-7.1-01 5.8.4", period=f"{len(rows)} 张 labels, {today}",
         data=[{k: r[k] for k in ("equipment_no", "card", "name", "label", "last_calibration", "next_due", "dept")} for r in rows],

@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 from qms_equipment import calibration as cal
-from qms_equipment import register, reminders, service
+from qms_equipment import due as equipment_due
+from qms_equipment import register, service
 from qms_equipment.figures import figures
 
 from qms import due, records
@@ -192,7 +193,7 @@ def test_an_instrument_never_calibrated_is_stopped_and_due_at_once(app: App) -> 
     number = registered(app, instrument())["data"]["equipment_no"]
     row = register.rows(record_query(app), date(2026, 1, 9))[0]
     assert row["status"] == "停用" and "未经校准" in row["status_reason"]
-    items = reminders.calibration_items(record_query(app), datetime(2026, 1, 9, 9))
+    items = equipment_due.calibration_items(record_query(app), datetime(2026, 1, 9, 9))
     assert items[0]["ref"] == number and items[0]["overdue"]
 
 
@@ -331,7 +332,7 @@ def test_deferred_maintenance_is_replanned_within_one_quarter_and_stays_due(app:
             service.defer_maintenance(sun, plan["number"], "生产任务紧张", "2027-01-13")
         deferred = service.defer_maintenance(sun, plan["number"], "生产任务紧张", "2027-01-12")
     assert deferred["state"] == "deferred"
-    items = reminders.maintenance_items(record_query(app), datetime(2027, 1, 13, 9))
+    items = equipment_due.maintenance_items(record_query(app), datetime(2027, 1, 13, 9))
     assert items[0]["ref"] == plan["number"] and items[0]["overdue"] and items[0]["due"].startswith("2027-01-12")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 
+from qms import api
 from qms.api import generic_record_html
 
 from qms_equipment import calibration, register, status
@@ -140,9 +141,9 @@ def calibration_record_html(record: dict[str, Any], form: dict[str, Any]) -> str
     """A calibration record: the generic layout plus its next due date, computed (never typed)."""
     if record.get("form") != register.FORM_CALIBRATION:
         return None
-    head = Markup('<table class="fields"><tr><th>下次校准日期 Next due (= 实际校准日期 + 周期, computed)</th>'
-                  '<td><b>{}</b></td></tr></table>').format(_due_text(record))
-    return str(head + Markup(generic_record_html(record, form)))
+    # The head is a template; the generic layout is already safe markup, so it goes in as Markup.
+    return str(api.templates("qms_equipment").render("calibration_record.html.j2", due=_due_text(record),
+                                                 body=Markup(generic_record_html(record, form))))
 
 
 __all__ = ["calibration_record_html", "card_html", "labels_html"]
