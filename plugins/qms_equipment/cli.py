@@ -132,8 +132,9 @@ def list_cmd(app: App, dept: str | None, state: str | None, as_json: bool) -> No
 @click.argument("number")
 @click.argument("new_status", metavar="STATUS")
 @click.option("--reason", required=True, help="Why the status changes (kept in the card's history).")
+@api.json_option
 @pass_app
-def status_cmd(app: App, number: str, new_status: str, reason: str) -> None:
+def status_cmd(app: App, number: str, new_status: str, reason: str, as_json: bool) -> None:
     """Change an equipment's status (在用 备用 闲置 维修 封存 停用) with a reason.
 
     \b
@@ -141,6 +142,9 @@ def status_cmd(app: App, number: str, new_status: str, reason: str) -> None:
       qms equipment status 102003 封存 --reason "项目结束，封存待用" --as sun
     """
     moved = service.set_status(app, number, new_status, reason)
+    if as_json:
+        api.echo_json(moved)
+        return
     click.echo(f"{moved['data']['equipment_no']} {moved['data']['name']}: {status.STATES[moved['state']]}")
 
 

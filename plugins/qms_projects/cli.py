@@ -177,15 +177,19 @@ def accept_cmd(app: App, number: str, step: str, grade: str, inspector: str, fin
 @click.argument("payment")
 @click.option("--amount", required=True, type=float, help="Amount received (CNY).")
 @click.option("--on", "received_on", metavar="YYYY-MM-DD", help="Received on (default today).")
+@api.json_option
 @pass_app
-def pay_cmd(app: App, number: str, payment: str, amount: float, received_on: str | None) -> None:
+def pay_cmd(app: App, number: str, payment: str, amount: float, received_on: str | None, as_json: bool) -> None:
     """Record a payment tied to a gate (中期款 midterm, 尾款 final …) as received.
 
     \b
     Example:
       qms projects pay XM-2026-0002 midterm --amount 48000 --on 2026-10-28
     """
-    service.record_payment(app, number, payment, amount, received_on or api.now().date().isoformat())
+    recorded = service.record_payment(app, number, payment, amount, received_on or api.now().date().isoformat())
+    if as_json:
+        api.echo_json(recorded)
+        return
     click.echo(f"{number}: payment {payment} {amount:,.2f} recorded")
 
 
@@ -193,15 +197,19 @@ def pay_cmd(app: App, number: str, payment: str, amount: float, received_on: str
 @click.argument("number")
 @click.argument("index", type=int)
 @click.option("--how", required=True, help="How the condition was met.")
+@api.json_option
 @pass_app
-def condition_cmd(app: App, number: str, index: int, how: str) -> None:
+def condition_cmd(app: App, number: str, index: int, how: str, as_json: bool) -> None:
     """Close gate condition INDEX (1-based, as `qms projects status` lists them) of project NUMBER.
 
     \b
     Example:
       qms projects condition XM-2026-0002 1 --how "检测报告已补交 report handed in"
     """
-    service.close_condition(app, number, index, how)
+    closed = service.close_condition(app, number, index, how)
+    if as_json:
+        api.echo_json(closed)
+        return
     click.echo(f"{number}: condition {index} closed")
 
 
