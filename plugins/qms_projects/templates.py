@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from qms.api import NotFound, parse_limit, UsageError
+from qms.api import NotFound, UsageError, parse_limit
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
@@ -30,6 +32,9 @@ WORKSPACE_DIR = "project-templates"
 
 @cache
 def _validator() -> Draft202012Validator:
+    # jsonschema costs over a second to import (its format checkers); only checking a template needs it.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 

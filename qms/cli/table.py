@@ -12,10 +12,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
 
 def _text(value: Any) -> str:
     if value is None or value == "":
@@ -27,6 +23,12 @@ def _text(value: Any) -> str:
 
 def echo_table(head: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str = "") -> None:
     """Print ``rows`` under ``head``; ``empty`` (when given) is printed instead of an empty table."""
+    # rich is imported here, not at the top: every command module imports this one, and
+    # `qms --help` should not pay for a table it does not print.
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     rows = [list(r) for r in rows]
     out = sys.stdout
     tty = out.isatty()
