@@ -15,8 +15,7 @@ from qms_equipment import service
 
 from qms.app import App
 from qms.clock import frozen_at
-from qms.host import Host, make_plugin_manager
-from qms.workspace import init_workspace
+from qms.testing import make_app as make_plugin_app
 
 PASSWORD = "equip-pass-1"
 USERS = (
@@ -42,11 +41,9 @@ USAGE: dict[str, Any] = {
 
 def make_app(tmp_path: Path) -> App:
     """A workspace with the built-ins and the equipment plugin only, the users above and the usage form."""
-    ws = init_workspace(tmp_path / "ws")
-    (ws.forms / f"{USAGE_FORM}.yaml").write_text(yaml.safe_dump(USAGE, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    app = App(ws, Host(make_plugin_manager(plugins=(qms_equipment.hooks,), entrypoints=False)))
-    for name, role, dept in USERS:
-        app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=name.title())
+    app = make_plugin_app(tmp_path / "ws", (qms_equipment.hooks,), USERS, password=PASSWORD)
+    (app.workspace.forms / f"{USAGE_FORM}.yaml").write_text(yaml.safe_dump(USAGE, allow_unicode=True, sort_keys=False),
+                                                            encoding="utf-8")
     return app
 
 
