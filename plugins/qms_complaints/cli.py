@@ -10,7 +10,7 @@ import click
 from qms import api
 from qms.api import App, echo_json, json_option, pass_app, UsageError
 
-from qms_complaints import categories, deadlines, service, severity
+from qms_complaints import categories, due, service, severity
 from qms_complaints.forms import COMPLAINT, VISIT
 
 
@@ -156,7 +156,7 @@ def show_cmd(app: App, number: str, as_json: bool) -> None:
         raise UsageError(f"{number} is a {record['form']} record, not a complaint ({COMPLAINT})")
     now = api.now()
     found = severity.assess(record["data"], None if record["closed"] else now)
-    items = [] if record["closed"] else deadlines.open_items(record, now, app.calendar)
+    items = [] if record["closed"] else due.open_items(record, now, app.calendar)
     out = {"number": number, "state": record["state"], "level": severity.higher(found.level, record["data"].get("severity")),
            "computed": found.level, "triggers": [{"level": lvl, "trigger": text} for lvl, text in found.triggers],
            "due": items, "visits": [{"number": v["number"], "satisfaction": v["data"].get("satisfaction"),

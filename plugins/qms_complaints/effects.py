@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from qms_complaints import severity
-from qms_complaints.forms import COMPLAINT, HOST_BY_NATURE, parse_time
+from qms_complaints.forms import COMPLAINT, HOST_BY_NATURE
 from qms_complaints.rules import text_sha256
 
 GENERAL_MANAGER = "总经理"
@@ -77,4 +77,4 @@ def effects(record: dict[str, Any], source: str, now: datetime) -> list[dict[str
     return []
 
 
-__all__ = ["GENERAL_MANAGER", "complaint_effects", "effects", "notice", "parse_time"]
+__all__ = ["GENERAL_MANAGER", "complaint_effects", "effects", "notice"]

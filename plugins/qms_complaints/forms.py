@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from qms.api import parse_time
+
 PROCEDURE = "QP-8.2-01"
 COMPLAINT = "QR-8.2-01"  # 客户投诉处理报告, KS
 VISIT = "QR-8.2-02"  # 客户回访记录, HF
@@ -24,17 +26,6 @@ VERIFICATION = "效果验证 verified effective"
 CUSTOMER_BRANCH: tuple[str, ...] = ("reply_drafted", "reply_approved", "replied")
 INTERNAL_BRANCH: tuple[str, ...] = ("cause_analysis", "corrective_action", "verified")
 OPEN_STATES: tuple[str, ...] = ("received", "registered", "assigned", "investigating", *CUSTOMER_BRANCH, *INTERNAL_BRANCH)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A date or date-time field value as a naive datetime (dates at 00:00), or ``None``."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def entered(record: dict[str, Any], state: str) -> datetime | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
-from qms_complaints import deadlines, effects, layout, links, report, rules
+from qms_complaints import due, effects, figures, layout, links, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
 from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW
 
@@ -61,7 +61,7 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 @hookimpl
 def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
-    return deadlines.due_items(query(form=COMPLAINT), query(form=VISIT), now, calendar)
+    return due.due_items(query(form=COMPLAINT), query(form=VISIT), now, calendar)
 
 
 @hookimpl
@@ -79,7 +79,7 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 @hookimpl
 def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """The monthly analysis of the month containing ``now``."""
-    return report.figures(report.monthly(query(form=COMPLAINT), query(form=VISIT), f"{now:%Y-%m}", now, calendar))
+    return figures.dashboard(query, now, calendar)
 
 
 @hookimpl

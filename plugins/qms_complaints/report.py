@@ -1,8 +1,9 @@
 """The monthly complaint analysis for the management review (QP-8.2-01 §5.10), as plain data.
 
 ``monthly(complaints, visits, "2026-11", now, calendar)`` reads complaint and visit records (plain
-envelopes) and returns every figure of the report; ``figures(report)`` turns it into the dashboard
-figures of ``qms_figures``. Nothing here reads the store or renders anything.
+envelopes) and returns every figure of the report; ``figures.figures(report)`` turns it into the
+dashboard figures of ``qms_figures`` and ``layout.report_html`` into the PDF's body. Nothing here
+reads the store or renders anything.
 
 Definitions (the same in the PDF, ``--json`` and the dashboard):
 
@@ -30,10 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 
-from qms.api import add_months, UsageError, WorkCalendar
+from qms.api import add_months, parse_time, UsageError, WorkCalendar
 
-from qms_complaints import deadlines, severity
-from qms_complaints.forms import closed_time, current_versions, entered, parse_time
+from qms_complaints import due as due_items
+from qms_complaints import severity
+from qms_complaints.forms import closed_time, current_versions, entered
 
 HANDOFF = timedelta(minutes=30)
 CAUSE_LABELS = {"人": "人 Man", "机": "机 Machine", "料": "料 Material", "法": "法 Method", "环": "环 Environment",
@@ -125,7 +127,7 @@ def overdue_at(record: dict[str, Any], as_of: datetime, calendar: WorkCalendar) 
     assigned = entered(record, "assigned")
     if _within(registered, assigned, as_of, HANDOFF) == "late" and (assigned is None or assigned > as_of):
         out.append("分派超时 assignment overdue")
-    for item in deadlines.open_items(record, as_of, calendar):
+    for item in due_items.open_items(record, as_of, calendar):
         if item["overdue"]:
             out.append(item["title"].split(" — ")[0])
     return out
@@ -172,7 +174,7 @@ def monthly(complaints: list[dict[str, Any]], visits: list[dict[str, Any]], mont
     analysis_rows = []
     for r in records:
         arrived = parse_time(r["data"].get("goods_received_at"))
-        due = deadlines.analysis_due(r["data"], cal)
+        due = due_items.analysis_due(r["data"], cal)
         if arrived is None or due is None or not span.start <= arrived < span.end or arrived > as_of:
             continue
         done = parse_time(r["data"].get("analysis_completed_at"))
@@ -233,43 +235,4 @@ def _bars(counter: Counter[str]) -> list[dict[str, Any]]:
     return [{"label": k, "value": v} for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _pct(share: float | None) -> float | None:
-    return None if share is None else round(share * 100, 1)
-
-
-def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The dashboard figures of one monthly report (``qms_figures`` shape).
-
-    ``bar`` data is ``[{"label", "value"}]``; ``number`` data is ``{"value", "unit"}`` (``None`` when
-    there is nothing to measure); ``table`` data is ``{"columns": [...], "rows": [[...]]}``.
-    """
-    m = report["month"]
-    t = report["time_to_close"]
-    return [
-        {"id": "complaints.by_category", "title": f"投诉类别 Complaints by category ({m})", "kind": "bar",
-         "data": report["by_category"]},
-        {"id": "complaints.by_severity", "title": f"严重程度 Complaints by severity ({m})", "kind": "bar",
-         "data": report["by_severity"]},
-        {"id": "complaints.by_dept", "title": f"主办部门 Complaints by handling department ({m})", "kind": "bar",
-         "data": report["by_dept"]},
-        {"id": "complaints.received", "title": f"收到投诉 Complaints received ({m})", "kind": "number",
-         "data": {"value": report["received"], "unit": "件 complaints"}},
-        {"id": "complaints.time_to_close.mean", "title": f"平均结案时间 Mean time to close ({m})", "kind": "number",
-         "data": {"value": t["mean_days"], "unit": "天 days"}},
-        {"id": "complaints.time_to_close.p90", "title": f"90% 分位结案时间 90th-percentile time to close ({m})",
-         "kind": "number", "data": {"value": t["p90_days"], "unit": "天 days"}},
-        {"id": "complaints.handoff_30min", "title": f"30 分钟内登记并分派 Hand-offs within 30 min ({m})", "kind": "number",
-         "data": {"value": _pct(report["handoff"]["both"]["share"]), "unit": "%"}},
-        {"id": "complaints.analysis_7wd", "title": f"7 个工作日内完成退货分析 Analyses within 7 working days ({m})",
-         "kind": "number", "data": {"value": _pct(report["analysis"]["share"]), "unit": "%"}},
-        {"id": "complaints.open", "title": f"未结案及逾期 Open and overdue (as of {report['as_of'][:16]})", "kind": "table",
-         "data": {"columns": ["编号 No.", "客户 Customer", "类别 Category", "级别 Level", "状态 State", "天数 Days", "逾期 Overdue"],
-                  "rows": [[r["number"], r["customer"], f"{r['category']}/{r['sub_category'] or '—'}", r["level"], r["state"],
-                            r["age_days"], "; ".join(r["overdue"])] for r in report["open_list"]]}},
-        {"id": "complaints.recurring_causes", "title": "反复出现的原因 Recurring causes (12 months)", "kind": "table",
-         "data": {"columns": ["原因类别 Cause", "次数 Count", "投诉 Complaints"],
-                  "rows": [[r["cause"], r["count"], ", ".join(r["complaints"])] for r in report["recurring_causes"]]}},
-    ]
-
-
-__all__ = ["Period", "figures", "monthly", "overdue_at", "p90", "period", "state_at"]
+__all__ = ["Period", "monthly", "overdue_at", "p90", "period", "state_at"]

@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 from qms import api
+from qms.api import parse_time
 
 from qms_complaints import severity
 from qms_complaints.forms import (
@@ -21,7 +22,6 @@ from qms_complaints.forms import (
     REPLY_APPROVAL,
     VERIFICATION,
     VISIT,
-    parse_time,
 )
 
 Problem = dict[str, str]
@@ -191,8 +191,6 @@ def complaint_vetoes(record: dict[str, Any], target: str, actor: dict[str, Any])
 
 def escalation_pending(record: dict[str, Any], now: Any = None) -> bool:
     """Whether an open complaint still needs escalating or its level announced to the general manager."""
-    from qms import api
-
     data = record.get("data") or {}
     at = now or api.now()
     level = severity.effective(data, at)

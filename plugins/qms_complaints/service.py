@@ -66,9 +66,9 @@ def report_page(app: App, data: dict[str, Any], generated_by: str = "") -> Page:
     from qms.api import report_page as page
     from qms.api import organisation
 
-    from qms_complaints.reportpage import body_html
+    from qms_complaints.layout import report_html
 
-    return page(body_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
+    return page(report_html(data), ref=f"{PROCEDURE}/{data['month']}", title="客户投诉月度统计分析报告",
                 title_en="Monthly Customer Complaint Analysis", organisation=organisation(app),
                 generated_at=api.stamp(),
                 generated_by=generated_by, period=_period(data),

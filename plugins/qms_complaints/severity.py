@@ -17,9 +17,7 @@ from datetime import datetime
 from typing import Any
 
 
-from qms.api import add_months
-
-from qms_complaints.forms import parse_time
+from qms.api import add_months, parse_time
 
 LEVELS: tuple[str, ...] = ("一般", "重大", "特殊重大")
 LEVEL_EN: dict[str, str] = {"一般": "general", "重大": "major", "特殊重大": "special major"}

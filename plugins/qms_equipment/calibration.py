@@ -14,22 +14,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
-from qms.api import add_months
 
+from qms.api import add_months, parse_date
 
 CONFIRMED = frozenset({"confirmed", "closed"})
 PASSING = frozenset({"合格", "准用"})
 #: Calibration result → the status label stuck on the instrument (5.8.4).
 LABEL_OF_RESULT = {"合格": "合格", "准用": "准用", "不合格": "停用"}
 DEFAULT_REMINDER_DAYS = 30
-
-
-def parse_date(value: Any) -> date | None:
-    """An ISO date (or the date of an ISO date-time) as a ``date``; ``None`` when missing or malformed."""
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def next_due(calibration_date: date, cycle_months: int) -> date:
@@ -105,4 +97,4 @@ def on_time(calibrations: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bo
 
 
 __all__ = ["CONFIRMED", "DEFAULT_REMINDER_DAYS", "LABEL_OF_RESULT", "PASSING", "counts", "due_of", "last_good_before",
-           "next_due", "on_time", "ordered", "parse_date", "summary"]
+           "next_due", "on_time", "ordered", "summary"]

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-
+from qms import api
 from qms.api import RecordQuery
 
 from qms_equipment import calibration, due, register, status
@@ -73,21 +73,14 @@ def downtime(query: RecordQuery, now: datetime) -> dict[str, Any]:
         data = record["data"]
         if data.get("kind") == "计划修理":
             continue
-        start = _time(data.get("stopped_at"))
-        end = _time(data.get("restored_at")) if record.get("state") == "repaired" else now
+        start = api.parse_time(data.get("stopped_at"))
+        end = api.parse_time(data.get("restored_at")) if record.get("state") == "repaired" else now
         if start and end and end > start:
             hours[depts.get(str(data.get("card")), "")] += (end - start).total_seconds() / 3600
     labels = sorted(hours)
     return {"id": "equipment.downtime", "title": "故障停机时间（小时）Breakdown downtime (hours)", "kind": "bar",
             "data": {"labels": labels, "values": [round(hours[d], 1) for d in labels], "unit": "h",
                      "total": round(sum(hours.values()), 1)}}
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def figures(query: RecordQuery, now: datetime) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-
+from qms import api
 from qms.api import RecordQuery
 
 from qms_equipment import calibration, register
@@ -95,8 +95,8 @@ def purchase_problems(data: dict[str, Any]) -> Problems:
     for name in ("purchase_approved_by", "purchase_approved_on"):
         if not data.get(name):
             found.append(_p(name, f"is required: a purchase above ¥{APPROVAL_LIMIT:,} needs {APPROVING_DEPT}'s approval"))
-    approved = calibration.parse_date(data.get("purchase_approved_on"))
-    accepted = calibration.parse_date(data.get("acceptance_date"))
+    approved = api.parse_date(data.get("purchase_approved_on"))
+    accepted = api.parse_date(data.get("acceptance_date"))
     if approved and accepted and approved > accepted:
         found.append(_p("purchase_approved_on", "must not be later than the acceptance: the purchase is approved first"))
     return found
@@ -151,8 +151,8 @@ def subject_problems(data: dict[str, Any], record: dict[str, Any] | None, query:
 def maintenance_problems(data: dict[str, Any], record: dict[str, Any] | None, query: RecordQuery, today: date) -> Problems:
     """A deferral has a reason and a new date after the planned one and within one quarter of it."""
     found, _ = subject_problems(data, record, query)
-    planned = calibration.parse_date(data.get("planned_date"))
-    replanned = calibration.parse_date(data.get("replanned_date"))
+    planned = api.parse_date(data.get("planned_date"))
+    replanned = api.parse_date(data.get("replanned_date"))
     if replanned and planned:
         limit = calibration.next_due(planned, REPLAN_MONTHS)
         if replanned <= planned:
@@ -162,7 +162,7 @@ def maintenance_problems(data: dict[str, Any], record: dict[str, Any] | None, qu
                                               f"(planned {planned}), not {replanned}"))
     if replanned and not data.get("defer_reason"):
         found.append(_p("defer_reason", "is required when the maintenance is deferred"))
-    done = calibration.parse_date(data.get("performed_date"))
+    done = api.parse_date(data.get("performed_date"))
     if done and done > today:
         found.append(_p("performed_date", f"must not be in the future (today is {today})"))
     return found
@@ -173,7 +173,7 @@ def calibration_problems(data: dict[str, Any], record: dict[str, Any] | None, qu
     found, card = subject_problems(data, record, query)
     if card is not None and not card["data"].get("measuring"):
         found.append(_p("card", f"equipment {card['data'].get('equipment_no')} is not registered as measuring equipment"))
-    day = calibration.parse_date(data.get("calibration_date"))
+    day = api.parse_date(data.get("calibration_date"))
     if day and day > today:
         found.append(_p("calibration_date", f"is the actual calibration date and cannot be in the future (today is {today}); "
                                             f"the next due date is computed from it"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-
+from qms import api
 from qms.api import RecordQuery
 
-from qms_equipment import calibration, register, status
+from qms_equipment import register, status
 
 KIND = "equipment"
 
@@ -25,7 +25,7 @@ def refusals(kind: str, ref: str, when: str, query: RecordQuery, today: date) ->
     card = register.main_card(query, ref)
     if card is None:
         return [f"equipment {ref} is not in the equipment register (设备台账); give a registered 6-digit number"]
-    used = calibration.parse_date(when) or today
+    used = api.parse_date(when) or today
     cals = register.calibrations_by_card(query).get(card["number"], [])
     state, why = status.effective(card, cals, max(used, today))
     if state not in status.UNUSABLE:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,11 @@ import qms_complaints.hooks
 from qms import records
 from qms.app import App
 from qms.clock import frozen_at
-from qms.host import Host, make_plugin_manager
-from qms.workspace import Workspace, init_workspace
+from qms.testing import make_app as make_plugin_app
 
 PASSWORD = "complaint-pass-1"
+#: The complaints plugin alone: no other procedure plugin takes part.
+PLUGINS = (qms_complaints.hooks,)
 USERS = (
     ("admin", "admin", "质量管理部"),
     ("li", "quality_officer", "品质部"),
@@ -25,23 +25,12 @@ USERS = (
 )
 
 
-def make_host() -> Host:
-    """The built-ins and the complaints plugin, no other plugin."""
-    return Host(make_plugin_manager(plugins=(qms_complaints.hooks,), entrypoints=False))
-
-
 def make_app(tmp_path: Path, template: Path | None = None) -> App:
-    """A workspace with the complaints plugin and the users above (copied from ``template`` when given)."""
-    root = tmp_path / "ws"
-    if template is not None:
-        # Hashing six passwords costs a second; a copy of a prepared workspace costs milliseconds.
-        shutil.copytree(template, root)
-        return App(Workspace.open(root), make_host())
-    ws = init_workspace(root)
-    app = App(ws, make_host())
-    for name, role, dept in USERS:
-        app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=name.title())
-    return app
+    """A workspace with the complaints plugin and the users above (copied from ``template`` when given).
+
+    Hashing six passwords costs a second; a copy of a prepared workspace costs milliseconds.
+    """
+    return make_plugin_app(tmp_path / "ws", PLUGINS, USERS, template=template, password=PASSWORD)
 
 
 def as_user(app: App, name: str) -> App:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qms_complaints import categories, deadlines, rules, severity
+from qms_complaints import categories, rules, severity
+from qms_complaints import due as complaint_due
 from qms_complaints.forms import REPLY_APPROVAL, VERIFICATION
 
 from qms import due, forms, records, validation
@@ -288,8 +289,8 @@ def test_returned_goods_analysis_over_the_national_day_holiday(app: App) -> None
     item = _items(app, "2026-10-14T10:00:00", number)["analysis"]
     assert item["due"] == "2026-10-14T10:00:00" and not item["overdue"]
     assert _items(app, "2026-10-14T10:00:01", number)["analysis"]["overdue"]
-    assert deadlines.analysis_due({"goods_returned": True, "goods_received_at": "2026-09-30T16:00:00"},
-                                  WorkCalendar()) == datetime(2026, 10, 15, 16, 0)
+    assert complaint_due.analysis_due({"goods_returned": True, "goods_received_at": "2026-09-30T16:00:00"},
+                                      WorkCalendar()) == datetime(2026, 10, 15, 16, 0)
     with at("2026-10-13T17:00:00"):
         records.update(as_user(app, "li"), number, {"analysis_result": "ΔE 3.1", "analysis_completed_at": "2026-10-13T16:00:00"})
     assert "analysis" not in _items(app, "2026-10-20T00:00:00", number)

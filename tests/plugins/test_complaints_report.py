@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from qms_complaints import report
+from qms_complaints import figures, report
 
 from qms.app import App
 from qms.cli import make_cli
@@ -81,7 +81,7 @@ def test_monthly_figures_on_known_records() -> None:
     assert out["recurring_causes"] == [{"cause": "法 Method", "count": 2, "complaints": ["KS-2026-0002", "KS-2026-0003"],
                                         "examples": ["未扫码", "未做闭水试验"]}]
     assert out["satisfaction"][0] == {"label": "满意", "value": 1}
-    ids = [f["id"] for f in report.figures(out)]
+    ids = [f["id"] for f in figures.figures(out)]
     assert "complaints.by_category" in ids and "complaints.handoff_30min" in ids and "complaints.open" in ids
 
 
@@ -177,12 +177,10 @@ def test_demo_step_files_the_scenarios_and_renders_the_reports(tmp_path: Path) -
     from qms_complaints.demo import step_complaints
 
     from qms.demo import DEMO_PASSWORD, DEMO_USERS, DemoContext
-    from qms.workspace import init_workspace
-    from tests.plugins.complaints_kit import make_host
+    from qms.testing import make_app as make_plugin_app
+    from tests.plugins.complaints_kit import PLUGINS
 
-    app = App(init_workspace(tmp_path / "demo"), make_host())
-    for name, role, dept, full in DEMO_USERS:
-        app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full)
+    app = make_plugin_app(tmp_path / "demo", PLUGINS, DEMO_USERS, password=DEMO_PASSWORD)
     ctx = DemoContext(app=app)
     step_complaints(ctx)
     from qms import records

@@ -13,24 +13,15 @@ from the core's engine. Dates without a time fall due at the end of that day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
-
-from qms.api import WorkCalendar
+from qms.api import WorkCalendar, end_of, parse_time
 
 from qms_complaints import severity
-from qms_complaints.forms import INTERNAL_BRANCH, parse_time
+from qms_complaints.forms import INTERNAL_BRANCH
 
 WORKING_DAYS = 7
-
-
-def end_of(day: str) -> datetime | None:
-    """The last second of an ISO date, or ``None``."""
-    try:
-        return datetime.combine(date.fromisoformat(str(day)[:10]), time(23, 59, 59))
-    except ValueError:
-        return None
 
 
 def analysis_due(data: dict[str, Any], calendar: WorkCalendar) -> datetime | None:
@@ -80,7 +71,7 @@ def open_items(record: dict[str, Any], now: datetime, calendar: WorkCalendar) ->
 def follow_up_item(record: dict[str, Any], visited: set[str], now: datetime) -> dict[str, Any] | None:
     """The planned follow-up visit of a closed complaint no visit record names yet."""
     data = record.get("data") or {}
-    end = end_of(data.get("follow_up_due", "")) if data.get("follow_up_due") else None
+    end = end_of(data.get("follow_up_due"))
     if end is None or record["number"] in visited or record.get("amends_root") in visited:
         return None
     return _item(record, "follow-up", f"回访 Follow-up visit ({data.get('follow_up_method') or '—'})", end, now, "业务部", "业务部")
@@ -104,4 +95,4 @@ def due_items(complaints: list[dict[str, Any]], visits: list[dict[str, Any]], no
     return items
 
 
-__all__ = ["WORKING_DAYS", "analysis_due", "due_items", "end_of", "follow_up_item", "open_items"]
+__all__ = ["WORKING_DAYS", "analysis_due", "due_items", "follow_up_item", "open_items"]
