@@ -20,9 +20,9 @@ from qms.api import (
     UsageError,
 )
 
-from qms_projects import dossier, service, status
+from qms_projects import dossier, figures, service
 from qms_projects import forms as f
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 
 @click.group()
@@ -230,7 +230,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     Example:
       qms projects status --json
     """
-    data = status.status(record_query(app), api.now(), app.calendar)
+    data = figures.status(record_query(app), api.now(), app.calendar)
     if as_json:
         echo_json(data)
         return
@@ -254,23 +254,6 @@ def status_cmd(app: App, as_json: bool) -> None:
         click.echo(f"note: {note}")
 
 
-def dossier_pdf(app: App, number: str) -> tuple[bytes, int, str]:
-    """The dossier PDF of project ``number``: bytes, pages and title."""
-    from qms.api import render_pdf
-    from qms.api import report_page
-    from qms.api import organisation
-
-    query = record_query(app)
-    facts = service.facts(app, number)
-    row = status.project_row(facts, api.now(), app.calendar)
-    page = report_page(dossier.body(facts, query), ref=number, title=f"项目档案 {facts.data.get('name', '')}",
-                       title_en="Project dossier", organisation=organisation(app), generated_at=api.stamp(),
-                       generated_by=app.actor_name or "", procedure=f.PROCEDURE,
-                       data={"status": row, "records": {form: [r["number"] for r in facts.of(form)] for form in f.CHILDREN}})
-    result = render_pdf(page)
-    return result.data, result.pages, page.title
-
-
 @projects.command("pdf")
 @click.argument("number")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The PDF file (default ./NUMBER-dossier.pdf).")
@@ -287,7 +270,7 @@ def pdf_cmd(app: App, number: str, output: Path | None, as_json: bool) -> None:
 
     api.get_record(app, number)
     target = target_file(output, f"{number}-dossier")
-    data, pages, title = dossier_pdf(app, number)
+    data, pages, title = dossier.pdf(app, number)
     written = write_pdf(app, None, target, action="projects.dossier", data=data, pages=pages, title=title)
     if as_json:
         echo_json(written.as_dict())

@@ -24,7 +24,7 @@ from qms import api
 from qms.api import App, frozen_at, QMSError, record_query, set_now
 
 from qms_projects import forms as f
-from qms_projects import gates, service, status
+from qms_projects import figures, gates, service
 from qms_projects import progress as pg
 
 if TYPE_CHECKING:
@@ -225,11 +225,11 @@ def _systems_integration_finish(d: Demo, xm: str) -> None:
 def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
     """Say what the step made, with the status, and render the three dossiers."""
     from qms.api import write_pdf
-    from qms_projects.cli import dossier_pdf
+    from qms_projects import dossier
 
     app = ctx.app
     now = api.now()
-    data = status.status(record_query(app), now, app.calendar)
+    data = figures.status(record_query(app), now, app.calendar)
     for row in data["projects"]:
         overdue = "; ".join(f"{i['title']} due {i['due'][:16].replace('T', ' ')}" for i in row["overdue"]) or "none"
         ctx.say(f"project {row['number']} {row['name']}: {row['status']}, stage {row['stage_index']}/{row['stages']} "
@@ -243,7 +243,7 @@ def _report(ctx: DemoContext, si: str, fit: str, insp: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     zhou = app.acting_as("zhou")
     for number in (si, fit, insp):
-        pdf, pages, title = dossier_pdf(zhou, number)
+        pdf, pages, title = dossier.pdf(zhou, number)
         target = out / f"{number}-dossier.pdf"
         write_pdf(zhou, None, target, action="projects.dossier", data=pdf, pages=pages, title=title)
         ctx.say(f"project dossier {target.relative_to(app.workspace.root)}: {pages} page(s)")

@@ -15,7 +15,7 @@ from typing import Any
 from qms_projects import forms as f
 from qms_projects import posts as posts_mod
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 
 def busy_elsewhere(query: pg.Query, facts: pg.Facts, user: str) -> str | None:

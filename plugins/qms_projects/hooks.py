@@ -1,4 +1,4 @@
-"""The plugin's hook implementations: thin calls into the plain modules of this package."""
+"""The hook implementations of the projects plugin: each one hands plain data to a module named after its noun."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
-from qms_projects import deadlines, layout, moves, rules, status
 from qms_projects import forms as f
-from qms_projects.workflow import WORKFLOWS
 
 if TYPE_CHECKING:
     import click
@@ -36,6 +33,8 @@ def qms_register_forms(registry: Registry) -> None:
 @hookimpl
 def qms_register_workflows(registry: Registry) -> None:
     """The workflows of the seven project forms."""
+    from qms_projects.workflow import WORKFLOWS
+
     for workflow in WORKFLOWS:
         registry.add_workflow(workflow)
 
@@ -44,12 +43,16 @@ def qms_register_workflows(registry: Registry) -> None:
 def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None,
                         query: RecordQuery) -> list[dict[str, str]]:
     """Gate ordering, template snapshot, guarded histories, change control, failed-step details."""
+    from qms_projects import rules
+
     return rules.validate(form, data, record, query)
 
 
 @hookimpl
 def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any], query: RecordQuery) -> list[str]:
     """The gate rule, sign-off posts, committee quorum, segregation of duties, close-out completeness."""
+    from qms_projects import moves
+
     return moves.check(record, target, actor, query)
 
 
@@ -57,25 +60,33 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
 def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any],
                          query: RecordQuery) -> list[dict[str, Any]]:
     """Hand-overs and conditions on a passing gate, baseline versions, re-baselining, closing the project."""
+    from qms_projects import moves
+
     return moves.after(record, source, actor, query)
 
 
 @hookimpl
 def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Node limits of running projects, gate conditions, rectification deadlines, scope conditions."""
-    return deadlines.due_items(query, now, calendar)
+    from qms_projects.due import items
+
+    return items(query, now, calendar)
 
 
 @hookimpl
 def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Project stages, gate pass rate, acceptance grade distribution."""
-    return status.figures(query, now, calendar)
+    from qms_projects.figures import figures
+
+    return figures(query, now, calendar)
 
 
 @hookimpl
 def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
     """The register entry without its template snapshot (kept in the embedded record.json)."""
-    return layout.record_html(record, form)
+    from qms_projects.layout import record_html
+
+    return record_html(record, form)
 
 
 @hookimpl
@@ -89,6 +100,6 @@ def qms_register_commands(cli: click.Group) -> None:
 @hookimpl
 def qms_check_workspace(root: Path, settings: dict[str, Any]) -> list[str]:
     """The shipped and the workspace's own project templates (``project-templates/``) are valid."""
-    from qms_projects.templates import all_problems
+    from qms_projects.project_templates import all_problems
 
     return all_problems(root)

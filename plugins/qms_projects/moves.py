@@ -16,7 +16,7 @@ from qms_projects import gates
 from qms_projects import posts as posts_mod
 from qms_projects import progress as pg
 from qms_projects import rules
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 Effect = dict[str, Any]
 

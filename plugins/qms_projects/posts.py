@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 
 def is_external(template: dict[str, Any], post_id: str) -> bool:

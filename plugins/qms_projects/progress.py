@@ -18,7 +18,7 @@ from typing import Any
 from qms.api import parse_time, WorkCalendar
 
 from qms_projects import forms as f
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 Query = Callable[..., list[dict[str, Any]]]
 

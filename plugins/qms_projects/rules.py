@@ -17,7 +17,7 @@ from qms_projects import forms as f
 from qms_projects import gates
 from qms_projects import posts as posts_mod
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 Problem = dict[str, str]
 BASELINE_KEYS = ("scope", "start", "finish", "budget")

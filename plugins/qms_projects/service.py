@@ -16,7 +16,7 @@ from qms.api import NotFound, record_query, UsageError
 
 from qms_projects import forms as f
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 if TYPE_CHECKING:
     from qms.api import App

@@ -1,4 +1,4 @@
-"""Helpers for the project-lifecycle tests: a workspace with the project people, and projects in known states.
+"""Helpers for the project-lifecycle tests: a workspace with the projects plugin and its people, and projects in known states.
 
 Creating users hashes passwords and every signed act hashes one again, so workspaces in a given
 state are built once per session and copied for each test.
@@ -6,11 +6,11 @@ state are built once per session and copied for each test.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import qms_projects.hooks
 from qms_projects import service
 from qms_projects.demo import Demo
 
@@ -18,8 +18,9 @@ from qms import records
 from qms.app import App
 from qms.clock import frozen_at, set_now
 from qms.demo import DemoContext
-from qms.host import Host, make_plugin_manager
-from qms.workspace import Workspace, init_workspace
+from qms.host import Host
+from qms.testing import make_app as make_plugin_app
+from qms.testing import make_host
 
 PASSWORD = "proj-pass-2026"
 NOW = "2026-11-02T09:00:00"
@@ -42,6 +43,9 @@ USERS: tuple[tuple[str, str, str, str], ...] = (
     ("song", "department", "检验部", "宋检验"),
 )
 
+#: The projects plugin only: no other installed plugin takes part.
+PLUGINS = (qms_projects.hooks,)
+
 _HOST: list[Host] = []
 _SNAPSHOTS: dict[str, Path] = {}
 
@@ -51,9 +55,9 @@ BASELINE = {"scope": "三室两厅全包装修", "start": "2026-10-12", "finish"
 
 
 def host() -> Host:
-    """One plugin host (with every installed plugin) for these tests."""
+    """One plugin host (the built-ins and the projects plugin) for tests that make their own workspace."""
     if not _HOST:
-        _HOST.append(Host(make_plugin_manager()))
+        _HOST.append(make_host(PLUGINS))
     return _HOST[0]
 
 
@@ -70,10 +74,7 @@ def demo(app: App) -> Demo:
 def _snapshot(base: Path, key: str, build: Callable[[App], None]) -> Path:
     if key not in _SNAPSHOTS:
         root = base / f"projects-{key}" / "ws"
-        ws: Workspace = init_workspace(root)
-        app = App(ws, host(), "admin")
-        for name, role, dept, full in USERS:
-            app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=full)
+        app = make_plugin_app(root, PLUGINS, USERS, password=PASSWORD).acting_as("admin")
         with frozen_at():
             build(app)
         _SNAPSHOTS[key] = root
@@ -84,9 +85,7 @@ def make_app(tmp_path: Path, state: str = "empty") -> App:
     """A copy of a workspace in ``state`` (``empty`` or ``fitout-materials``), acting as admin."""
     builders: dict[str, Callable[[App], None]] = {"empty": lambda app: None, "fitout-materials": fitout_to_materials}
     source = _snapshot(tmp_path.parent, state, builders[state])
-    target = tmp_path / "ws"
-    shutil.copytree(source, target)
-    return App(Workspace.open(target), host(), "admin")
+    return make_plugin_app(tmp_path / "ws", PLUGINS, template=source).acting_as("admin")
 
 
 def fitout(app: App, when: str = "2026-10-09T09:00:00", **fields: Any) -> str:

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from projects_kit import NOW, PASSWORD, as_, demo, fitout, inspection, make_app, record
-from qms_projects import deadlines, gates, service, status
+from qms_projects import due, figures, gates, service
 from qms_projects import forms as f
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
 
 from qms import records
 from qms.app import App
@@ -240,7 +240,7 @@ def test_hold_resume_and_stop_then_close_out(app: App, monkeypatch: pytest.Monke
     records.move(as_(app, "fang"), hold, "review")
     records.move(as_(app, "fang"), hold, "review", password=PASSWORD)
     assert pg.status_label(facts(app, xm)).startswith("暂停") and pg.progress(facts(app, xm)).index == 0
-    assert not [i for i in deadlines.due_items(record_query(app), datetime(2026, 11, 2)) if i["ref"] == xm]
+    assert not [i for i in due.items(record_query(app), datetime(2026, 11, 2)) if i["ref"] == xm]
     at(monkeypatch, "2026-10-09T10:00:00")
     stop = service.open_gate(as_(app, "fang"), xm, decision="终止", extra={"termination_reason": "甲方取消委托"})["number"]
     records.move(as_(app, "fang"), stop, "review")
@@ -444,7 +444,7 @@ def test_inspection_node_limits_count_chinese_working_days() -> None:
     assert pg.stage_due(f5, cal) == datetime(2026, 11, 3, 11, 0)  # node 6: 10 WD after node 5 (大修)
     data["major_overhaul"] = False
     assert pg.stage_due(f5, cal) == datetime(2026, 10, 23, 11, 0)
-    overdue = deadlines.project_items(f4, datetime(2026, 10, 14, 9, 0), cal)
+    overdue = due.project_items(f4, datetime(2026, 10, 14, 9, 0), cal)
     assert overdue[0]["kind"] == "project-node" and overdue[0]["overdue"] and overdue[0]["limit"] == "3wd"
     holiday = WorkCalendar(holidays=frozenset({datetime(2026, 10, 12).date()}))  # a company closing day from qms.toml
     assert pg.stage_due(f4, holiday) == datetime(2026, 10, 14, 16, 0)
@@ -455,10 +455,10 @@ def test_the_technical_briefing_is_due_24_hours_after_it_was_held(app: App, monk
     d = demo(app)
     d.move("wang", "2026-10-09T15:00:00", xm, "active", signed=True)
     d.gate(xm, "2026-10-10T10:00:00", "guo", ["deng"])
-    row = status.project_row(facts(app, xm), datetime(2026, 10, 13, 8, 0), WorkCalendar())
+    row = figures.project_row(facts(app, xm), datetime(2026, 10, 13, 8, 0), WorkCalendar())
     assert row["stage"] == "briefing" and row["limit"] == "24h" and row["next_gate_due"] == "2026-10-13T09:00:00"
     assert row["overdue"] == [] and row["lead"] == "ma"
-    late = status.project_row(facts(app, xm), datetime(2026, 10, 13, 9, 1), WorkCalendar())
+    late = figures.project_row(facts(app, xm), datetime(2026, 10, 13, 9, 1), WorkCalendar())
     assert [i["kind"] for i in late["overdue"]] == ["project-node"]
     assert late["handovers"][0]["from"] == "guo" and late["handovers"][0]["to"] == "ma"  # the supervisor leads the briefing
 
@@ -496,9 +496,9 @@ def test_status_and_dossier_pdf(materials: App, tmp_path: Path, monkeypatch: pyt
     assert data["gates"]["decided"] == 2 and data["gates"]["pass_rate"] == 1.0
     text = run(app, "projects", "status").output
     assert "材料进场验收" in text and "通过率 pass rate 100.0%" in text
-    figures = {x["id"]: x for x in app.host.figures(record_query(app), datetime(2026, 11, 2), app.calendar, app.workspace.config.raw)}
-    assert {"projects-stages", "projects-gate-pass-rate", "projects-grade-distribution"} <= set(figures)
-    assert figures["projects-stages"]["data"][0]["项目 Project"] == xm
+    shown = {x["id"]: x for x in app.host.figures(record_query(app), datetime(2026, 11, 2), app.calendar, app.workspace.config.raw)}
+    assert {"projects-stages", "projects-gate-pass-rate", "projects-grade-distribution"} <= set(shown)
+    assert shown["projects-stages"]["data"][0]["项目 Project"] == xm
     out = tmp_path / "dossier.pdf"
     result = run(app, "--as", "zhou", "projects", "pdf", xm, "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
@@ -525,13 +525,24 @@ def test_the_demo_step_runs_the_three_projects(tmp_path: Path, monkeypatch: pyte
     step_users(ctx)
     step_projects(ctx)
     assert __import__("os").environ["QMS_NOW"] == NOW  # the step restores the clock
-    rows = {r["template"]: r for r in status.status(record_query(app), datetime(2026, 11, 2, 9), WorkCalendar())["projects"]}
+    rows = {r["template"]: r for r in figures.status(record_query(app), datetime(2026, 11, 2, 9), WorkCalendar())["projects"]}
     assert rows["systems-integration"]["status"] == "已结项 Closed" and rows["systems-integration"]["final_grade"] == "优良"
     fit = rows["fit-out"]
     assert fit["stage"] == "waterproofing" and {i["kind"] for i in fit["overdue"]} == {"project-condition", "project-rectification"}
     insp = rows["inspection"]
     assert insp["stage"] == "data_investigation" and insp["overdue"][0]["due"] == "2026-10-20T09:40:00"
     assert any("blocked" in line and "ZG-" in line for line in ctx.lines)
+
+
+def test_the_dossier_escapes_what_users_typed(app: App) -> None:
+    from qms_projects import dossier
+
+    xm = fitout(app, business_no="<b>SW-7</b>")
+    records.update(as_(app, "guo"), xm, {"name": "滨江 <i>3-201</i> & 花园"})
+    body = dossier.body(service.facts(app, xm), record_query(app))
+    assert "滨江 &lt;i&gt;3-201&lt;/i&gt; &amp; 花园" in body and "&lt;b&gt;SW-7&lt;/b&gt;" in body
+    assert "<i>" not in body and "<b>SW-7" not in body
+    assert "尚未结项 Not closed out yet" in body  # no close-out yet: the empty line, not an empty section
 
 
 def test_the_register_entry_page_leaves_the_template_snapshot_to_the_embedded_json(app: App) -> None:

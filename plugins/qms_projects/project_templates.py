@@ -1,7 +1,7 @@
 """Project templates (项目模板): ordered stages with their gates, read from YAML data files.
 
-A template is a data file a quality officer writes without Python: ``templates/ID.yaml`` in this
-package ships the three of QP-8.3-01 (systems integration, fit-out, inspection), and a workspace
+A template is a data file a quality officer writes without Python: ``project_templates/ID.yaml`` in
+this package ships the three of QP-8.3-01 (systems integration, fit-out, inspection), and a workspace
 adds or overrides templates in its own ``project-templates/ID.yaml`` (same id → the workspace's
 file wins). Every file is checked against ``template.schema.json`` (JSON Schema 2020-12) and then
 for what a schema cannot say: posts, stages and payments that are named must exist, limits must be
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
 
-PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent / "project_templates"
 SCHEMA_PATH = Path(__file__).resolve().parent / "template.schema.json"
 WORKSPACE_DIR = "project-templates"
 

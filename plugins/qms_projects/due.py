@@ -1,4 +1,4 @@
-"""The project deadlines the workflow declarations cannot express, as due items (QP-8.3-01 §6).
+"""Project deadlines the workflow declarations cannot express, as due items (QP-8.3-01 §6).
 
 * the current stage's node limit of every running project (``24h`` for the fit-out briefing,
   ``1wd``/``3wd``/``10wd`` for the inspection nodes …), counted in working days on the Chinese
@@ -12,19 +12,15 @@ The accident report's one-day limit is a workflow ``Deadline`` of QR-8.3-05 and 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
-
-from qms.api import parse_time, WorkCalendar
+from qms import api
+from qms.api import WorkCalendar
 
 from qms_projects import forms as f
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
-
-
-def _end_of(day: str) -> datetime:
-    return datetime.combine(datetime.fromisoformat(day[:10]).date(), time(23, 59, 59))
+from qms_projects import project_templates as tpl
 
 
 def project_items(facts: pg.Facts, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
@@ -46,13 +42,14 @@ def project_items(facts: pg.Facts, now: datetime, calendar: WorkCalendar) -> lis
             "stage": stage["id"], "limit": tpl.stage_limit(stage, data), "started": prog.stage_started,
         })
     for c in data.get("conditions") or []:
-        if not c.get("closed_on"):
-            at = _end_of(c["due"])
+        # A condition runs to the end of its due date; the form validated that date when it was filed.
+        at = api.end_of(c.get("due"))
+        if not c.get("closed_on") and at is not None:
             items.append({"kind": "project-condition", "ref": facts.number, "due": at.isoformat(), "overdue": now > at,
                           "title": f"{name}: 关口条件 condition of {c['gate']}: {c['text']}", "owner": c["owner"],
                           "dept": facts.project.get("dept", ""), "gate": c["gate"]})
     for z in facts.of(f.RECTIFICATION):
-        deadline = parse_time(z["data"].get("deadline"))
+        deadline = api.parse_time(z["data"].get("deadline"))
         if z.get("state") != "verified" and deadline is not None:
             items.append({"kind": "project-rectification", "ref": z["number"], "due": deadline.isoformat(),
                           "overdue": now > deadline, "title": f"{name}: 整改 rectify {z['data'].get('problem', '')[:60]}",
@@ -60,18 +57,18 @@ def project_items(facts: pg.Facts, now: datetime, calendar: WorkCalendar) -> lis
     for jx in facts.of(f.CLOSEOUT):
         if jx.get("state") == "approved":
             for c in (jx["data"].get("scope_confirmation") or {}).get("conditions") or []:
-                if not c.get("closed_on"):
-                    at = _end_of(c["due"])
+                at = api.end_of(c.get("due"))
+                if not c.get("closed_on") and at is not None:
                     items.append({"kind": "project-condition", "ref": jx["number"], "due": at.isoformat(),
                                   "overdue": now > at, "title": f"{name}: 范围确认条件 scope condition: {c['text']}",
                                   "owner": c["owner"], "dept": jx.get("dept", ""), "project": facts.number})
     return items
 
 
-def due_items(query: pg.Query, now: datetime, calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
+def items(query: pg.Query, now: datetime, calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
     """Every open project due item."""
     cal = calendar or WorkCalendar()
     return [item for facts in pg.gather_all(query) for item in project_items(facts, now, cal)]
 
 
-__all__ = ["due_items", "project_items"]
+__all__ = ["items", "project_items"]

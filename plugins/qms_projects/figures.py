@@ -1,4 +1,6 @@
-"""``qms projects status`` and the dashboard figures: stages, leads, next gates, overdue nodes, pass rate, grades."""
+"""The project figures: each project's stage, lead, next gate and overdue items, the gate pass rates and
+the acceptance grades, as the data of ``qms projects status`` and as dashboard figures (``qms_figures``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +8,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-
 from qms.api import WorkCalendar
 
-from qms_projects import deadlines
 from qms_projects import forms as f
 from qms_projects import progress as pg
-from qms_projects import templates as tpl
+from qms_projects import project_templates as tpl
+from qms_projects.due import project_items
 
 
 def project_row(facts: pg.Facts, now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def project_row(facts: pg.Facts, now: datetime, calendar: WorkCalendar) -> dict[
     stage = pg.current_stage(facts, prog)
     stages = facts.template["stages"]
     due = pg.stage_due(facts, calendar, prog)
-    items = deadlines.project_items(facts, now, calendar)
+    items = project_items(facts, now, calendar)
     return {
         "number": facts.number, "name": facts.data.get("name", ""), "customer": facts.data.get("customer", ""),
         "template": facts.data.get("template", ""), "status": pg.status_label(facts, prog),
