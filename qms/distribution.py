@@ -133,6 +133,12 @@ def acknowledge(app: App, number: str) -> dict[str, Any]:
     return ack
 
 
+def acknowledgements(app: App, number: str, edition: str | None = None) -> list[dict[str, Any]]:
+    """The acknowledgements of ``number`` (of one ``edition`` when given), oldest first."""
+    found = app.store.query(ACKS, number=number)
+    return sorted((a for a in found if edition is None or a["edition"] == edition), key=lambda a: a["at"])
+
+
 def audience(app: App, number: str, owner: str) -> list[dict[str, Any]]:
     """Who should acknowledge ``number``: users of the owning department and of departments holding a controlled copy."""
     depts = {owner} | {c["dept"] for c in copies(app, number) if c["controlled"] and not c["recalled_at"]}

@@ -316,6 +316,36 @@ def new_document(app: App, number: str, *, title: str | None = None, title_en: s
     return _present(rev, clock.now())
 
 
+def edit_draft(app: App, number: str, body: str, reason: str | None = None) -> dict[str, Any]:
+    """Replace the Markdown body of the draft of ``number`` (its front matter is kept) and, if given, its reason for change.
+
+    Only a draft is edited: once submitted its text is frozen and signed, and a change needs a
+    new revision. The file is written only after every check passed, so a refusal changes nothing.
+    """
+    actor = app.actor("doc.prepare", "edit draft documents")["name"]
+    if not body.strip():
+        raise UsageError(f"the text of {number} would be empty; write the procedure's text")
+    if reason is not None and not reason.strip():
+        raise UsageError("the reason for change (修订原因) may not be empty")
+    path = app.workspace.root / relpath(number)
+    with app.store.transaction():
+        rev = _latest_stored(app, number)
+        state = state_at(rev, clock.now())
+        if state != "draft":
+            raise _refuse_state(number, rev, state, "editing", "a draft")
+        head, _old = split_source(path.read_text(encoding="utf-8"))
+        text = body.replace("\r\n", "\n")
+        path.write_text(head + ("" if text.startswith("\n") else "\n") + text.rstrip("\n") + "\n", encoding="utf-8")
+        parsed = read_file(app, number, rev["edition"])
+        rev["content"] = parsed["body"]
+        rev["content_sha256"] = sha256_text(parsed["body"])
+        if reason is not None:
+            rev["reason"] = reason.strip()
+        _event(rev, actor, "doc.edit", "draft", "draft", reason.strip() if reason else "text edited")
+        _put(app, rev, actor, "doc.edit", reason.strip() if reason else "", {"content_sha256": rev["content_sha256"]})
+    return _present(rev, clock.now())
+
+
 def submit(app: App, number: str, reviewers: list[str], password: str) -> dict[str, Any]:
     """Draft → in review: freeze the file's content in the store and sign it 编制 prepared."""
     actor = app.actor("doc.prepare", "submit documents for review")["name"]

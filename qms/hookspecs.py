@@ -186,6 +186,22 @@ def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> l
 
 
 @hookspec
+def qms_reference_choices(kind: str, query: RecordQuery) -> list[dict[str, str]]:
+    """Offer the objects of ``kind`` that a record may name, for the web form's search-select.
+
+    Called when the web workspace draws a form with an ``x-ref: KIND`` field (see
+    ``qms_check_reference``). The offer is a convenience: whatever is typed is still checked by
+    ``qms_check_reference`` when the record is filed.
+
+    :param kind: the kind of object, e.g. ``"equipment"`` or ``"complaint"``.
+    :param query: read-only query over the stored records.
+
+    Returns ``{"id", "label"}`` dicts (``[]`` when not this plugin's kind), most useful first.
+    Calling rule: all, concatenated.
+    """
+
+
+@hookspec
 def qms_check_workspace(root: Path, settings: dict[str, Any]) -> list[str]:
     """Check this plugin's own data files in a workspace (``qms check``).
 
@@ -246,6 +262,43 @@ def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar,
 
     Returns ``{"id", "title", "kind": "bar" | "number" | "table", "data": ...}`` dicts.
     Calling rule: all, concatenated.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Web workspace
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def qms_web_pages() -> list[dict[str, str]]:
+    """List this plugin's pages in the web workspace (its boards: a report, a status board, a desk).
+
+    Called when the workspace draws its navigation. Each page is then built by ``qms_web_page``.
+
+    Returns ``{"slug", "title", "title_en"}`` dicts; ``slug`` is unique across plugins
+    (lower-case letters, digits and ``-``), e.g. ``{"slug": "calibration", "title": "校准看板",
+    "title_en": "Calibration board"}``. Calling rule: all, concatenated.
+    """
+
+
+@hookspec(firstresult=True)
+def qms_web_page(slug: str, query: RecordQuery, now: datetime, calendar: WorkCalendar,
+                 settings: dict[str, Any]) -> dict[str, Any] | None:
+    """Build one of this plugin's web pages as plain data; the core draws and escapes it.
+
+    Called when a user opens ``/work/boards/<slug>``.
+
+    :param slug: the page asked for (answer ``None`` unless it is one of yours).
+    :param query: read-only query over the stored records.
+    :param now: the reference time.
+    :param calendar: the workspace's working-day calendar.
+    :param settings: the workspace's ``qms.toml`` as plain data.
+
+    Returns ``{"intro": str, "figures": [{"label", "value"}], "sections": [{"title",
+    "columns": [str], "rows": [[cell, ...]], "empty": str}]}`` where a cell is text or a number,
+    or ``{"text", "record": NUMBER}`` to link a record, or ``{"text", "tone": "late" | "ok" |
+    "warn"}`` to mark it. All keys but ``sections`` are optional. Calling rule: firstresult.
     """
 
 

@@ -176,6 +176,30 @@ class Host:
         """Reasons an object of another procedure may not be referenced (``query`` reads the records)."""
         return _flatten(self.pm.hook.qms_check_reference(kind=kind, ref=ref, when=when, query=query or _no_records))
 
+    def reference_choices(self, kind: str, query: hookspecs.RecordQuery) -> list[dict[str, str]]:
+        """The objects of ``kind`` the plugins offer for a form's search-select."""
+        found = _flatten(self.pm.hook.qms_reference_choices(kind=kind, query=query))
+        if not all(isinstance(c, dict) and "id" in c for c in found):
+            raise PluginError(f"a plugin returned {found!r} from qms_reference_choices; expected {{'id', 'label'}} dicts")
+        return [{"id": str(c["id"]), "label": str(c.get("label", ""))} for c in found]
+
+    def web_pages(self) -> list[dict[str, str]]:
+        """Every plugin's web workspace pages, checked for unique slugs."""
+        pages = _flatten(self.pm.hook.qms_web_pages())
+        slugs = [p.get("slug") if isinstance(p, dict) else None for p in pages]
+        if not all(isinstance(s, str) and s for s in slugs) or len(set(slugs)) != len(slugs):
+            raise PluginError(f"qms_web_pages returned {pages!r}; expected dicts with a unique slug each")
+        return [{"slug": str(p["slug"]), "title": str(p.get("title", p["slug"])),
+                 "title_en": str(p.get("title_en", p.get("title", p["slug"])))} for p in pages]
+
+    def web_page(self, slug: str, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
+                 settings: dict[str, Any]) -> dict[str, Any] | None:
+        """The data of web page ``slug`` from the plugin that owns it."""
+        page = self.pm.hook.qms_web_page(slug=slug, query=query, now=now, calendar=calendar, settings=settings)
+        if page is not None and not (isinstance(page, dict) and isinstance(page.get("sections", []), list)):
+            raise PluginError(f"qms_web_page({slug!r}) returned {page!r}; expected a dict with sections")
+        return page
+
     def figures(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
                 settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Dashboard figures of every plugin."""

@@ -110,4 +110,11 @@ def referencing(app: App, kind: str, ref: str, since: str | None = None) -> list
     return sorted(hits, key=lambda h: (h["used_on"], h["number"]))
 
 
-__all__ = ["problems", "ref_fields", "referencing", "used_on", "values"]
+def choices(app: App, kind: str) -> list[dict[str, str]]:
+    """The objects of ``kind`` the plugins offer for a search-select (``{"id", "label"}``)."""
+    from qms.recordquery import record_query
+
+    return app.host.reference_choices(kind, record_query(app))
+
+
+__all__ = ["choices", "problems", "ref_fields", "referencing", "used_on", "values"]

@@ -174,4 +174,4 @@ def test_serve_refuses_a_workspace_nobody_can_log_in_to(workspace: Workspace) ->
 
 def test_serve_help_names_the_address_and_the_server() -> None:
     result = CliRunner().invoke(make_cli(sitekit.host()), ["serve", "--help"])
-    assert result.exit_code == 0 and "127.0.0.1" in result.output and "Werkzeug" in result.output
+    assert result.exit_code == 0 and "127.0.0.1" in result.output and "waitress" in result.output

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
-from qms_complaints import due, effects, figures, layout, links, rules
+from qms_complaints import board, due, effects, figures, layout, links, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
 from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW
 
@@ -90,3 +90,21 @@ def qms_register_commands(cli: click.Group) -> None:
     cli.add_command(complaints)
 
 
+
+
+@hookimpl
+def qms_web_pages() -> list[dict[str, str]]:
+    """The complaints board in the web workspace."""
+    return [board.PAGE]
+
+
+@hookimpl
+def qms_web_page(slug: str, query: RecordQuery, now: datetime, calendar: WorkCalendar) -> dict[str, Any] | None:
+    """This month's complaints board."""
+    return board.page(query, now, calendar) if slug == board.SLUG else None
+
+
+@hookimpl
+def qms_reference_choices(kind: str, query: RecordQuery) -> list[dict[str, str]]:
+    """Complaint numbers for the follow-up visit's and the CAPA's complaint fields."""
+    return board.choices(kind, query)

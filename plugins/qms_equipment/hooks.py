@@ -105,3 +105,27 @@ def qms_register_commands(cli: click.Group) -> None:
     cli.add_command(equipment)
 
 
+
+
+@hookimpl
+def qms_web_pages() -> list[dict[str, str]]:
+    """The calibration board in the web workspace."""
+    from qms_equipment.board import PAGE
+
+    return [PAGE]
+
+
+@hookimpl
+def qms_web_page(slug: str, query: RecordQuery, now: datetime) -> dict[str, Any] | None:
+    """The calibration board."""
+    from qms_equipment import board
+
+    return board.page(query, now) if slug == board.SLUG else None
+
+
+@hookimpl
+def qms_reference_choices(kind: str, query: RecordQuery) -> list[dict[str, str]]:
+    """Equipment numbers for the maintenance, calibration and project records that name instruments."""
+    from qms_equipment import board
+
+    return board.choices(kind, query)

@@ -103,3 +103,19 @@ def qms_check_workspace(root: Path, settings: dict[str, Any]) -> list[str]:
     from qms_projects.project_templates import all_problems
 
     return all_problems(root)
+
+
+@hookimpl
+def qms_web_pages() -> list[dict[str, str]]:
+    """The project stage board in the web workspace."""
+    from qms_projects.board import PAGE
+
+    return [PAGE]
+
+
+@hookimpl
+def qms_web_page(slug: str, query: RecordQuery, now: datetime, calendar: WorkCalendar) -> dict[str, Any] | None:
+    """The project stage board."""
+    from qms_projects import board
+
+    return board.page(query, now, calendar) if slug == board.SLUG else None

@@ -93,3 +93,19 @@ def qms_register_commands(cli: click.Group) -> None:
     cli.add_command(property_group)
 
 
+
+
+@hookimpl
+def qms_web_pages() -> list[dict[str, str]]:
+    """The pass and repair desk in the web workspace."""
+    from qms_property.board import PAGE
+
+    return [PAGE]
+
+
+@hookimpl
+def qms_web_page(slug: str, query: Any, now: datetime, calendar: WorkCalendar) -> dict[str, Any] | None:
+    """The pass and repair desk."""
+    from qms_property import board
+
+    return board.page(query, now, calendar) if slug == board.SLUG else None

@@ -1,4 +1,4 @@
-"""``qms serve`` (the read-only auditor site) and ``qms export bundle`` (the static evidence bundle)."""
+"""``qms serve`` (the web workspace and the read-only auditor site) and ``qms export bundle`` (the static evidence bundle)."""
 
 from __future__ import annotations
 
@@ -25,25 +25,28 @@ def _is_loopback(host: str) -> bool:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but a loopback address exposes the site to the network.")
+              help="Address to listen on; 0.0.0.0 serves the office network.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests served at once.")
 @pass_app
-def serve(app: App, host: str, port: int) -> None:
-    """Serve the read-only auditor site for this workspace (log in with a workspace user).
+def serve(app: App, host: str, port: int, threads: int) -> None:
+    """Serve the web workspace and the auditor site for this workspace (log in with a workspace user).
 
-    Procedures in force with their history, diffs and stamped PDFs, external documents, forms and
-    registers, records with their PDFs and audit trail, due items, the audit log, verification, a
-    dashboard and search. Nothing on the site changes the workspace, apart from caching PDFs it
-    renders on demand into records/pdf/ (each logged in the audit log like `qms render`).
+    /work is the workspace: My work (我的待办), filing and signing records from their forms, and
+    document control from draft to distribution and acknowledgement, each act under the signed-in
+    user with the same rules as the CLI. / is the read-only audit view: procedures, registers,
+    records with their PDFs, due items, the audit log and verification. Auditors log in here and
+    can change nothing.
 
-    It runs on Werkzeug's threaded HTTP server bound to 127.0.0.1: meant for an auditor on this
-    machine (or through an SSH tunnel), not for the open internet. Stop it with Ctrl-C.
+    It runs on waitress, a production WSGI server. Put it behind HTTPS (a reverse proxy) before
+    it leaves one office network. Stop it with Ctrl-C.
 
     \b
     Example:
-      qms serve --port 8000        # then open http://127.0.0.1:8000
+      qms serve --host 0.0.0.0 --port 8000     # then open http://SERVER:8000
     """
-    from werkzeug.serving import make_server
+    from waitress.server import create_server
 
     from qms.site.app import create_app
 
@@ -51,20 +54,22 @@ def serve(app: App, host: str, port: int) -> None:
         raise UsageError("this workspace has no users, so nobody could log in; add one with `qms user add`")
     flask = create_app(app)
     try:
-        server = make_server(host, port, flask, threaded=True)
+        server = create_server(flask, host=host, port=port, threads=threads, ident="qms",
+                               max_request_body_size=flask.config["MAX_CONTENT_LENGTH"])
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from exc
     if not _is_loopback(host):
-        click.echo(f"warning: listening on {host}, reachable from other machines; the site is meant for 127.0.0.1",
+        click.echo(f"note: listening on {host}, reachable from other machines; serve it over HTTPS beyond the office",
                    err=True)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"qms site for {app.workspace.root} at http://{shown}:{server.server_port}  (Ctrl-C to stop)")
+    bound = server.effective_port  # type: ignore[union-attr]
+    click.echo(f"qms for {app.workspace.root} at http://{shown}:{bound}/  (Ctrl-C to stop)")
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.close()
 
 
 @click.group(cls=QMSGroup)

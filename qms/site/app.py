@@ -41,6 +41,10 @@ HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 8
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
+#: The web workspace runs one script of its own (the live preview) and may fetch from this site.
+WORK_CSP = CSP + "; script-src 'self'; connect-src 'self'"
+#: Room for the form fields beside an upload of the largest allowed attachment.
+FORM_ALLOWANCE = 1024 * 1024
 #: Endpoints reachable without logging in.
 PUBLIC = frozenset({"login", "static"})
 
@@ -64,7 +68,8 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
-        MAX_CONTENT_LENGTH=16 * 1024,  # the login form is all anyone may send
+        # The largest upload a record may take, and the form around it; Werkzeug answers 413 beyond.
+        MAX_CONTENT_LENGTH=int(app.workspace.config.max_attachment_mb * 1024 * 1024) + FORM_ALLOWANCE,
         SEND_FILE_MAX_AGE_DEFAULT=0,
     )
     configure(flask.jinja_env)
@@ -72,6 +77,9 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     sessions = Sessions()
     logins = Logins(app.store, app.users)
     flask.extensions["qms_site"] = site
+    from qms.web.blueprint import blueprint
+
+    flask.register_blueprint(blueprint(app), url_prefix="/work")
     link = server_links(url_for)
 
     def page(view: View, title: str, status: int = 200) -> Response:
@@ -92,9 +100,13 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         name = sessions.user(session.get("sid"))
         user = app.store.get("users", name) if name and name == session.get("user") else None
         if user is None or not user.get("active", True):
+            expired = bool(session.get("user")) or request.method == "POST"
             session.pop("sid", None)
             session.pop("user", None)
-            return redirect(url_for("login", next=request.full_path.rstrip("?")))
+            # A form sent after the session ended is not acted on; the login page says why.
+            target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or ""
+            return redirect(url_for("login", next=safe_next(target, url_for("work.my_work")),
+                                    **({"expired": 1} if expired else {})), code=303)
         g.user = {k: v for k, v in user.items() if k != "password"}
         return None
 
@@ -105,15 +117,22 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("Cache-Control", "no-store")
         if response.mimetype == "text/html":
-            response.headers["Content-Security-Policy"] = CSP
+            response.headers["Content-Security-Policy"] = WORK_CSP if request.path.startswith("/work") else CSP
         return response
 
     @flask.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        limit = app.workspace.config.max_attachment_mb
         titles = {400: "请求无效 Bad request", 403: "禁止 Forbidden", 404: "未找到 Not found",
-                  405: "不允许的方法 Method not allowed (this site is read-only)", 413: "请求过大 Too large"}
+                  405: "不允许的方法 Method not allowed",
+                  413: f"上传过大 The upload is over the {limit:g} MB limit; nothing was stored. "
+                       f"Shrink or split the file and send the form again"}
         code = exc.code or 500
-        response = page(View("error.html", {"code": code, "message": titles.get(code, exc.name)}), str(code), code)
+        message = titles.get(code, exc.name)
+        if code == 400 and exc.description == "csrf":
+            message = ("表单安全令牌缺失或已过期 The form's security token is missing or stale; nothing was "
+                       "stored. Reload the page and send it again")
+        response = page(View("error.html", {"code": code, "message": message}), str(code), code)
         if code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -124,7 +143,16 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
 
     @flask.errorhandler(QMSError)
     def qms_error(exc: QMSError) -> Response:
-        return page(View("error.html", {"code": 400, "message": str(exc)}), "400", 400)
+        from qms.web.context import status_of
+
+        code = status_of(exc)  # a permission refusal is 403, a missing object 404, bad input 400
+        return page(View("error.html", {"code": code, "message": str(exc)}), str(code), code)
+
+    def landing(user: dict[str, Any]) -> str:
+        # Those who may change something start on My work; a read-only account on the dashboard.
+        writes = ("record.file", "record.move", "doc.prepare", "doc.review", "doc.approve", "doc.acknowledge")
+        config = app.workspace.config
+        return url_for("work.my_work") if any(config.allows(user["role"], p) for p in writes) else url_for("dashboard")
 
     # -- login ------------------------------------------------------------------------------
 
@@ -132,7 +160,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     def login() -> Any:
         error = ""
         status = 200
-        target = safe_next(request.values.get("next"), url_for("dashboard"))
+        target = safe_next(request.values.get("next"), "")
         if request.method == "POST":
             if not csrf_ok(session, request.form.get("csrf")):
                 abort(400)
@@ -149,7 +177,9 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
                 session["user"] = user["name"]
                 session["sid"] = sessions.open(user["name"])
                 csrf_token(session)
-                return redirect(target)
+                return redirect(target or landing(user))
+        if request.method == "GET" and request.args.get("expired") and not error:
+            error = "会话已过期 Your session has ended; log in again (nothing was stored from the last form)"
         view = View("login.html", {"csrf": csrf_token(session), "error": error, "next": target})
         return page(view, "登录 Log in", status)
 
