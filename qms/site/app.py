@@ -105,8 +105,11 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
             session.pop("user", None)
             # A form sent after the session ended is not acted on; the login page says why.
             target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or ""
-            return redirect(url_for("login", next=safe_next(target, url_for("work.my_work")),
-                                    **({"expired": 1} if expired else {})), code=303)
+            args: dict[str, Any] = {"next": safe_next(target, url_for("work.my_work"))}
+            if expired:
+                args["expired"] = 1
+            # 303 turns a refused POST into a GET of the login page; a GET keeps the usual 302.
+            return redirect(url_for("login", **args), code=303 if request.method == "POST" else 302)
         g.user = {k: v for k, v in user.items() if k != "password"}
         return None
 

@@ -63,7 +63,8 @@ def split_title(title: str) -> tuple[str, str]:
 
 
 def _options(prop: dict[str, Any]) -> list[tuple[str, str]]:
-    names = prop.get("x-enum-labels") if isinstance(prop.get("x-enum-labels"), dict) else {}
+    labels = prop.get("x-enum-labels")
+    names: dict[str, Any] = labels if isinstance(labels, dict) else {}
     return [(str(v), str(names.get(v, v))) for v in prop.get("enum", [])]
 
 
