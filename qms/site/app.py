@@ -46,7 +46,8 @@ WORK_CSP = CSP + "; script-src 'self'; connect-src 'self'"
 #: Room for the form fields beside an upload of the largest allowed attachment.
 FORM_ALLOWANCE = 1024 * 1024
 #: Endpoints reachable without logging in.
-PUBLIC = frozenset({"login", "static"})
+# Logging out needs no session: a stale tab that logs out lands on the login page, not on a login that logs out again.
+PUBLIC = frozenset({"login", "logout", "static"})
 
 
 def configure(env: Any) -> None:
