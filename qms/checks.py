@@ -67,13 +67,21 @@ def check_form_files(app: App) -> list[str]:
     return form_problems(app)
 
 
+def check_forms_in_force(app: App) -> list[str]:
+    """Every form can take records: neither it nor its procedure is under control without an effective revision."""
+    from qms.form_control import filing_problems
+    from qms.forms import list_forms
+
+    return filing_problems(app, list_forms(app))
+
+
 def check_plugin_data(app: App) -> list[str]:
     """Each plugin's own data files (e.g. project templates), checked by the plugin that owns their format."""
     return app.host.check_workspace(app.workspace.root, app.workspace.config.raw)
 
 
 CHECKS: list[Check] = [check_procedure_files, check_plugin_links, check_controlled_documents, check_form_files,
-                       check_plugin_data]
+                       check_forms_in_force, check_plugin_data]
 
 
 def run_checks(app: App) -> list[str]:

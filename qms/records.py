@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qms import clock, forms, validation
+from qms import clock, form_control, forms, validation
 from qms.audit import digest
 from qms.errors import NotFound, PluginError, Refused, UsageError, ValidationFailed
 from qms.registry import State, Transition, Workflow
@@ -197,6 +197,7 @@ def _envelope(app: App, form: dict[str, Any], workflow: Workflow, number: str, d
 def prepare(app: App, form_number: str, data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The form in force and ``data`` as JSON values, refused with every problem if invalid."""
     form = forms.current_form(app, form_number)
+    form_control.require_fileable(app, form)  # before validation: an obsolete form's field errors are moot
     clean = validation.plain_data(data)
     found = validation.problems(app, form, clean, None)
     if isinstance(clean, dict):
@@ -234,6 +235,7 @@ def file_many(app: App, form_number: str, rows: list[dict[str, Any]], *, note: s
     """File already-validated data rows as new records in one transaction (bulk import); their numbers."""
     actor = app.actor("record.file", f"import {form_number} records")
     form = forms.current_form(app, form_number)
+    form_control.require_fileable(app, form)
     workflow = workflow_for(app, form_number)
     proc_edition = procedure_edition(app, form["procedure"])
     pattern = number_pattern(app, form)
