@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 
 from qms.app import App
 
-#: Demo users: name, role, department, full name. Every one has the password DEMO_PASSWORD.
-DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
-    ("admin", "admin", "质量管理部", "系统管理员"),
-    ("zhou", "quality_officer", "质量管理部", "周文控"),
-    ("li", "quality_officer", "品质部", "李品质"),
-    ("wang", "approver", "总经理办公室", "王总经理"),
-    ("chen", "approver", "管理者代表", "陈管代"),
-    ("zhao", "department", "业务部", "赵业务"),
-    ("sun", "department", "设备科", "孙设备"),
-    ("qian", "department", "物业管理部", "钱物业"),
-    ("wu", "department", "项目部", "吴项目"),
-    ("auditor", "auditor", "外部审核", "审核员"),
+#: Demo users: name, role, department, full name, post (职务). Every one has the password DEMO_PASSWORD.
+DEMO_USERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("admin", "admin", "质量管理部", "系统管理员", "体系管理员"),
+    ("zhou", "quality_officer", "质量管理部", "周文控", "文控"),
+    ("li", "quality_officer", "品质部", "李品质", "计量员"),
+    ("wang", "approver", "总经理办公室", "王总经理", "总经理"),
+    ("chen", "approver", "管理者代表", "陈管代", "管理者代表"),
+    ("zhao", "department", "业务部", "赵业务", "业务主管"),
+    ("sun", "department", "设备科", "孙设备", "设备管理员"),
+    ("qian", "department", "物业管理部", "钱物业", "物业主管"),
+    ("wu", "department", "项目部", "吴项目", "项目经理"),
+    ("auditor", "auditor", "外部审核", "审核员", "外部审核员"),
 )
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -41,8 +41,8 @@ class DemoContext:
 
 def step_users(ctx: DemoContext) -> None:
     """Add the demo users."""
-    for name, role, dept, full in DEMO_USERS:
-        ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full)
+    for name, role, dept, full, post in DEMO_USERS:
+        ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full, post=post)
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 

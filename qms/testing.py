@@ -43,16 +43,17 @@ from qms.workspace import Workspace, init_workspace
 
 PASSWORD = "plugin-test-pass-1"
 
-#: name, role, department, full name: one user of each kind a procedure usually needs.
-DEFAULT_USERS: tuple[tuple[str, str, str, str], ...] = (
-    ("admin", "admin", "质量管理部", "系统管理员"),
-    ("li", "quality_officer", "品质部", "李品质"),
-    ("wang", "approver", "总经理办公室", "王总经理"),
-    ("zhao", "department", "业务部", "赵业务"),
-    ("auditor", "auditor", "外部审核", "审核员"),
+#: name, role, department, full name, post: one user of each kind a procedure usually needs.
+DEFAULT_USERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("admin", "admin", "质量管理部", "系统管理员", ""),
+    ("li", "quality_officer", "品质部", "李品质", "品质主管"),
+    ("wang", "approver", "总经理办公室", "王总经理", "总经理"),
+    ("zhao", "department", "业务部", "赵业务", "业务员"),
+    ("auditor", "auditor", "外部审核", "审核员", ""),
 )
 
-User = tuple[str, str, str, str] | tuple[str, str, str]
+#: name, role, department[, full name[, post (职务)]].
+User = tuple[str, str, str, str, str] | tuple[str, str, str, str] | tuple[str, str, str]
 
 
 def make_host(plugins: Sequence[ModuleType | object]) -> Host:
@@ -61,11 +62,12 @@ def make_host(plugins: Sequence[ModuleType | object]) -> Host:
 
 
 def add_users(app: App, users: Sequence[User], password: str = PASSWORD) -> None:
-    """Add ``users`` (name, role, department[, full name]) as the admin would."""
+    """Add ``users`` (name, role, department[, full name[, post]]) as the admin would."""
     for user in users:
         name, role, dept = user[0], user[1], user[2]
         full = user[3] if len(user) > 3 else name.title()  # type: ignore[misc]
-        app.users.add(name, role, dept, password, actor="admin", full_name=full)
+        post = user[4] if len(user) > 4 else ""  # type: ignore[misc]
+        app.users.add(name, role, dept, password, actor="admin", full_name=full, post=post)
 
 
 def make_app(root: Path, plugins: Sequence[ModuleType | object], users: Sequence[User] = DEFAULT_USERS,

@@ -1,7 +1,12 @@
-"""Workspace users: names, roles, departments and scrypt password hashes.
+"""Workspace users: names, roles, departments, posts (职务), active state and scrypt password hashes.
 
 Passwords are never stored: only a salted scrypt hash (slow on purpose). A signature asks for the
 password again through ``authenticate``; so does the auditor site's login.
+
+A user's *role* says what the software lets them do; their *post* (职务, e.g. 总经理, 管理者代表,
+文控) is the office they sign in, which a workflow may require for a signed move and which the
+signature blocks of PDFs print. A deactivated user is never deleted: their past signatures stay
+shown and verifiable, but they can no longer log in, act or sign.
 """
 
 from __future__ import annotations
@@ -22,6 +27,34 @@ _NAME = re.compile(r"^[\w.\-\u4e00-\u9fff]{1,40}$")
 # scrypt cost: about 50 ms per check here, enough to slow a guesser without slowing a signer.
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 8
+MAX_TEXT = 40
+
+#: Chinese-first display names of the built-in roles, printed where a signer has no post.
+ROLE_LABELS: dict[str, str] = {
+    "admin": "系统管理员 Administrator",
+    "quality_officer": "质量管理员 Quality officer",
+    "approver": "批准人 Approver",
+    "department": "部门用户 Department user",
+    "auditor": "审核员 Auditor",
+}
+
+
+def role_label(role: str) -> str:
+    """The display name of ``role`` (the key itself for a workspace's own roles)."""
+    return ROLE_LABELS.get(role, role)
+
+
+def signer_title(user_or_signature: dict[str, Any]) -> str:
+    """What a signature block prints beside the name: the post, else the role's display name."""
+    post = str(user_or_signature.get("post") or "").strip()
+    return post or role_label(str(user_or_signature.get("role") or ""))
+
+
+def _check_text(what: str, value: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_TEXT or any(ord(c) < 32 for c in value):
+        raise UsageError(f"the {what} {value[:20]!r}… must be one line of at most {MAX_TEXT} characters")
+    return value
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -66,20 +99,62 @@ class Users:
         """Every user, without password hashes, by name."""
         return sorted((public(u) for _, u in self.store.iter(COLLECTION)), key=lambda u: u["name"])
 
-    def add(self, name: str, role: str, dept: str, password: str, actor: str, full_name: str = "") -> dict[str, Any]:
+    def add(self, name: str, role: str, dept: str, password: str, actor: str, full_name: str = "",
+            post: str = "") -> dict[str, Any]:
         """Create a user; the first user of a workspace must be an admin and may create itself."""
         if not _NAME.match(name):
             raise UsageError(f"user name {name!r} may hold only letters, digits, '.', '-' and '_' (at most 40)")
         if role not in self.config.roles:
             raise UsageError(f"unknown role {role!r}; choose one of {', '.join(sorted(self.config.roles))}")
+        post = _check_text("post", post)
         if len(password) < MIN_PASSWORD:
             raise UsageError(f"the password must have at least {MIN_PASSWORD} characters")
         with self.store.transaction():
             if self.store.get(COLLECTION, name) is not None:
                 raise UsageError(f"user {name!r} already exists; choose another name or use `qms user passwd`")
-            user = {"name": name, "full_name": full_name or name, "role": role, "dept": dept,
+            user = {"name": name, "full_name": full_name or name, "role": role, "dept": dept, "post": post,
                     "password": hash_password(password), "created": clock.stamp(), "active": True}
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.add", detail={"role": role, "dept": dept})
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.add",
+                           detail={"role": role, "dept": dept, "post": post})
+        return public(user)
+
+    def change(self, name: str, actor: str, *, role: str | None = None, dept: str | None = None,
+               post: str | None = None, full_name: str | None = None) -> dict[str, Any]:
+        """Change a user's role, department, post or full name; logged with what changed from what."""
+        wanted = {"role": role, "dept": dept, "post": post, "full_name": full_name}
+        given = {k: _check_text(k.replace("_", " "), v) for k, v in wanted.items() if v is not None}
+        if not given:
+            raise UsageError("say what to change: --role, --dept, --post or --full-name")
+        if "role" in given and given["role"] not in self.config.roles:
+            raise UsageError(f"unknown role {given['role']!r}; choose one of {', '.join(sorted(self.config.roles))}")
+        if given.get("full_name") == "" or given.get("dept") == "":
+            raise UsageError("a department and a full name cannot be empty; give a value")
+        with self.store.transaction():
+            user = self.get(name)
+            changed = {k: {"from": user.get(k, ""), "to": v} for k, v in given.items() if user.get(k, "") != v}
+            if not changed:
+                raise UsageError(f"{name} already has these values; nothing was changed")
+            if name == actor and "role" in changed and not self.config.allows(given["role"], "user.manage"):
+                # Otherwise the last admin could lock every admin out of the workspace.
+                raise UsageError("you may not take away your own right to manage users; ask another admin")
+            user.update(given)
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.set", detail=changed)
+        return public(user)
+
+    def deactivate(self, name: str, actor: str, reason: str) -> dict[str, Any]:
+        """Deactivate a user: kept (with past signatures), but no longer able to log in, act or sign."""
+        reason = reason.strip()
+        if not reason:
+            raise UsageError("a deactivation needs a reason: --reason TEXT")
+        if name == actor:
+            raise UsageError("you may not deactivate yourself; ask another admin")
+        with self.store.transaction():
+            user = self.get(name)
+            if not user.get("active", True):
+                raise UsageError(f"{name} is already deactivated; nothing was changed")
+            user["active"] = False
+            user["deactivated"] = {"at": clock.stamp(), "by": actor, "reason": reason}
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.deactivate", reason=reason)
         return public(user)
 
     def is_empty(self) -> bool:
@@ -98,10 +173,11 @@ class Users:
     def authenticate(self, name: str, password: str) -> dict[str, Any]:
         """The user if ``password`` is right; ``AuthError`` (saying which) otherwise."""
         user = self.store.get(COLLECTION, name)
-        if user is None or not user.get("active", True):
+        if user is None:
             raise AuthError(f"unknown user {name!r}; check the name or ask an admin to add you")
         if not check_password(password, user["password"]):
             raise AuthError(f"wrong password for {name!r}; nothing was changed")
+        _refuse_inactive(user)
         return public(user)
 
     def authorise(self, name: str | None, permission: str, action: str) -> dict[str, Any]:
@@ -111,9 +187,15 @@ class Users:
         user = self.store.get(COLLECTION, name)
         if user is None:
             raise AuthError(f"unknown user {name!r}; list users with `qms user list`")
+        _refuse_inactive(user)
         if not self.config.allows(user["role"], permission):
             allowed = sorted(r for r in self.config.roles if self.config.allows(r, permission))
             raise PermissionDenied(
                 f"{name} ({user['role']}) may not {action}; that needs one of the roles: {', '.join(allowed)}"
             )
         return public(user)
+
+
+def _refuse_inactive(user: dict[str, Any]) -> None:
+    if not user.get("active", True):
+        raise AuthError(f"user {user['name']!r} is deactivated and may no longer act or sign; ask an admin")

@@ -340,7 +340,7 @@ def step_complaints(ctx: DemoContext) -> None:
     app = ctx.app
     events = sorted((e for scenario in SCENARIOS for e in scenario()), key=lambda e: e[0])
     numbers: dict[str, str] = {}
-    names = {name: full for name, _role, _dept, full in DEMO_USERS}
+    names = {user[0]: user[3] for user in DEMO_USERS}
     for event in events:
         run_event(app, numbers, event, DEMO_PASSWORD, names)
     with frozen_at(END):

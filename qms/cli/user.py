@@ -1,4 +1,4 @@
-"""``qms user``: add users, list them, change passwords."""
+"""``qms user``: add users, list them, change their role, department or post, deactivate them, change passwords."""
 
 from __future__ import annotations
 
@@ -25,17 +25,19 @@ def user() -> None:
 @click.option("--role", required=True, help="admin, quality_officer, approver, department or auditor.")
 @click.option("--dept", required=True, help="Department, e.g. 品质部.")
 @click.option("--full-name", default="", help="Name shown on signatures, e.g. 李明.")
+@click.option("--post", default="", help="职务 the user signs in, e.g. 总经理, 管理者代表, 文控, 计量员.")
 @password_option
 @json_option
 @pass_app
-def user_add(app: App, name: str, role: str, dept: str, full_name: str, password_stdin: bool, as_json: bool) -> None:
+def user_add(app: App, name: str, role: str, dept: str, full_name: str, post: str, password_stdin: bool,
+             as_json: bool) -> None:
     """Add a user; the password is asked twice and stored only as a scrypt hash.
 
     The first user of a workspace must be an admin and needs no --as.
 
     \b
     Example:
-      qms user add wang --role approver --dept 总经理办公室 --full-name 王强 --as admin
+      qms user add wang --role approver --dept 总经理办公室 --post 总经理 --full-name 王强 --as admin
     """
     if app.users.is_empty():
         if role != "admin":
@@ -44,18 +46,18 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, password
     else:
         actor = app.actor("user.manage", "add users")["name"]
     password = read_password(password_stdin, "Password", confirm=not password_stdin)
-    added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name)
+    added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name, post=post)
     if as_json:
         echo_json({k: v for k, v in added.items() if k != "password"})
         return
-    click.echo(f"added user {added['name']} ({added['role']}, {added['dept']})")
+    click.echo(f"added user {added['name']} ({added['role']}, {added['dept']}{', ' + post if post else ''})")
 
 
 @user.command("list")
 @json_option
 @pass_app
 def user_list(app: App, as_json: bool) -> None:
-    """List users with role and department.
+    """List users with role, department, post and whether they are active.
 
     \b
     Example:
@@ -65,8 +67,56 @@ def user_list(app: App, as_json: bool) -> None:
     if as_json:
         echo_json(users)
         return
-    echo_table(["用户 User", "角色 Role", "部门 Department", "姓名 Full name"],
-               [[u["name"], u["role"], u["dept"], u.get("full_name", "")] for u in users], empty="no users")
+    echo_table(["用户 User", "角色 Role", "部门 Department", "职务 Post", "姓名 Full name", "状态 State"],
+               [[u["name"], u["role"], u["dept"], u.get("post", ""), u.get("full_name", ""),
+                 "在职 active" if u.get("active", True) else "已停用 deactivated"] for u in users], empty="no users")
+
+
+@user.command("set")
+@click.argument("name")
+@click.option("--role", default=None, help="New role.")
+@click.option("--dept", default=None, help="New department.")
+@click.option("--post", default=None, help="New post (职务); an empty string clears it.")
+@click.option("--full-name", default=None, help="New full name shown on signatures.")
+@json_option
+@pass_app
+def user_set(app: App, name: str, role: str | None, dept: str | None, post: str | None, full_name: str | None,
+             as_json: bool) -> None:
+    """Change a user's role, department, post or full name (admin only; logged in the audit trail).
+
+    Signatures already made keep the post they were made in.
+
+    \b
+    Example:
+      qms user set chen --post 管理者代表 --as admin
+    """
+    actor = app.actor("user.manage", "change users")["name"]
+    changed = app.users.change(name, actor, role=role, dept=dept, post=post, full_name=full_name)
+    if as_json:
+        echo_json(changed)
+        return
+    click.echo(f"changed user {changed['name']}: {changed['role']}, {changed['dept']}, "
+               f"post {changed.get('post') or '—'}, {changed.get('full_name', '')}")
+
+
+@user.command("deactivate")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why, e.g. 离职 left the company.")
+@json_option
+@pass_app
+def user_deactivate(app: App, name: str, reason: str, as_json: bool) -> None:
+    """Deactivate a user (admin only): their signatures stay, but they can no longer log in, act or sign.
+
+    \b
+    Example:
+      qms user deactivate zhao --reason "离职 left the company" --as admin
+    """
+    actor = app.actor("user.manage", "deactivate users")["name"]
+    done = app.users.deactivate(name, actor, reason)
+    if as_json:
+        echo_json(done)
+        return
+    click.echo(f"deactivated user {done['name']}: {reason}")
 
 
 @user.command("passwd")

@@ -5,6 +5,8 @@
 * The session is Flask's signed cookie (HttpOnly, SameSite=Strict) holding the user name, a random
   session id and the CSRF token. The server keeps the ids it issued; logout forgets the id, so a
   copied cookie is dead after logout even though its signature is still good.
+* A deactivated user is refused at login like an unknown one; the site's guard also ends the session
+  of a user deactivated while logged in, at their next request.
 * ``LOCK_AFTER`` wrong passwords in a row lock the user for ``LOCK_MINUTES``. The count lives in
   the store (collection ``site_logins``, one object per user, every change in the audit log), so it
   survives a restart; every login, failure and refusal is an audit-log event.
@@ -111,13 +113,21 @@ class Logins:
         """The user if the password is right and they are not locked; ``AuthError``/``Locked`` otherwise."""
         now = clock.now()
         detail = {"remote": remote[:64]} if remote else None
-        exists = self.store.get("users", name) is not None
+        stored = self.store.get("users", name)
+        exists = stored is not None
+        if stored is not None and not stored.get("active", True):
+            # A deactivated user gets the same answer and costs the same work as an unknown one.
+            check_password(password, _DUMMY_HASH)
+            self.store.log_event("event", "site.login", actor=name, action="site.login.refused",
+                                 reason="user deactivated", detail=detail)
+            raise AuthError(FAILED)
         if not exists:
             check_password(password, _DUMMY_HASH)
             self.store.log_event("event", "site.login", actor=name[:40] or "?", action="site.login.failed",
                                  reason="unknown user", detail=detail)
             raise AuthError(FAILED)
-        with self.store.transaction():
+        # The failure count and the refusal's log entry are kept although the login is refused.
+        with self.store.transaction(keep_on=(AuthError,)):
             until = self.locked_until(name, now)
             if until is not None:
                 self.store.log_event("event", "site.login", actor=name, action="site.login.refused",
