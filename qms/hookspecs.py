@@ -126,6 +126,26 @@ def qms_check_transition(
 
 
 @hookspec
+def qms_transition_signers(record: dict[str, Any], target: str) -> dict[str, list[str]] | None:
+    """Require a post (职务) or a department of whoever moves a record, depending on its fields.
+
+    Called before every transition the actor makes, with the core's role check. A fixed
+    requirement is declared on the transition itself (``Transition(..., posts=("总经理",),
+    depts=("物资管理部",))``); this hook is for one that depends on the record, e.g. the reply to a
+    重大 complaint must be approved by the 总经理 or the 管理者代表, an ordinary one by any approver.
+
+    :param record: the record envelope (``number``, ``form``, ``state``, ``data``), before the move.
+    :param target: the state it would move to.
+
+    Returns ``{"posts": [...], "depts": [...]}``: the actor must hold one of the posts or belong to
+    one of the departments (either list may be empty or left out); ``None`` for no requirement.
+    Each answer is checked on its own, so two plugins' requirements must both be met. The refusal
+    is one line naming the posts and departments required. Not asked for moves made by another
+    plugin's effects. Calling rule: all.
+    """
+
+
+@hookspec
 def qms_after_transition(
     record: dict[str, Any], source: str, actor: dict[str, Any], query: RecordQuery
 ) -> list[dict[str, Any]]:

@@ -160,6 +160,18 @@ class Host:
         return _flatten(self.pm.hook.qms_check_transition(record=record, target=target, actor=actor,
                                                           query=query or _no_records))
 
+    def transition_signers(self, record: dict[str, Any], target: str) -> list[dict[str, list[str]]]:
+        """Every plugin's post/department requirement on moving ``record`` to ``target``, checked for shape."""
+        found = []
+        # Each implementation answers one requirement (or None, which pluggy leaves out).
+        for item in self.pm.hook.qms_transition_signers(record=record, target=target):
+            if not isinstance(item, dict) or set(item) - {"posts", "depts"} or not all(
+                    isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v) for v in item.values()):
+                raise PluginError(f"qms_transition_signers must return {{'posts': [...], 'depts': [...]}} or None, "
+                                  f"not {item!r}")
+            found.append({"posts": list(item.get("posts", [])), "depts": list(item.get("depts", []))})
+        return found
+
     def after_transition(self, record: dict[str, Any], source: str, actor: dict[str, Any],
                          query: hookspecs.RecordQuery | None = None) -> list[dict[str, Any]]:
         """Every plugin's effects after a transition (``query`` reads other records)."""

@@ -82,7 +82,8 @@ def _record_signatures(app: App, user: dict[str, Any]) -> list[dict[str, Any]]:
     signed: dict[tuple[str, str], list[Any]] = {}
     for form, workflow in app.host.registry.workflows.items():
         for t in workflow.transitions:
-            if t.signature and (not t.roles or user.get("role") in t.roles or user.get("dept") in t.roles):
+            if (t.signature and (not t.roles or user.get("role") in t.roles or user.get("dept") in t.roles)
+                    and (not (t.posts or t.depts) or user.get("post") in t.posts or user.get("dept") in t.depts)):
                 signed.setdefault((form, t.source), []).append(t)
     if not signed:
         return []

@@ -299,6 +299,35 @@ def _role_allowed(transition: Transition, actor: dict[str, Any]) -> bool:
     return not transition.roles or actor.get("role") in transition.roles or actor.get("dept") in transition.roles
 
 
+def signer_refusals(app: App, record: dict[str, Any], transition: Transition, actor: dict[str, Any]) -> list[str]:
+    """Why ``actor`` may not make ``transition`` for want of a post or department (empty when they may).
+
+    The transition's own ``posts``/``depts`` and each plugin's ``qms_transition_signers`` answer are
+    separate requirements; within one, holding any listed post or belonging to any listed
+    department is enough.
+    """
+    wanted = [{"posts": list(transition.posts), "depts": list(transition.depts)}]
+    try:
+        wanted += app.host.transition_signers(json_copy(record), transition.target)
+    except PluginError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"a plugin failed while naming who may move {record['number']} to {transition.target}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    reasons = []
+    for need in wanted:
+        posts, depts = need["posts"], need["depts"]
+        if not posts and not depts:
+            continue
+        if actor.get("post") in posts or actor.get("dept") in depts:
+            continue
+        needed = " or ".join([*(f"post {p}" for p in posts), *(f"department {d}" for d in depts)])
+        held = f"post {actor.get('post')}" if actor.get("post") else "no post"
+        reasons.append(f"post: moving it to {transition.target} needs {needed} (职务/部门); "
+                       f"{actor['name']} has {held} in {actor.get('dept')}")
+    return reasons
+
+
 def refusals(app: App, record: dict[str, Any], target: str, actor: dict[str, Any],
              *, check_roles: bool = True) -> tuple[Transition | None, list[str]]:
     """The transition to ``target`` and every reason it may not be made now (empty when allowed)."""
@@ -319,6 +348,8 @@ def refusals(app: App, record: dict[str, Any], target: str, actor: dict[str, Any
     if check_roles and not _role_allowed(transition, actor):
         reasons.append(f"role: {actor['name']} ({actor.get('role')}, {actor.get('dept')}) may not move it from {source} "
                        f"to {target}; that needs one of: {', '.join(transition.roles)}")
+    if check_roles:
+        reasons.extend(signer_refusals(app, record, transition, actor))
     state = workflow.state(target)
     assert state is not None
     missing = [f for f in state.requires if _empty(record["data"].get(f))]
@@ -364,7 +395,7 @@ def signature(record: dict[str, Any], meaning: str, user: dict[str, Any]) -> dic
     signed = {"number": record["number"], "form": record["form"], "form_edition": record["form_edition"],
               "state": record["state"], "data": record["data"]}
     return {"meaning": meaning, "name": user["name"], "full_name": user.get("full_name", user["name"]),
-            "role": user.get("role", ""), "at": clock.stamp(), "sha256": digest(signed)}
+            "role": user.get("role", ""), "post": user.get("post", ""), "at": clock.stamp(), "sha256": digest(signed)}
 
 
 def move(app: App, number: str, target: str, *, note: str = "", password: str | None = None) -> dict[str, Any]:

@@ -46,6 +46,11 @@ class Transition:
 
     ``signature`` names the meaning when the move is a signed act (e.g. ``"批准 approved reply"``);
     the core then asks the actor's password again.
+
+    ``posts`` and ``depts`` narrow who may make the move beyond ``roles``: the actor must hold one
+    of the ``posts`` (职务, e.g. 总经理) or belong to one of the ``depts`` (either is enough when
+    both are given). Empty means no such requirement. A plugin whose requirement depends on the
+    record's fields returns it from ``qms_transition_signers`` instead.
     """
 
     source: str
@@ -53,6 +58,8 @@ class Transition:
     roles: tuple[str, ...] = ()
     signature: str | None = None
     label: str = ""
+    posts: tuple[str, ...] = ()
+    depts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Signed statements on controlled documents: 编制 prepared, 审核 reviewed, 批准 approved.
 
-A signature is a plain dict naming the user, their role, the meaning, the time and the sha256 of
-the exact content signed. Making one asks for the signer's password again: a signature is a
-deliberate act, not a side effect of being logged in.
+A signature is a plain dict naming the user, their role and post (职务) when signing, the
+meaning, the time and the sha256 of the exact content signed. Making one asks for the signer's
+password again: a signature is a deliberate act, not a side effect of being logged in.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def sign(app: App, name: str, password: str, meaning: str, content_sha256: str, 
     user = app.users.authenticate(name, password)
     app.users.authorise(name, permission, action)
     return {"meaning": meaning, "name": user["name"], "full_name": user.get("full_name", user["name"]),
-            "role": user["role"], "at": clock.stamp(), "sha256": content_sha256}
+            "role": user["role"], "post": user.get("post", ""), "at": clock.stamp(), "sha256": content_sha256}
 
 
 def signed_by(signatures: list[dict[str, Any]], meaning: str) -> list[str]:

@@ -11,7 +11,7 @@ from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, Wor
 
 from qms_complaints import board, due, effects, figures, layout, links, rules
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
-from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW
+from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW, signers
 
 if TYPE_CHECKING:
     import click
@@ -50,6 +50,12 @@ def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] 
 def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
     """Branch by responsibility, returned goods analysed, verifier owns no action, closing rules."""
     return rules.vetoes(record, target, actor)
+
+
+@hookimpl
+def qms_transition_signers(record: dict[str, Any], target: str) -> dict[str, list[str]] | None:
+    """The reply to a 重大/特殊重大 complaint is approved by the 总经理 or the 管理者代表."""
+    return signers(record, target)
 
 
 @hookimpl

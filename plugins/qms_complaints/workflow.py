@@ -1,8 +1,8 @@
 """The record workflows of QR-8.2-01 (complaint) and QR-8.2-02 (follow-up visit), with their time limits.
 
 Complaint: received → registered → assigned → investigating, then either the customer-caused
-branch (reply_drafted → reply_approved, signed by 管理者代表 or 总经理 → replied → closed) or the
-internal branch (cause_analysis → corrective_action → verified, signed by someone owning no
+branch (reply_drafted → reply_approved, signed by an approver, for a 重大 or 特殊重大 complaint one
+whose post is 管理者代表 or 总经理, → replied → closed) or the internal branch (cause_analysis → corrective_action → verified, signed by someone owning no
 action → closed). Every open state also has a move to itself, "升级 Escalate", which the plugin only
 allows when the complaint must be escalated or announced to the general manager; it is how
 ``qms complaints escalate`` raises a level through the core's effects, with the audit trail that
@@ -14,14 +14,19 @@ Transitions name workspace roles or departments (the seeds assign steps to depar
 from __future__ import annotations
 
 
-from qms.api import Deadline, State, Transition, Workflow
+from typing import Any
 
+from qms.api import Deadline, State, Transition, Workflow, now
+
+from qms_complaints import severity
 from qms_complaints.forms import COMPLAINT, OPEN_STATES, REPLY_APPROVAL, VERIFICATION, VISIT
 
 INTAKE = ("业务部", "quality_officer", "admin")  # 业务部 receives and registers every complaint
 HOSTS = ("品质部", "业务部", "quality_officer", "admin")  # the handling departments
 QUALITY = ("品质部", "quality_officer", "admin")
 APPROVERS = ("approver",)  # 管理者代表 and 总经理 hold the approver role
+#: The posts (职务) that approve the reply to a 重大 or 特殊重大 complaint (seed 000 doc 19: 管理者代表 or 总经理).
+REPLY_APPROVER_POSTS = ("总经理", "管理者代表")
 
 COMPLAINT_STATES: tuple[State, ...] = (
     State("received", "已接收 Received"),
@@ -72,4 +77,19 @@ VISIT_WORKFLOW = Workflow(
     initial="recorded",
 )
 
-__all__ = ["COMPLAINT_WORKFLOW", "VISIT_WORKFLOW"]
+
+
+def signers(record: dict[str, Any], target: str) -> dict[str, list[str]] | None:
+    """Who must sign a move beyond the workflow's roles: the 总经理 or 管理者代表 for a major complaint's reply.
+
+    The level is the one in force now (computed or raised by hand), so a complaint that became
+    重大 while it was investigated needs the general manager's or the representative's approval too.
+    """
+    if record.get("form") != COMPLAINT or target != "reply_approved":
+        return None
+    if severity.rank(severity.effective(record.get("data") or {}, now())) < severity.rank("重大"):
+        return None
+    return {"posts": list(REPLY_APPROVER_POSTS)}
+
+
+__all__ = ["COMPLAINT_WORKFLOW", "REPLY_APPROVER_POSTS", "VISIT_WORKFLOW", "signers"]

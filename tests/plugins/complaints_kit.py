@@ -20,8 +20,9 @@ USERS = (
     ("li", "quality_officer", "品质部"),
     ("zhao", "department", "业务部"),
     ("sun", "department", "设备科"),
-    ("chen", "approver", "管理者代表"),
-    ("wang", "approver", "总经理办公室"),
+    ("chen", "approver", "管理者代表", "陈管代", "管理者代表"),
+    ("wang", "approver", "总经理办公室", "王总经理", "总经理"),
+    ("xu", "approver", "生产部", "徐副总", "副总经理"),  # an approver holding neither post of QP-8.2-01 §5.4
 )
 
 
