@@ -14,6 +14,10 @@ under one exclusive file lock with a fresh read of the bucket inside it, is writ
 file, fsynced and renamed over the old one, and is followed by its audit entry. Readers take no
 lock (a rename is atomic) and cache parsed buckets until their inode, size or mtime changes.
 
+A transaction is a unit of work: the outermost ``transaction()`` remembers the bytes of every file
+it is about to change and the length of the audit log, and puts them back when the work inside it
+raises, so a refused command leaves no stray object, no used-up number and no audit entry.
+
 This is the only module that imports TinyDB. Its public surface is deliberately narrow (put, get,
 query by fields, next number, blobs) so the same interface can later run on PostgreSQL.
 """
@@ -25,6 +29,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,21 +111,72 @@ class Store:
         self.audit = AuditLog(root / "audit.log")
         self._lock = FileLock(str(root / ".qms.lock"), timeout=LOCK_TIMEOUT)
         self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+        # The journal of the outermost transaction, per thread: the lock is held per thread too.
+        self._local = threading.local()
 
     # -- locking ---------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """Hold the workspace write lock; nested uses in one process share it."""
+    def transaction(self, *, keep_on: tuple[type[BaseException], ...] = ()) -> Iterator[Store]:
+        """Hold the workspace write lock; nested uses in one process share it.
+
+        The outermost use is one unit of work: if anything inside it raises, every file it wrote
+        (objects, sequences, blobs) gets its old bytes back and the audit log its old length.
+        ``keep_on`` names exceptions that keep what was written before them (a failed login counts
+        the failure, then refuses); it applies to the outermost use only.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             with self._lock:
-                yield self
+                if getattr(self._local, "journal", None) is not None:
+                    yield self
+                    return
+                self._local.journal = _Journal(self._audit_size())
+                try:
+                    yield self
+                except keep_on:
+                    raise
+                except BaseException:
+                    self._roll_back(self._local.journal)
+                    raise
+                finally:
+                    self._local.journal = None
         except Timeout as exc:
             raise StoreError(
                 f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
                 f"try again, or remove {self._lock.lock_file} if no qms process is running"
             ) from exc
+
+    def _audit_size(self) -> int | None:
+        try:
+            return self.audit.path.stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def _remember(self, path: Path) -> None:
+        """Keep the bytes ``path`` holds before the current transaction first changes it."""
+        journal: _Journal | None = getattr(self._local, "journal", None)
+        if journal is not None and path not in journal.files:
+            try:
+                journal.files[path] = path.read_bytes()
+            except FileNotFoundError:
+                journal.files[path] = None
+
+    def _roll_back(self, journal: _Journal) -> None:
+        """Put back what a failed transaction wrote: old file bytes, the audit log's old length."""
+        for path, old in journal.files.items():
+            self._cache.pop(path, None)
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, old)
+        if journal.audit_size is None:
+            self.audit.path.unlink(missing_ok=True)
+        elif self._audit_size() != journal.audit_size:
+            with self.audit.path.open("r+b") as f:
+                f.truncate(journal.audit_size)
+                f.flush()
+                os.fsync(f.fileno())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -219,6 +275,7 @@ class Store:
             out.extend(entry["rows"])
         if changed or len(fresh) != len(buckets):
             try:
+                self._remember(cache_path)
                 atomic_write(cache_path, json.dumps({"version": version, "buckets": fresh},
                                                     ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
             except OSError:
@@ -240,13 +297,13 @@ class Store:
             self._write_bucket(self._path(collection, key), {key: obj})
             return self._log(collection, key, digest(obj), actor, action, reason, detail)
 
-    @staticmethod
-    def _write_bucket(path: Path, group: dict[str, dict[str, Any]]) -> None:
+    def _write_bucket(self, path: Path, group: dict[str, dict[str, Any]]) -> None:
         """Upsert ``group`` into one bucket with a single fresh read and a single atomic write.
 
         The file keeps TinyDB's layout (table ``objects``, string document ids), so TinyDB opens it
         as is; going through TinyDB's own upsert would read the file three times and write it twice.
         """
+        self._remember(path)
         storage = AtomicJSONStorage(str(path))
         raw = storage.read() or {}
         table = raw.setdefault("objects", {})
@@ -285,6 +342,7 @@ class Store:
         """Remove ``key`` (retention disposal); the log keeps the fact, not the content."""
         with self.transaction():
             path = self._path(collection, key)
+            self._remember(path)
             with TinyDB(str(path), storage=AtomicJSONStorage) as db:
                 if not db.table("objects").remove(Query()._key == key):
                     raise NotFound(f"no object {collection}/{key} to remove")
@@ -323,6 +381,7 @@ class Store:
             while taken(n):
                 n += 1
             seqs[sequence] = n
+            self._remember(path)
             atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"))
             return n
 
@@ -338,6 +397,7 @@ class Store:
                 if not taken(n):
                     out.append(n)
             seqs[sequence] = n
+            self._remember(path)
             atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"))
             return out
 
@@ -355,6 +415,7 @@ class Store:
         with self.transaction():
             path = self.blob_path(sha)
             if not path.exists():
+                self._remember(path)
                 atomic_write(path, data)
             self._log("blob", sha, sha, actor, action, "", detail)
         return sha
@@ -363,6 +424,7 @@ class Store:
                     detail: dict[str, Any] | None = None) -> dict[str, Any]:
         """Remove a blob (retention disposal); the log keeps its hash and the fact, not the bytes."""
         with self.transaction():
+            self._remember(self.blob_path(sha))
             self.blob_path(sha).unlink(missing_ok=True)
             return self._log("blob", sha, None, actor, action, reason, detail)
 
@@ -371,6 +433,14 @@ class Store:
         """Log the sha256 of a file under the workspace (a rendered PDF) for ``verify``; ``None`` releases it."""
         with self.transaction():
             return self._log("file", relpath, data_sha, actor, action, "", detail)
+
+
+class _Journal:
+    """What the outermost transaction changed: each file's bytes before (``None``: absent), the log's length."""
+
+    def __init__(self, audit_size: int | None) -> None:
+        self.files: dict[Path, bytes | None] = {}
+        self.audit_size = audit_size
 
 
 def sha256_file(path: Path) -> str:

@@ -208,3 +208,35 @@ def test_bucket_files_open_with_plain_tinydb(tmp_path: Path) -> None:
     with TinyDB(str(bucket)) as db:
         docs = db.table("objects").search(Query()._key == "IT-7")
     assert [d["obj"] for d in docs] == [{"note": "样品 (改)"}]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_transaction_that_raises_puts_back_objects_numbers_blobs_and_the_log(tmp_path: Path) -> None:
+    store = Store(tmp_path / "records")
+    store.put("items", "A-1", {"state": "open"}, actor="t", action="file")
+    store.next_number("items:2026", lambda n: False)
+    before = _files(tmp_path / "records")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("items", "A-1", {"state": "closed"}, actor="t", action="move")
+        store.put("items", "B-9", {"state": "open"}, actor="t", action="file")
+        assert store.next_number("items:2026", lambda n: False) == 2
+        store.put_blob(b"photo", actor="t", action="attach", detail={})
+        with store.transaction():  # a nested use belongs to the outer unit of work
+            store.log_event("items", "A-1", actor="t", action="notify")
+        raise RuntimeError("a later step refused")
+    assert _files(tmp_path / "records") == before
+    assert store.get("items", "A-1") == {"state": "open"} and store.get("items", "B-9") is None
+    assert store.next_number("items:2026", lambda n: False) == 2
+    assert verify_store(store, tmp_path).ok
+
+
+def test_a_transaction_keeps_its_writes_on_the_exceptions_it_names(tmp_path: Path) -> None:
+    store = Store(tmp_path / "records")
+    with pytest.raises(PermissionError), store.transaction(keep_on=(PermissionError,)):
+        store.put("logins", "li", {"failures": 1}, actor="li", action="login.failed")
+        raise PermissionError("wrong password")
+    assert store.get("logins", "li") == {"failures": 1}
+    assert [e["action"] for e in store.audit.entries()] == ["login.failed"]

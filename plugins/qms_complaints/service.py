@@ -47,11 +47,13 @@ def escalate(app: App, now: Any = None) -> list[dict[str, Any]]:
     """
     done = []
     at = now or api.now()
-    for record in complaints(app):
-        if record["closed"] or record.get("amended_by") or not rules.escalation_pending(record, at):
-            continue
-        moved = api.move_record(app, record["number"], record["state"], note="自动升级 automatic escalation")
-        done.append({"number": record["number"], "effects": moved["effects"]})
+    # One unit of work: a refused move undoes the escalations made before it in this run.
+    with api.transaction(app):
+        for record in complaints(app):
+            if record["closed"] or record.get("amended_by") or not rules.escalation_pending(record, at):
+                continue
+            moved = api.move_record(app, record["number"], record["state"], note="自动升级 automatic escalation")
+            done.append({"number": record["number"], "effects": moved["effects"]})
     return done
 
 

@@ -110,13 +110,15 @@ def accept(app: App, project: str, *, step: str, grade: str, inspector: str, pas
     data.update({k: v for k, v in (("standard", standard), ("findings", findings), ("treatment", treatment)) if v})
     if grade == "不合格" and (not responsible or not rectify_by):
         raise UsageError("a failed step (不合格) opens a rectification order: give --responsible NAME and --rectify-by DATETIME")
-    ys = api.file_record(app, f.ACCEPTANCE, data)
-    ys = api.move_record(app, ys["number"], "signed", password=password)["record"]
-    zg = None
-    if grade == "不合格":
-        zg = api.file_record(app, f.RECTIFICATION, {
-            "project": project, "stage": stage["id"], "acceptance": ys["number"],
-            "problem": f"{step}: {findings}", "responsible": responsible, "deadline": rectify_by})
+    # One unit of work: a refused signature or rectification order leaves no unsigned acceptance behind.
+    with api.transaction(app):
+        ys = api.file_record(app, f.ACCEPTANCE, data)
+        ys = api.move_record(app, ys["number"], "signed", password=password)["record"]
+        zg = None
+        if grade == "不合格":
+            zg = api.file_record(app, f.RECTIFICATION, {
+                "project": project, "stage": stage["id"], "acceptance": ys["number"],
+                "problem": f"{step}: {findings}", "responsible": responsible, "deadline": rectify_by})
     return {"acceptance": ys, "rectification": zg}
 
 
