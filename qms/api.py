@@ -19,7 +19,8 @@ What it holds:
   ``parse_limit``;
 * **rendering**: ``templates`` (a plugin's Jinja2 templates over the core's base templates and
   macros), ``generic_record_html``, ``Page``, ``report_page``, ``render_pdf``, ``write_pdf``,
-  ``target_file``, ``organisation``, ``Job``, ``render_all``, ``default_out``;
+  ``target_file``, ``organisation``, ``Job``, ``render_all``, ``default_out``, ``signer_title`` (what
+  a signature block prints beside a name: the signer's post, else the role's display name);
 * **settings**: ``settings`` (the workspace's ``qms.toml`` as plain data);
 * **command line**: ``QMSGroup``, ``pass_app``, ``json_option``, ``echo_json``, ``echo_table``,
   ``password_option``, ``read_password``, ``parse_sets``, ``read_data``;
@@ -107,6 +108,7 @@ if TYPE_CHECKING:
     from qms.render.report import report_page as report_page
     from qms.render.sources import organisation as organisation
     from qms.render.templates import templates as templates
+    from qms.users import signer_title as signer_title
     from qms.app import settings as settings
 
 #: Public name → ``module:attribute`` in the core. The table is the contract; the modules behind
@@ -167,6 +169,7 @@ _EXPORTS: dict[str, str] = {
     "Job": "qms.render.batch:Job",
     "render_all": "qms.render.batch:render_all",
     "default_out": "qms.render.batch:default_out",
+    "signer_title": "qms.users:signer_title",
     # settings
     "settings": "qms.app:settings",
     # command line

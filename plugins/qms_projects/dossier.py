@@ -68,7 +68,7 @@ def gate(facts: pg.Facts, stage: dict[str, Any], review: dict[str, Any],
     filled = {name: post for post, name in posts_mod.assign(template, facts.data.get("team") or [], internal,
                                                              d.get("signoffs") or []).items()}
     signoffs: list[Row] = [(s.get("full_name") or s.get("name"),
-                            tpl.post_label(template, filled[s["name"]]) if s.get("name") in filled else s.get("role"),
+                            tpl.post_label(template, filled[s["name"]]) if s.get("name") in filled else api.signer_title(s),
                             s.get("dept"), api.show_time(s.get("at"))) for s in d.get("signoffs") or []]
     signoffs += [(e.get("name"), tpl.post_label(template, e.get("post", "")), "纸面签字 on paper", api.show_time(e.get("signed_on")))
                  for e in d.get("external_signoffs") or []]

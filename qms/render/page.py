@@ -91,11 +91,14 @@ def css_string(text: str) -> Markup:
 
 @cache
 def _environment() -> Environment:
+    from qms.users import signer_title
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=ChainableUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["css"] = css_string
     env.filters["when"] = show_time
     env.filters["day"] = show_date
+    env.filters["signer"] = signer_title
     return env
 
 

@@ -4,7 +4,8 @@ A plugin lays out its record bodies, cards and reports as Jinja2 templates in it
 (``qms_equipment/templates/card.html.j2``) and renders them with
 ``templates("qms_equipment").render("card.html.j2", record=...)``. Its templates may extend or
 import the core's (``base.html.j2``, ``macros.html.j2`` with ``table``, ``rows``, ``heading`` and
-``signatures``) and use the core's filters (``when``, ``day``, ``css``, ``money``). Autoescaping is
+``signatures``) and use the core's filters (``when``, ``day``, ``css``, ``money``, and ``signer``: a
+signature's post, else its role's display name). Autoescaping is
 on, so every user-typed value is escaped unless a template is told it is already safe markup.
 """
 
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from qms.dates import show_date, show_time
 from qms.render.page import TEMPLATES, css_string
+from qms.users import signer_title
 
 
 def money(value: Any) -> str:
@@ -40,7 +42,7 @@ class Templates:
             autoescape=True, undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters.update(when=show_time, day=show_date, css=css_string, money=money)
+        self.env.filters.update(when=show_time, day=show_date, css=css_string, money=money, signer=signer_title)
 
     def render(self, name: str, **context: Any) -> Markup:
         """The rendered template ``name`` as safe markup (its inputs were escaped while rendering)."""

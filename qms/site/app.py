@@ -53,10 +53,12 @@ PUBLIC = frozenset({"login", "logout", "static"})
 def configure(env: Any) -> None:
     """Filters and globals the site's templates use, for the server's and the bundle's Jinja environment."""
     from qms.dates import show_date, show_time
+    from qms.users import signer_title
 
     env.filters["when"] = show_time
     env.filters["day"] = show_date
     env.filters["ed"] = lambda edition: str(edition).replace("/", "-")
+    env.filters["signer"] = signer_title
     env.globals["version"] = __version__
 
 
