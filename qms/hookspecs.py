@@ -168,6 +168,30 @@ def qms_after_transition(
 
 
 @hookspec
+def qms_after_save(
+    record: dict[str, Any], action: str, previous: dict[str, Any] | None, actor: dict[str, Any], query: RecordQuery
+) -> list[dict[str, Any]]:
+    """React after a record's data was stored by a person: filed, updated or amended.
+
+    Rules that follow from field values (a complaint's severity and the general manager's notice)
+    must hold from the first save, not only after the next move. Called once per plugin after the
+    record is stored, inside the same store transaction: if an effect cannot be applied, the whole
+    save is refused and nothing of it is stored. Not called for changes made by effects themselves
+    (so effects cannot loop); a ``move`` effect still runs ``qms_after_transition``.
+
+    :param record: the stored record envelope (for ``"amend"``, the new correcting record).
+    :param action: ``"file"``, ``"update"`` or ``"amend"``.
+    :param previous: the record's data before the change (``None`` when filed; for ``"amend"``, the
+        corrected record's data).
+    :param actor: the user who saved it.
+    :param query: read-only query over the stored records. Optional.
+
+    Returns effects as for ``qms_after_transition`` (``notify``, ``update``, ``move``), applied and
+    logged by the core. Calling rule: all, concatenated.
+    """
+
+
+@hookspec
 def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar,
                   settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Add deadlines the workflow declarations cannot express (calibration due, pass expiry).

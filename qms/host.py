@@ -178,6 +178,12 @@ class Host:
         return _flatten(self.pm.hook.qms_after_transition(record=record, source=source, actor=actor,
                                                           query=query or _no_records))
 
+    def after_save(self, record: dict[str, Any], action: str, previous: dict[str, Any] | None,
+                   actor: dict[str, Any], query: hookspecs.RecordQuery | None = None) -> list[dict[str, Any]]:
+        """Every plugin's effects after a record was filed, updated or amended (``query`` reads other records)."""
+        return _flatten(self.pm.hook.qms_after_save(record=record, action=action, previous=previous, actor=actor,
+                                                    query=query or _no_records))
+
     def due_items(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
                   settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Due items the plugins add."""

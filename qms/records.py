@@ -15,6 +15,8 @@ Rules kept here, so the CLI, the site and the plugins' effects all obey them:
   refused, naming every reason, for a wrong state, a role not allowed, missing required fields or a
   plugin's veto, and changes nothing then; a signed move needs the password again;
 * a closed record is immutable: a correction is a new, linked record (``amend``);
+* what a record's own values require follows from its first save: after filing, updating and
+  amending, every plugin's ``qms_after_save`` effects are applied in the same transaction;
 * attachments are stored by sha256; the name the user gave is metadata only.
 """
 
@@ -228,6 +230,7 @@ def file(app: App, form_number: str, data: Any, *, note: str = "") -> dict[str, 
         record = _envelope(app, form, workflow, number, clean, actor, proc_edition, note)
         store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
                   detail={"form": form["number"], "edition": form["edition"]})
+        record = _after_save(app, record, "file", None, actor)
     return record
 
 
@@ -250,6 +253,8 @@ def file_many(app: App, form_number: str, rows: list[dict[str, Any]], *, note: s
             number = format_number(pattern, form, year, seq)
             objects[number] = _envelope(app, form, workflow, number, data, actor, proc_edition, note)
         store.put_many(COLLECTION, objects, actor=actor["name"], action="record.import")
+        for record in objects.values():
+            _after_save(app, record, "file", None, actor)
     return list(objects)
 
 
@@ -273,11 +278,13 @@ def update(app: App, number: str, changes: dict[str, Any], *, note: str = "") ->
             raise _refuse_closed(record, "update")
         data = _merged(record["data"], changes)
         validation.require_valid(app, pinned_form(app, record), data, record)
+        previous = record["data"]
         record["data"] = data
         record["history"].append(_history(actor["name"], "update", record["state"], record["state"],
                                           note or "changed " + ", ".join(sorted(changes))))
         app.store.put(COLLECTION, number, record, actor=actor["name"], action="record.update",
                       reason=note, detail={"fields": sorted(changes)})
+        record = _after_save(app, record, "update", previous, actor)
     return record
 
 
@@ -452,9 +459,36 @@ def _after(app: App, record: dict[str, Any], source: str, actor: dict[str, Any],
     return done
 
 
-def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict[str, Any], depth: int) -> None:
+def _after_save(app: App, record: dict[str, Any], action: str, previous: dict[str, Any] | None,
+                actor: dict[str, Any]) -> dict[str, Any]:
+    """Ask the plugins what follows a save and apply it; the record as stored afterwards.
+
+    Runs inside the caller's transaction: an effect that cannot be applied refuses the whole save,
+    so a record never stays stored without what its own values require (a severity, a notice).
+    """
+    try:
+        from qms.recordquery import record_query
+
+        wanted = app.host.after_save(json_copy(record), action, json_copy(previous) if previous is not None else None,
+                                     dict(actor), record_query(app))
+    except Exception as exc:
+        raise PluginError(f"a plugin failed after {record['number']} was saved ({action}): "
+                          f"{type(exc).__name__}: {exc}") from exc
+    if not wanted:
+        return record
+    for effect in wanted:
+        try:
+            _apply(app, record, effect, actor, 0, cause=f"effect of {record['number']} {action}")
+        except (Refused, NotFound, ValidationFailed, UsageError) as exc:
+            raise Refused(f"{record['number']} was not saved: what its values require could not be done "
+                          f"({effect.get('effect')} {effect.get('record', effect.get('to', ''))}: {exc})") from exc
+    return get(app, record["number"])
+
+
+def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict[str, Any], depth: int,
+           cause: str = "") -> None:
     kind = effect.get("effect")
-    cause = f"effect of {origin['number']} → {origin['state']}"
+    cause = cause or f"effect of {origin['number']} → {origin['state']}"
     if kind == "notify":
         app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.notify",
                             reason=str(effect.get("message", "")), detail={"to": effect.get("to", ""), "message": effect.get("message", "")})
@@ -531,6 +565,7 @@ def amend(app: App, number: str, reason: str, changes: dict[str, Any]) -> dict[s
                       detail={"amends": number, "fields": sorted(changes)})
         app.store.put(COLLECTION, number, original, actor=actor["name"], action="record.amended", reason=reason,
                       detail={"amended_by": new_number})
+        correction = _after_save(app, correction, "amend", original["data"], actor)
     return correction
 
 

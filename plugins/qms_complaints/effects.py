@@ -1,4 +1,4 @@
-"""What follows a complaint's move: routing to the handling department, escalation, the general manager's notice.
+"""What follows a complaint's save or move: routing to the handling department, escalation, the general manager's notice.
 
 Returned as the core's plain effects (``notify`` and ``update`` dicts) so the core applies them,
 validates them against the form and logs them in the audit trail:
@@ -7,7 +7,8 @@ validates them against the form and logs them in the audit trail:
 * when the reply is approved, the sha256 of the approved text is kept, so a reply edited after
   approval cannot be closed on that approval;
 * when the level in force is 重大 or above and the general manager has not yet been told of that
-  level, a ``notify`` to 总经理 and an update recording the notice; an open complaint past 2 months for
+  level, a ``notify`` to 总经理 and an update recording the notice — from the first save (filing or
+  update), not only at the next move; an open complaint past 2 months for
   the company's reasons is escalated to 特殊重大 at the same time.
 
 A notifier (mail, WeChat) can follow the audit log's ``record.notify`` events addressed to 总经理.
@@ -70,6 +71,17 @@ def _why(field: str) -> str:
     }.get(field, "")
 
 
+def saved_effects(record: dict[str, Any], action: str, now: datetime) -> list[dict[str, Any]]:
+    """The effects of a complaint having been filed or updated: what its recorded facts require now.
+
+    The same rules as after a move, without one (the state is unchanged): the level in force is
+    written and the general manager told as soon as the facts make it 重大 or above.
+    """
+    if record.get("form") != COMPLAINT or action not in ("file", "update"):
+        return []
+    return complaint_effects(record, str(record.get("state")), now)
+
+
 def effects(record: dict[str, Any], source: str, now: datetime) -> list[dict[str, Any]]:
     """Effects for a record of this procedure (none for other forms)."""
     if record.get("form") == COMPLAINT:
@@ -77,4 +89,4 @@ def effects(record: dict[str, Any], source: str, now: datetime) -> list[dict[str
     return []
 
 
-__all__ = ["GENERAL_MANAGER", "complaint_effects", "effects", "notice"]
+__all__ = ["GENERAL_MANAGER", "complaint_effects", "effects", "notice", "saved_effects"]

@@ -65,6 +65,12 @@ def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, A
 
 
 @hookimpl
+def qms_after_save(record: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    """From the first save: the level in force is written and 总经理 told of 重大 and above."""
+    return effects.saved_effects(record, action, api.now())
+
+
+@hookimpl
 def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
     return due.due_items(query(form=COMPLAINT), query(form=VISIT), now, calendar)

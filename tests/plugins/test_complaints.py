@@ -92,12 +92,30 @@ def test_a_person_may_raise_the_level_with_a_reason_but_never_lower_it(app: App)
     assert severity.effective(raised["data"]) == "重大"
 
 
-def test_new_facts_raise_the_level_in_force_automatically(app: App) -> None:
+def test_new_facts_raise_the_level_in_force_and_notify_the_general_manager_at_once(app: App) -> None:
     number = file(app, severity="一般")
     with at("2026-10-12T09:06:00"):
         records.update(as_user(app, "zhao"), number, {"complainant_count": 11})
     data = records.get(app, number)["data"]
-    assert data["severity"] == "一般" and severity.effective(data) == "特殊重大"
+    assert data["severity"] == "特殊重大" and severity.effective(data) == "特殊重大"
+    assert data["gm_notified_level"] == "特殊重大" and data["gm_notified_at"] == "2026-10-12T09:06:00"
+    assert [n["detail"]["message"].split()[1] for n in _notices(app, number)] == ["特殊重大"]
+
+
+def test_a_severe_complaint_shows_its_level_and_notifies_the_general_manager_at_intake(app: App) -> None:
+    with at("2026-10-12T09:05:00"):
+        filed = records.file(as_user(app, "zhao"), "QR-8.2-01", complaint(complainant_count=10))
+    # The record handed back and the one stored both show the level at once, in state received.
+    assert filed["state"] == "received" and filed["data"]["severity"] == "特殊重大"
+    stored = records.get(app, filed["number"])
+    assert stored["data"]["severity"] == "特殊重大" and stored["data"]["gm_notified_level"] == "特殊重大"
+    notes = _notices(app, filed["number"])
+    assert len(notes) == 1 and notes[0]["detail"]["to"] == "总经理" and "10 人集体投诉" in notes[0]["detail"]["message"]
+    actions = [e["action"] for e in records.audit_trail(app, filed["number"])]
+    assert actions == ["record.file", "record.update", "record.notify"]
+    # A general complaint gets no notice and no level written for it.
+    plain = file(app)
+    assert _notices(app, plain) == [] and "severity" not in records.get(app, plain)["data"]
 
 
 # -- form validation ----------------------------------------------------------------------------
@@ -158,9 +176,10 @@ def test_registration_routes_by_nature_and_a_major_complaint_notifies_the_genera
     assert len(notes) == 1 and notes[0]["detail"]["to"] == "总经理" and "重大" in notes[0]["detail"]["message"]
     assert records.get(app, quality)["data"]["gm_notified_level"] == "重大"
     assert _notices(app, other) == []
-    # Raised to 特殊重大 later: the general manager is told again at the next move, once.
+    # Raised to 特殊重大 later: the general manager is told again when the fact is recorded, once.
     with at("2026-10-12T09:15:00"):
         records.update(as_user(app, "zhao"), quality, {"complainant_count": 10})
+    assert [n["detail"]["message"].split()[1] for n in _notices(app, quality)] == ["重大", "特殊重大"]
     step(app, quality, "zhao", "2026-10-12T09:20:00", "assigned", {"responsible_dept": "生产部", "responsible_person": "张"})
     step(app, quality, "li", "2026-10-12T09:30:00", "investigating")
     assert [n["detail"]["message"].split()[1] for n in _notices(app, quality)] == ["重大", "特殊重大"]
