@@ -88,7 +88,9 @@ def _record_signatures(app: App, user: dict[str, Any]) -> list[dict[str, Any]]:
     if not signed:
         return []
     out = []
-    for row in records.summaries(app):
+    # One register read per form with signed moves: records of other forms are never looked at.
+    rows = [row for form in sorted({form for form, _ in signed}) for row in records.summaries(app, form=form)]
+    for row in rows:
         moves = signed.get((row["form"], row["state"]))
         if not moves:
             continue

@@ -45,6 +45,11 @@ from qms.errors import NotFound, StoreError
 
 BUCKET_SIZE = 256
 LOCK_TIMEOUT = 60.0
+#: Top-level fields whose values each bucket's entry in the bucket index lists, so that a query on
+#: one of them opens only the buckets holding the value (a plugin's query by form reads only the
+#: buckets of its own forms).
+INDEXED = ("form",)
+Signature = tuple[int, int, int]
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
@@ -110,7 +115,11 @@ class Store:
         self.blobs = root / "blobs"
         self.audit = AuditLog(root / "audit.log")
         self._lock = FileLock(str(root / ".qms.lock"), timeout=LOCK_TIMEOUT)
-        self._cache: dict[Path, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+        self._cache: dict[Path, tuple[Signature, dict[str, dict[str, Any]]]] = {}
+        # The bucket index (values of INDEXED fields per bucket) and projections, as last read or
+        # computed by this process, so a long-running server re-reads neither file on every request.
+        self._values: dict[Path, tuple[Signature, dict[str, frozenset[str]]]] = {}
+        self._projections: dict[Path, tuple[str, dict[str, Any]]] = {}
         # The journal of the outermost transaction, per thread: the lock is held per thread too.
         self._local = threading.local()
 
@@ -230,12 +239,81 @@ class Store:
             yield from self._load(path).items()
 
     def query(self, collection: str, where: Callable[[dict[str, Any]], bool] | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """Objects whose top-level ``fields`` equal the given values and that pass ``where``; copies."""
+        """Objects whose top-level ``fields`` equal the given values and that pass ``where``; copies.
+
+        A field of ``INDEXED`` given as a string narrows the scan to the buckets that hold its value.
+        """
         out = []
-        for _, obj in self.iter(collection):
-            if all(obj.get(k) == v for k, v in fields.items()) and (where is None or where(obj)):
-                out.append(json.loads(json.dumps(obj)))
+        for path in self._buckets_with(collection, fields):
+            for obj in self._load(path).values():
+                if all(obj.get(k) == v for k, v in fields.items()) and (where is None or where(obj)):
+                    out.append(json.loads(json.dumps(obj)))
         return out
+
+    def _buckets_with(self, collection: str, fields: dict[str, Any]) -> list[Path]:
+        """The buckets of ``collection`` that can hold an object matching the indexed ``fields``."""
+        paths = self._buckets(collection)
+        wanted = {k: v for k, v in fields.items() if k in INDEXED and isinstance(v, str)}
+        if not wanted:
+            return paths
+        index = self._bucket_values(collection, paths)
+        return [p for p in paths if p in index and all(v in index[p].get(k, ()) for k, v in wanted.items())]
+
+    def _bucket_values(self, collection: str, paths: list[Path]) -> dict[Path, dict[str, frozenset[str]]]:
+        """For each bucket, the values its objects hold in the ``INDEXED`` fields.
+
+        Kept in memory and in ``cache/<collection>.index.json`` by the bucket's inode, size and
+        mtime, and recomputed for a bucket whose file changed. Like ``project``'s cache it is
+        derived data: never trusted over a changed bucket, outside ``db/`` and the audit log, safe
+        to delete, and never read by ``qms verify``.
+        """
+        cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.index.json"
+        on_disk: dict[str, Any] | None = None
+        out: dict[Path, dict[str, frozenset[str]]] = {}
+        changed = False
+        for path in paths:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+            known = self._values.get(path)
+            if known is None or known[0] != sig:
+                if on_disk is None:
+                    on_disk = self._read_cache(cache_path, "index:" + ",".join(INDEXED))
+                entry = on_disk.get(path.name)
+                if entry is not None and tuple(entry.get("sig", ())) == sig:
+                    values = {k: frozenset(v) for k, v in entry.get("values", {}).items()}
+                else:
+                    objects = self._load(path).values()
+                    values = {k: frozenset(o[k] for o in objects if isinstance(o.get(k), str)) for k in INDEXED}
+                    changed = True
+                known = (sig, values)
+                self._values[path] = known
+            out[path] = known[1]
+        if changed:
+            buckets = {p.name: {"sig": list(self._values[p][0]), "values": {k: sorted(v) for k, v in vals.items()}}
+                       for p, vals in out.items()}
+            self._write_cache(cache_path, "index:" + ",".join(INDEXED), buckets)
+        return out
+
+    def _read_cache(self, path: Path, version: str) -> dict[str, Any]:
+        """The per-bucket entries of a derived cache file, or nothing when it is missing, unreadable or stale."""
+        try:
+            cached = json.loads(path.read_bytes())
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return {}
+        if not isinstance(cached, dict) or cached.get("version") != version or not isinstance(cached.get("buckets"), dict):
+            return {}
+        return cached["buckets"]
+
+    def _write_cache(self, path: Path, version: str, buckets: dict[str, Any]) -> None:
+        try:
+            self._remember(path)
+            atomic_write(path, json.dumps({"version": version, "buckets": buckets},
+                                          ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            pass  # a read-only workspace still answers, just without the cache
 
     def project(self, collection: str, name: str, version: str,
                 fn: Callable[[str, dict[str, Any]], Any]) -> list[Any]:
@@ -246,16 +324,15 @@ class Store:
         ``cache/<collection>.<name>.json`` with the bucket's inode, size and mtime, and recomputed
         only for buckets that changed since (or all of them when ``version`` changes, e.g. when
         the projection's inputs change). The cache is derived data: it is never trusted over a
-        changed bucket, is outside ``db/`` and the audit log, and may be deleted at any time.
+        changed bucket, is outside ``db/`` and the audit log, and may be deleted at any time. The rows
+        returned are shared with this process's copy of that cache: read them, do not change them.
         """
         cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.{_SAFE.sub('_', name)}.json"
-        try:
-            cached = json.loads(cache_path.read_bytes())
-            if cached.get("version") != version:
-                cached = {}
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-            cached = {}
-        buckets: dict[str, Any] = cached.get("buckets", {})
+        remembered = self._projections.get(cache_path)
+        if remembered is not None and remembered[0] == version:
+            buckets: dict[str, Any] = remembered[1]
+        else:
+            buckets = self._read_cache(cache_path, version)
         fresh: dict[str, Any] = {}
         out: list[Any] = []
         changed = False
@@ -274,12 +351,8 @@ class Store:
             fresh[path.name] = entry
             out.extend(entry["rows"])
         if changed or len(fresh) != len(buckets):
-            try:
-                self._remember(cache_path)
-                atomic_write(cache_path, json.dumps({"version": version, "buckets": fresh},
-                                                    ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-            except OSError:
-                pass  # a read-only workspace still answers, just without the cache
+            self._write_cache(cache_path, version, fresh)
+        self._projections[cache_path] = (version, fresh)
         return out
 
     def collections(self) -> list[str]:

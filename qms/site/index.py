@@ -240,11 +240,14 @@ class RecordIndex:
         if signature == self._signature:
             return self._snapshot
         if not wait and self._signature is not None and self.last_build > self.BACKGROUND_AFTER:
+            # Taken before the thread starts: a quick rebuild could otherwise swap it in under us,
+            # and this request would wait for nothing or see a half-announced snapshot.
+            snapshot = self._snapshot
             if self._worker is None:
                 self._worker = threading.Thread(target=self._background, args=(signature,), daemon=True,
                                                 name="qms-site-index")
                 self._worker.start()
-            return self._snapshot
+            return snapshot
         with self._lock:
             if signature != self._signature:
                 self._build(signature)
