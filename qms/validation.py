@@ -132,10 +132,51 @@ def plugin_problems(app: App, form: dict[str, Any], data: dict[str, Any], record
     return lines
 
 
+def _bad_character(text: str) -> str | None:
+    """Why ``text`` cannot be stored as record text, or ``None``.
+
+    A NUL or other control character breaks the PDF and the CSV exports, and a lone surrogate
+    (``\\ud800`` in JSON, or bytes that are not UTF-8 on the command line) cannot be written as
+    UTF-8 at all, so the store would fail after the record's number was taken.
+    """
+    for char in text:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            return f"holds U+{code:04X}, which is not a character (not valid Unicode); retype the text"
+        if (code < 0x20 and char not in "\t\n\r") or code == 0x7F:
+            name = "a NUL character" if code == 0 else "a control character"
+            return f"holds {name} (U+{code:04X}); remove it"
+    return None
+
+
+def text_problems(form: dict[str, Any], data: Any, path: list[str | int] | None = None) -> list[str]:
+    """Every field name or text value in ``data`` that cannot be stored (control characters, surrogates)."""
+    path = path or []
+    found: list[str] = []
+    if isinstance(data, str):
+        why = _bad_character(data)
+        if why:
+            found.append(problem_line(form, path, why))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            why = _bad_character(str(key))
+            if why:
+                found.append(f"field name {str(key).encode('unicode_escape').decode('ascii')!r}: {why}")
+                continue
+            found += text_problems(form, value, [*path, str(key)])
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += text_problems(form, value, [*path, i])
+    return found
+
+
 def problems(app: App, form: dict[str, Any], data: Any, record: dict[str, Any] | None = None) -> list[str]:
-    """Every problem with ``data`` on ``form``: schema first, then the plugins' rules."""
+    """Every problem with ``data`` on ``form``: stored text first, then schema, then the plugins' rules."""
     if not isinstance(data, dict):
         return [f"(record): must be a mapping of field names to values, not {type(data).__name__}"]
+    found = text_problems(form, data)
+    if found:
+        return found
     found = schema_problems(form, data)
     found += plugin_problems(app, form, data, record, schema_failed=bool(found))
     if not found:
@@ -219,4 +260,4 @@ def coerce_row(form: dict[str, Any], row: dict[str, str]) -> dict[str, Any]:
 
 
 __all__ = ["coerce_row", "coerce_text", "format_path", "plain_data", "problem_line", "problems", "require_valid",
-           "schema_problems", "validator_for"]
+           "schema_problems", "text_problems", "validator_for"]

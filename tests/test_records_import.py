@@ -67,7 +67,44 @@ def test_csv_line_numbers_count_multiline_cells_and_unknown_columns_are_refused(
     bad.write_text("subject,colour\nx,red\n", encoding="utf-8")
     result = run(app, ["--as", "li", "record", "import", SIMPLE_FORM, str(bad)])
     assert result.exit_code == 2 and "line 1: unknown column(s) colour" in result.output
-    other = tmp_path / "x.xlsx"
+    other = tmp_path / "x.ods"
     other.write_bytes(b"PK")
-    assert "reads .csv or .jsonl files only" in run(app, ["--as", "li", "record", "import", SIMPLE_FORM, str(other)]).output
+    assert "reads .csv, .jsonl or .xlsx files only" in run(app, ["--as", "li", "record", "import", SIMPLE_FORM, str(other)]).output
+    broken = tmp_path / "x.xlsx"
+    broken.write_bytes(b"PK")
+    assert "x.xlsx is not an Excel workbook (.xlsx); save it again" in run(
+        app, ["--as", "li", "record", "import", SIMPLE_FORM, str(broken)]).output
     assert app.store.keys("records") == []
+
+
+def test_gbk_csv_as_saved_by_excel_on_chinese_windows_is_read(tmp_path: Path) -> None:
+    app = make_workspace(tmp_path / "ws")
+    path = tmp_path / "rows.csv"
+    path.write_bytes(('received_at,customer,quantity,inspector\n'
+                      '2026-10-01T08:00,甲机械厂,3,"{""name"": ""张检""}"\n').encode("gbk"))
+    result = run(app, ["--as", "li", "record", "import", FORM_NUMBER, str(path)])
+    assert result.exit_code == 0, result.output
+    assert records.get(app, "TJ-2026-0001")["data"]["customer"] == "甲机械厂"
+
+
+def test_xlsx_workbook_is_imported_with_typed_cells(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    app = make_workspace(tmp_path / "ws")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["received_at", "customer", "quantity", "urgent", "inspector", "closed_at"])
+    sheet.append([dt.datetime(2026, 10, 1, 8, 30), 13800138000, 3.0, "是", '{"name": "张检"}', None])
+    sheet.append([None, None, None, None, None, None])  # an empty row left by Excel is skipped
+    sheet.append(["2026-10-02T08:00", "乙公司", 2, False, '{"name": "李检"}', dt.datetime(2026, 10, 3)])
+    book.save(tmp_path / "rows.xlsx")
+    result = run(app, ["--as", "li", "record", "import", FORM_NUMBER, str(tmp_path / "rows.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 record(s): TJ-2026-0001 … TJ-2026-0002" in result.output
+    assert records.get(app, "TJ-2026-0001")["data"] == {
+        "received_at": "2026-10-01T08:30:00", "customer": "13800138000", "quantity": 3, "urgent": True,
+        "inspector": {"name": "张检"}}
+    assert records.get(app, "TJ-2026-0002")["data"]["closed_at"] == "2026-10-03"
+    assert records.get(app, "TJ-2026-0002")["history"][0]["note"] == "imported from rows.xlsx"

@@ -16,7 +16,7 @@ import click
 
 from qms import __version__
 from qms.app import App
-from qms.errors import ExitCode, PluginError, QMSError
+from qms.errors import ExitCode, PluginError, QMSError, UsageError
 from qms.host import Host, make_plugin_manager
 from qms.workspace import find_workspace
 
@@ -40,6 +40,44 @@ class QMSGroup(click.Group):
             return super().invoke(ctx)
         except QMSError as exc:
             raise CommandError(exc) from exc
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which no file can store:
+        # refuse them here, before a note or a name carries them into the store.
+        for arg in args:
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise CommandError(UsageError(f"argument {shown!r} is not valid UTF-8 text; "
+                                              "set the terminal to UTF-8 and type it again"))
+        if ctx.parent is None:
+            args = hoist_actor(args)
+        return super().parse_args(ctx, args)
+
+
+def hoist_actor(args: list[str]) -> list[str]:
+    """``--as NAME`` moved to the front wherever it was typed.
+
+    ``--as`` belongs to the root group, but people (and the help examples) write it after the
+    command, as in ``qms record new QR-8.2-01 --data c.yaml --as li``; both orders mean the same.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--as" and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 2
+            continue
+        if arg.startswith("--as="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 @dataclass

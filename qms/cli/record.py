@@ -19,6 +19,39 @@ from qms.cli.table import echo_table
 from qms.errors import UsageError
 
 
+class _AliasRefused(yaml.YAMLError):
+    """A YAML alias in record data."""
+
+
+class _DataLoader(yaml.SafeLoader):
+    """YAML for record data: no aliases, and a date that is no real date stays text.
+
+    An alias can make a structure that refers to itself (or grows without bound when copied), and
+    nobody types one in a record; an impossible date such as 2026-13-45 is left as text so the
+    form's validation names the field instead of the YAML library failing.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasRefused(f"line {event.start_mark.line + 1}: an alias (*{event.anchor}) is not accepted in "
+                                "record data; write the value out")
+        return super().compose_node(parent, index)
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_DataLoader.add_constructor("tag:yaml.org,2002:timestamp", _DataLoader.construct_yaml_timestamp)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a record can hold")
+
+
 def read_data(source: str) -> dict[str, Any]:
     """Record data from a JSON or YAML file, or from stdin with ``-``."""
     if source == "-":
@@ -32,19 +65,32 @@ def read_data(source: str) -> dict[str, Any]:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             raise UsageError(f"{source} is not UTF-8 text; save it as UTF-8") from exc
+        except OSError as exc:
+            raise UsageError(f"cannot read {source} ({exc.strerror}); give a readable JSON or YAML file") from exc
         name = path.name
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            raise UsageError(f"{name}{where} is neither JSON nor YAML ({getattr(exc, 'problem', exc)}); fix it") from exc
-    if not isinstance(data, dict):
-        raise UsageError(f"{name} must hold a mapping of field names to values")
-    return validation.plain_data(data)
+            data = json.loads(text, parse_constant=_no_constant)
+        except json.JSONDecodeError:
+            try:
+                data = yaml.load(text, Loader=_DataLoader)  # noqa: S506 - a SafeLoader subclass
+            except _AliasRefused as exc:
+                raise UsageError(f"{name} {exc}") from exc
+            except yaml.reader.ReaderError as exc:
+                code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+                raise UsageError(f"{name} holds the control character U+{code:04X}, "
+                                 "which record data cannot hold; remove it") from exc
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" line {mark.line + 1}" if mark is not None else ""
+                raise UsageError(f"{name}{where} is neither JSON nor YAML ({getattr(exc, 'problem', exc)}); fix it") from exc
+        if not isinstance(data, dict):
+            raise UsageError(f"{name} must hold a mapping of field names to values")
+        return validation.plain_data(data)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}; fix the value") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{name} is nested too deeply to be record data; fix it") from exc
 
 
 def parse_sets(form: dict[str, Any], sets: tuple[str, ...]) -> dict[str, Any]:
@@ -323,9 +369,10 @@ def record_attach(app: App, number: str, file: Path, as_json: bool) -> None:
 @json_option
 @pass_app
 def record_import(app: App, form_number: str, file: Path, as_json: bool) -> None:
-    """Import FILE (.csv with a header of field names, or .jsonl): every row or none.
+    """Import FILE (.csv or .xlsx with a header row of field names, or .jsonl): every row or none.
 
-    Each bad row is reported with its line number; nothing is filed unless all rows are valid.
+    CSV may be UTF-8 or GBK (as Excel and WPS save it); an .xlsx workbook is read from its first
+    sheet. Each bad row is reported with its line number; nothing is filed unless all rows are valid.
 
     \b
     Example:
@@ -334,7 +381,9 @@ def record_import(app: App, form_number: str, file: Path, as_json: bool) -> None
     app.actor("record.file", f"import {form_number} records")
     forms.current_form(app, form_number)
     total = recordimport.count_rows(file) if file.is_file() else 0
-    with click.progressbar(length=total, label=f"checking {file.name}", file=sys.stderr) as bar:
+    # Piped or scripted, the bar would only print its label: an error would then no longer be one line.
+    with click.progressbar(length=total, label=f"checking {file.name}", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar:
         numbers = recordimport.import_file(app, form_number, file, progress=bar.update)
     if as_json:
         echo_json(numbers)
