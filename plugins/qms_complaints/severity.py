@@ -1,8 +1,8 @@
 """Severity of a complaint (一般 / 重大 / 特殊重大) computed from the facts recorded on it.
 
 Seed 000 doc 10 第三条 defines 特殊重大 and seed 000 doc 17 §1.1.3 the triggers for 重大. The
-procedure (QP-8.2-01 §5.3.3, footnote 1) fixes the boundaries: an amount counts only when it is
-**over** ¥10,000 (exactly 10,000 does not); a collective complaint counts from **10** complainants;
+procedure (QP-8.2-01 §4, §5.3.3) fixes the boundaries: 以上 includes the bound, so an amount counts
+from ¥10,000 (exactly 10,000 counts) and a collective complaint from **10** complainants;
 "open more than 2 months" means strictly later than the same clock time two calendar months after
 receipt, and only while the delay is the company's (``delay_customer_caused`` is not set).
 
@@ -21,7 +21,7 @@ from qms.api import add_months, parse_time
 
 LEVELS: tuple[str, ...] = ("一般", "重大", "特殊重大")
 LEVEL_EN: dict[str, str] = {"一般": "general", "重大": "major", "特殊重大": "special major"}
-AMOUNT_LIMIT = 10_000  # CNY; over this is 特殊重大
+AMOUNT_LIMIT = 10_000  # CNY; this much or more is 特殊重大 (10000元以上, inclusive)
 COLLECTIVE = 10  # complainants; this many or more is 特殊重大
 OPEN_MONTHS = 2
 
@@ -82,8 +82,8 @@ def assess(data: dict[str, Any], at: datetime | None = None) -> Assessment:
         if data.get(name) is True:
             triggers.append((level, label))
     amount = data.get("amount_involved")
-    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount > AMOUNT_LIMIT:
-        triggers.append(("特殊重大", f"涉及金额 ¥{amount:,.2f} 超过 ¥10,000 amount over CNY 10,000"))
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= AMOUNT_LIMIT:
+        triggers.append(("特殊重大", f"涉及金额 ¥{amount:,.2f}（¥10,000 及以上） amount of CNY 10,000 or more"))
     count = data.get("complainant_count")
     if isinstance(count, int) and not isinstance(count, bool) and count >= COLLECTIVE:
         triggers.append(("特殊重大", f"{count} 人集体投诉 collective complaint by {count} (10 or more)"))

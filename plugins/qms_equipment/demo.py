@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from qms.api import frozen_at, Refused, ValidationFailed
 
 from qms_equipment import register, service
+from qms_equipment.rules import APPROVAL_LIMIT
 
 if TYPE_CHECKING:
     from qms.api import App
@@ -43,7 +44,7 @@ def _machine(name: str, category: str, model: str, route: str, price: float | No
                             "commissioned_on": "2026-01-10", **ACCEPT, **more}
     if price is not None:
         data["price"] = price
-    if route == "购置" and price and price > 2000:
+    if route == "购置" and price and price >= APPROVAL_LIMIT:
         for key, value in {**APPROVED, "purchase_approved_on": "2025-12-20",
                            "purchase_request": f"CG-2025-{int(price) % 997:03d}"}.items():
             data.setdefault(key, value)
@@ -57,7 +58,7 @@ def _instrument(name: str, model: str, rng: str, accuracy: str, mode: str, cycle
             "accuracy": accuracy, "cal_mode": mode, "cal_cycle_months": cycle, **ACCEPT, **more}
     if mode == "外校":
         data["cal_provider"] = "市计量测试研究院"
-    if price > 2000:
+    if price >= APPROVAL_LIMIT:
         data.update(APPROVED, purchase_approved_on="2025-12-20")
     return data
 

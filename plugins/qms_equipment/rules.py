@@ -16,7 +16,7 @@ from qms.api import RecordQuery
 from qms_equipment import calibration, register
 
 Problems = list[dict[str, str]]
-#: Purchases above this price (CNY, exclusive: exactly 2,000 needs no approval) need 物资管理部 approval (5.1.3).
+#: Purchases of this price or more (CNY; 二千元以上 includes the bound) need 物资管理部 approval (5.1.3).
 APPROVAL_LIMIT = 2000
 APPROVING_DEPT = "物资管理部"
 #: A deferred maintenance is re-planned within one quarter of its planned date (5.5.3).
@@ -80,21 +80,21 @@ def card_problems(data: dict[str, Any], record: dict[str, Any] | None, query: Re
 
 
 def purchase_problems(data: dict[str, Any]) -> Problems:
-    """A purchase above ¥2,000 needs the approval of 物资管理部, given before the acceptance."""
+    """A purchase of ¥2,000 or more needs the approval of 物资管理部, given before the acceptance."""
     if data.get("route") != "购置":
         return []
     price = data.get("price")
     if price is None:
         return [_p("price", "is required for purchased equipment (购置), to decide whether 物资管理部 must approve it")]
-    if price <= APPROVAL_LIMIT:
+    if price < APPROVAL_LIMIT:
         return []
     found: Problems = []
     if data.get("purchase_approved_dept") != APPROVING_DEPT:
-        found.append(_p("purchase_approved_dept", f"a purchase above ¥{APPROVAL_LIMIT:,} (this one ¥{price:,.2f}) needs the "
+        found.append(_p("purchase_approved_dept", f"a purchase of ¥{APPROVAL_LIMIT:,} or more (this one ¥{price:,.2f}) needs the "
                                                   f"approval of {APPROVING_DEPT}; give purchase_approved_dept={APPROVING_DEPT}"))
     for name in ("purchase_approved_by", "purchase_approved_on"):
         if not data.get(name):
-            found.append(_p(name, f"is required: a purchase above ¥{APPROVAL_LIMIT:,} needs {APPROVING_DEPT}'s approval"))
+            found.append(_p(name, f"is required: a purchase of ¥{APPROVAL_LIMIT:,} or more needs {APPROVING_DEPT}'s approval"))
     approved = api.parse_date(data.get("purchase_approved_on"))
     accepted = api.parse_date(data.get("acceptance_date"))
     if approved and accepted and approved > accepted:

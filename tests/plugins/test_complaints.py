@@ -48,9 +48,17 @@ def app(tmp_path: Path, template: Path) -> App:
 # -- severity -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("amount", "level"), [(9999.99, "一般"), (10000, "一般"), (10000.01, "特殊重大"), (25000, "特殊重大")])
-def test_amount_counts_only_over_ten_thousand(amount: float, level: str) -> None:
+@pytest.mark.parametrize(("amount", "level"), [(9999.99, "一般"), (10000, "特殊重大"), (10000.01, "特殊重大"), (25000, "特殊重大")])
+def test_amount_of_ten_thousand_and_above_is_special_major(amount: float, level: str) -> None:
+    # 以上 includes the bound: ¥10,000 itself counts.
     assert severity.assess({"amount_involved": amount}).level == level
+
+
+def test_an_amount_of_exactly_ten_thousand_is_special_major_from_intake(app: App) -> None:
+    number = file(app, amount_involved=10000)
+    data = records.get(app, number)["data"]
+    assert data["severity"] == "特殊重大" and data["gm_notified_level"] == "特殊重大"
+    assert "¥10,000.00" in _notices(app, number)[0]["detail"]["message"]
 
 
 @pytest.mark.parametrize(("count", "level"), [(1, "一般"), (9, "一般"), (10, "特殊重大"), (12, "特殊重大")])

@@ -105,12 +105,14 @@ def test_numbers_are_never_given_twice_and_must_match_the_unit(app: App) -> None
 
 
 @pytest.mark.parametrize(("price", "approved", "ok"), [
-    (2000, False, True), (2000.01, False, False), (2000.01, True, True), (680000, True, True), (5600, False, False),
+    (1999.99, False, True), (2000, False, False), (2000, True, True), (2000.01, False, False), (680000, True, True),
+    (5600, False, False),
 ])
-def test_purchases_above_2000_need_the_approval_of_物资管理部(app: App, price: float, approved: bool, ok: bool) -> None:
+def test_purchases_of_2000_and_above_need_the_approval_of_物资管理部(app: App, price: float, approved: bool, ok: bool) -> None:
+    # 二千元以上 includes the bound: a purchase of exactly ¥2,000 needs the approval.
     data = machine(route="购置", price=price, acceptance_purchasing="郑采购", acceptance_technical="冯技术")
     if approved:
-        data.update(purchase_approved_dept="物资管理部", purchase_approved_by="徐物资", purchase_approved_on="2026-01-02")
+        data.update(purchase_approved_dept="物资管理部", purchase_approved_by="xu", purchase_approved_on="2026-01-02")
     if ok:
         assert registered(app, data)["data"]["price"] == price
     else:
@@ -385,7 +387,7 @@ def test_cli_register_list_status_due_and_impact(app: App) -> None:
     assert r.exit_code == 0, r.output
     assert r.output.startswith("102001 数显卡尺: card SB-2026-0001")
     r = cli(app, "equipment", "calibrate", "102001", "--date", "2026-05-20", "--result", "合格", "--password-stdin",
-            "--set", "as_found=在允差内", "--set", "as_left=在允差内", "--set", "calibrated_by=李",
+            "--set", "as_found=在允差内", "--set", "as_left=在允差内", "--set", "calibrated_by=li",
             "--set", "certificate_no=JL-1", "--set", "provider_accreditation=CNAS L0000", input=PASSWORD + "\n",
             now="2026-05-20T16:00:00")
     assert r.exit_code == 0, r.output
