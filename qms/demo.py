@@ -23,12 +23,12 @@ from qms.workspace import Workspace, init_workspace
 ENTRY_POINT_GROUP = "qms.demo"
 
 def core_steps() -> list[DemoStep]:
-    """Users first, documents next, then (after the procedure plugins) rendering and the site."""
-    from qms.documents_demo import step_documents
+    """Users first, documents and forms next, then (after the procedure plugins) rendering and the site."""
+    from qms.documents_demo import step_documents, step_forms
     from qms.render.demo import step_render
     from qms.site.demo import step_site
 
-    return [(0, step_users), (10, step_documents), (90, step_render), (100, step_site)]
+    return [(0, step_users), (10, step_documents), (12, step_forms), (90, step_render), (100, step_site)]
 
 
 def plugin_steps(host: Host) -> list[DemoStep]:

@@ -50,9 +50,18 @@ def check_number(app: App, number: str) -> None:
         )
 
 
+#: Forms (表单) are the QR series of the numbering scheme; a form's controlled file is its definition.
+FORM_SERIES = "QR-"
+
+
+def is_form(number: str) -> bool:
+    """Whether ``number`` is a form's: its file is ``forms/NUMBER.yaml`` and its content the file's whole text."""
+    return number.startswith(FORM_SERIES)
+
+
 def relpath(number: str) -> str:
-    """The workspace-relative path of a document's file."""
-    return f"procedures/{number}.md"
+    """The workspace-relative path of a document's file: ``forms/NUMBER.yaml`` for a form, else ``procedures/NUMBER.md``."""
+    return f"forms/{number}.yaml" if is_form(number) else f"procedures/{number}.md"
 
 
 def line_of(text: str, key: str) -> int:
@@ -81,12 +90,16 @@ def read_file(app: App, number: str, edition: str | None = None) -> dict[str, An
     rel = relpath(number)
     path = app.workspace.root / rel
     if not path.is_file():
+        if is_form(number):
+            raise NotFound(f"{rel} does not exist; write the form definition there first (see `qms form show`)")
         raise NotFound(f"{rel} does not exist; create the document with `qms doc new {number}`")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Refused(f"{rel}: not UTF-8 text; save it as UTF-8") from exc
+    if is_form(number):
+        return _read_form(number, edition, text, hashlib.sha256(raw).hexdigest())
     meta, error = front_matter(text)
     if error:
         raise Refused(f"{rel} {error}; fix the front matter and run the command again")
@@ -115,6 +128,46 @@ def read_file(app: App, number: str, edition: str | None = None) -> dict[str, An
             raise bad(key, f"{key} must be a list such as [QR-8.2-01]")
     _, body = split_source(text)
     return {"meta": meta, "body": body, "source": text, "file_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def form_meta(number: str, text: str, edition: str | None = None) -> dict[str, Any]:
+    """The definition in a form file's ``text`` as front matter of its document; ``Refused`` naming the first problem."""
+    from qms.forms import parse_form_text
+
+    rel = relpath(number)
+    form, problems = parse_form_text(text, rel, deep=True)
+    if form is None or problems:
+        raise Refused(f"{problems[0]}; fix it and run the command again")
+    if form["number"] != number:
+        raise Refused(f"{rel} line {line_of(text, 'number')}: number {form['number']!r} should be {number!r}")
+    if edition is not None and form["edition"] != edition:
+        raise Refused(f"{rel} line {line_of(text, 'edition')}: edition {form['edition']!r} should be {edition!r} "
+                      f"for the current draft; fix it and run the command again")
+    # A form has no front matter: its document fields come from the definition itself.
+    return {**form, "type": "form", "owner": str(form.get("owner", "") or ""), "forms": [], "iso_clauses": []}
+
+
+def _read_form(number: str, edition: str | None, text: str, file_sha256: str) -> dict[str, Any]:
+    """``read_file`` for a form: the whole file is the content that is signed and approved."""
+    return {"meta": form_meta(number, text, edition), "body": text, "source": text, "file_sha256": file_sha256}
+
+
+def draft_text(number: str, old: str, body: str) -> str:
+    """The new text of a draft's file when its content becomes ``body`` (a procedure keeps its front matter)."""
+    if is_form(number):
+        text = body.rstrip("\n") + "\n"
+        form_meta(number, text)  # refuse a broken definition before the file is written
+        return text
+    head, _old = split_source(old)
+    return head + ("" if body.startswith("\n") else "\n") + body.rstrip("\n") + "\n"
+
+
+def with_edition(number: str, source: str, edition: str) -> str:
+    """``source`` (an issued revision's file) with its edition set to ``edition``, for the next draft."""
+    if is_form(number):
+        return re.sub(r'(?m)^edition:.*$', f'edition: "{edition}"', source, count=1)
+    head, body = split_source(source)
+    return re.sub(r"(?m)^edition:.*$", f'edition: "{edition}"', head, count=1) + body
 
 
 def meta_fields(app: App, meta: dict[str, Any]) -> dict[str, Any]:

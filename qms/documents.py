@@ -17,7 +17,6 @@ list`` is right for any date fixed with ``QMS_NOW`` and the audit log stays the 
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,8 @@ from qms import clock, editions
 from qms.document_files import (
     TYPES,
     check_number,
+    draft_text,
+    is_form,
     last_review,
     line_of,
     meta_fields,
@@ -36,7 +37,7 @@ from qms.document_files import (
     relpath,
     rev_key,
     sha256_text,
-    split_source,
+    with_edition,
 )
 from qms.dates import require_date
 from qms.errors import NotFound, Refused, UsageError
@@ -277,6 +278,9 @@ def new_document(app: App, number: str, *, title: str | None = None, title_en: s
             if "edition" not in meta:
                 raise Refused(f"{relpath(number)} line 1: front matter has no edition; add edition: \"A/0\"")
         else:
+            if is_form(number):
+                raise NotFound(f"{relpath(number)} does not exist; write the form definition there, then take it "
+                               f"under control with `qms doc new {number}`")
             if not title or not owner:
                 raise UsageError(f"{relpath(number)} does not exist yet: give --title and --owner to create it")
             if doc_type == "external" and not (external and external.get("source") and external.get("version")):
@@ -333,9 +337,7 @@ def edit_draft(app: App, number: str, body: str, reason: str | None = None) -> d
         state = state_at(rev, clock.now())
         if state != "draft":
             raise _refuse_state(number, rev, state, "editing", "a draft")
-        head, _old = split_source(path.read_text(encoding="utf-8"))
-        text = body.replace("\r\n", "\n")
-        path.write_text(head + ("" if text.startswith("\n") else "\n") + text.rstrip("\n") + "\n", encoding="utf-8")
+        path.write_text(draft_text(number, path.read_text(encoding="utf-8"), body.replace("\r\n", "\n")), encoding="utf-8")
         parsed = read_file(app, number, rev["edition"])
         rev["content"] = parsed["body"]
         rev["content_sha256"] = sha256_text(parsed["body"])
@@ -522,10 +524,8 @@ def revise(app: App, number: str, major: bool, reason: str) -> dict[str, Any]:
         if state not in ("effective", "issued"):
             raise _refuse_state(number, base, state, "a revision", "issued or effective (and not obsolete)")
         edition = editions.next_major(base["edition"]) if major else editions.next_minor(base["edition"])
-        source = str(base["source"])
-        head, body = split_source(source)
-        head = re.sub(r"(?m)^edition:.*$", f'edition: "{edition}"', head, count=1)
-        (app.workspace.root / relpath(number)).write_text(head + body, encoding="utf-8")
+        (app.workspace.root / relpath(number)).write_text(with_edition(number, str(base["source"]), edition),
+                                                          encoding="utf-8")
         rev = {k: v for k, v in base.items()}
         rev.update({
             "edition": edition, "state": "draft", "reason": reason.strip(), "change": "major" if major else "minor",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qms import distribution, documents
+from qms import distribution, documents, forms
+from qms.clock import frozen_at
 from qms.frontmatter import front_matter
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from qms.demo_context import DemoContext
 
 REVISED = "QP-8.2-01"
+#: The reference procedures and forms take effect at the start of the demo year, before the first record is filed.
+IN_FORCE_FROM = "2026-01-05T09:00:00"
 EXTERNAL = {"number": "QE-7.5-01", "title": "质量管理体系 要求", "title_en": "Quality management systems — Requirements",
             "owner": "质量管理部", "ref": "GB/T 19001-2016", "source": "国家市场监督管理总局 / 国家标准化管理委员会 SAMR/SAC",
             "version": "2016-12-30"}
@@ -45,11 +48,12 @@ def step_documents(ctx: DemoContext) -> None:
         number = str((meta or {}).get("number") or path.stem)
         numbers.append(number)
     reviewers = ("li", "chen")
-    for i, number in enumerate(numbers):
-        documents.new_document(_as(ctx, "zhou"), number)
-        _through(ctx, number, reviewers[i % 2])
-        owner = documents.get_revision(ctx.app, number)["owner"] or "质量管理部"
-        distribution.distribute(_as(ctx, "zhou"), number, owner)
+    with frozen_at(IN_FORCE_FROM):
+        for i, number in enumerate(numbers):
+            documents.new_document(_as(ctx, "zhou"), number)
+            _through(ctx, number, reviewers[i % 2])
+            owner = documents.get_revision(ctx.app, number)["owner"] or "质量管理部"
+            distribution.distribute(_as(ctx, "zhou"), number, owner)
     ctx.say(f"documents: {len(numbers)} procedures prepared by zhou, reviewed by li/chen, approved by wang, "
             f"issued and distributed to their owning departments")
     if not numbers:
@@ -79,3 +83,14 @@ def step_documents(ctx: DemoContext) -> None:
     distribution.acknowledge(_as(ctx, "zhao"), target)
     pending = distribution.unacknowledged(ctx.app, target)
     ctx.say(f"acknowledged: zhao read {target} A/1; {len(pending)} holder(s) still to acknowledge it")
+
+
+def step_forms(ctx: DemoContext) -> None:
+    """Controlled forms: every form of the workspace prepared, reviewed, approved and issued as a document of its own."""
+    numbers = [str(f["number"]) for f in forms.list_forms(ctx.app)]
+    with frozen_at(IN_FORCE_FROM):
+        for i, number in enumerate(numbers):
+            documents.new_document(_as(ctx, "zhou"), number)
+            _through(ctx, number, ("chen", "li")[i % 2])
+    ctx.say(f"forms: {len(numbers)} forms (表单) taken under document control: prepared by zhou, reviewed by "
+            f"li/chen, approved by wang and issued A/0; records are filed on the issued edition only")

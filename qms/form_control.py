@@ -20,16 +20,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from qms import clock, documents
+from qms.document_files import relpath
 from qms.errors import Refused
 
 if TYPE_CHECKING:
     from qms.app import App
-
-# libyaml's loader when present (the pure-Python one is slow on large forms).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Parsed approved form contents by sha256: stored content never changes under its hash.
 _PARSED: dict[str, dict[str, Any]] = {}
@@ -45,7 +41,7 @@ def _not_in_force(kind: str, number: str, revs: list[dict[str, Any]]) -> str:
     state = str(last["state"])
     when = f", effective {last['effective_date']}" if state == "issued" and last.get("effective_date") else ""
     todo = ("it is withdrawn; use the forms of the procedure that replaced it" if state == "obsolete"
-            else f"next for {number}: {documents.NEXT[state].replace('NUMBER', number)}")
+            else f"next for {number}: {documents.NEXT[state].replace('procedures/NUMBER.md', relpath(number)).replace('NUMBER', number)}")
     return f"{kind} {number} is not in force ({last['edition']} is {documents.STATES[state]}{when}); {todo}"
 
 
@@ -83,11 +79,24 @@ def form_in_force(app: App, number: str) -> dict[str, Any] | None:
         return None
     sha = str(current["content_sha256"])
     if sha not in _PARSED:
-        from qms.forms import _plain
+        from qms.forms import parse_form_text
 
-        parsed = yaml.load(str(current["content"]), Loader=_LOADER)  # noqa: S506 - a safe loader
-        _PARSED[sha] = _plain(parsed)
+        parsed, _ = parse_form_text(str(current["content"]), relpath(number))
+        if parsed is None:  # approved content is checked at submission; a store edited by hand is `qms verify`'s
+            raise Refused(f"{number} {current['edition']}: the stored approved definition cannot be read; run `qms verify`")
+        _PARSED[sha] = parsed
     return json.loads(json.dumps(_PARSED[sha]))
+
+
+def control(app: App, number: str) -> dict[str, Any]:
+    """The document-control status of form ``number``: the edition in force and its state, and the latest edition."""
+    revs = _revisions(app, number, clock.now())
+    if not revs:
+        return {"state": None, "edition": None, "label": "未受控 not under document control (forms/ file as shipped)",
+                "latest": None}
+    current = documents.in_force(revs) or revs[-1]
+    return {"state": current["state"], "edition": current["edition"] if current["state"] == "effective" else None,
+            "label": current["state_label"], "latest": revs[-1]["edition"]}
 
 
 def filing_problems(app: App, form_list: list[dict[str, Any]]) -> list[str]:
@@ -101,4 +110,4 @@ def filing_problems(app: App, form_list: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-__all__ = ["filing_problems", "form_in_force", "form_refusal", "procedure_refusal", "require_fileable"]
+__all__ = ["control", "filing_problems", "form_in_force", "form_refusal", "procedure_refusal", "require_fileable"]

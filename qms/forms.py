@@ -5,11 +5,14 @@ A form definition is a dict (see the shared contract): ``number``, ``title``, ``
 under ``schema`` whose properties carry ``title`` (Chinese) and ``x-en`` (English), and
 ``sections`` for the layout.
 
-The file in ``forms/`` is the revision in force. The first time a record is filed on an edition,
-that definition is stored as a snapshot in the collection ``forms`` under ``NUMBER@EDITION``; from
-then on every record of that edition is validated and rendered against the snapshot, even after the
-file has been revised. Changing a form file without raising its edition is refused at filing time,
-because records already filed on that edition would silently change meaning.
+The file in ``forms/`` is the revision in force until the form is taken under document control
+(``qms doc new QR-…``, see ``qms.form_control``); from then on the revision in force is its last
+issued, effective edition as approved, and the file is the draft of the next one. The first time
+a record is filed on an edition, that definition is stored as a snapshot in the collection
+``forms`` under ``NUMBER@EDITION``; from then on every record of that edition is validated and
+rendered against the snapshot, even after the file has been revised. Changing an uncontrolled form
+file without raising its edition is refused at filing time, because records already filed on that
+edition would silently change meaning.
 """
 
 from __future__ import annotations
@@ -113,21 +116,27 @@ def read_form_file(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     if cached and cached[0] == sig:
         return cached[1], list(cached[2])
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        result: tuple[dict[str, Any] | None, list[str]] = (None, [f"{path.name}: not UTF-8 text; save it as UTF-8"])
+    else:
+        result = parse_form_text(text, path.name)
+    _FILE_CACHE[path] = (sig, result[0], result[1])
+    return result[0], list(result[1])
+
+
+def parse_form_text(text: str, filename: str, deep: bool = False) -> tuple[dict[str, Any] | None, list[str]]:
+    """The form defined by the YAML ``text`` of ``filename`` and its problems (``deep`` as in ``check_form``)."""
+    try:
+        raw = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
-        result: tuple[dict[str, Any] | None, list[str]] = (None, [f"{path.name}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"])
-    except UnicodeDecodeError:
-        result = (None, [f"{path.name}: not UTF-8 text; save it as UTF-8"])
-    else:
-        if not isinstance(raw, dict):
-            result = (None, [f"{path.name}: must be a mapping of keys to values"])
-        else:
-            form = _plain(raw)
-            result = (form, check_form(form, path.name, deep=False))
-    _FILE_CACHE[path] = (sig, result[0], result[1])
-    return result[0], list(result[1])
+        return None, [f"{filename}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]
+    if not isinstance(raw, dict):
+        return None, [f"{filename}: must be a mapping of keys to values"]
+    form = _plain(raw)
+    return form, check_form(form, filename, deep=deep)
 
 
 def form_files(app: App) -> list[Path]:
@@ -154,18 +163,31 @@ def form_problems(app: App) -> list[str]:
 
 def list_forms(app: App) -> list[dict[str, Any]]:
     """The valid form definitions in force, by number (broken files are reported by ``qms check``)."""
+    from qms.form_control import form_in_force
+
     out = []
     for path in form_files(app):
         form, problems = read_form_file(path)
         if form is not None and not problems:
-            out.append(form)
+            out.append(form_in_force(app, str(form["number"])) or form)
     return sorted(out, key=lambda f: str(f["number"]))
 
 
 def current_form(app: App, number: str) -> dict[str, Any]:
-    """The form revision in force for ``number``; a clear error when missing or malformed."""
+    """The form revision in force for ``number``; a clear error when missing or malformed.
+
+    For a form under document control that is its effective edition as approved (the file in
+    ``forms/`` may hold the next edition's draft); otherwise the file itself.
+    """
+    from qms.form_control import form_in_force
+
     path = app.workspace.forms / f"{number}.yaml"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", number) or not path.is_file():
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", number):
+        raise NotFound(f"no form {number!r} in forms/; list the forms with `qms form list`")
+    controlled = form_in_force(app, number)
+    if controlled is not None:
+        return controlled
+    if not path.is_file():
         raise NotFound(f"no form {number!r} in forms/; list the forms with `qms form list`")
     form, problems = read_form_file(path)
     if form is None or problems:
@@ -255,5 +277,6 @@ def fields(form: dict[str, Any]) -> list[str]:
 
 __all__ = [
     "COLLECTION", "check_form", "current_form", "field_schema", "fields", "form_problems", "label",
-    "list_forms", "load_form", "next_edition", "pin", "pinned_editions", "read_form_file", "snapshot_key",
+    "list_forms", "load_form", "next_edition", "parse_form_text", "pin", "pinned_editions", "read_form_file",
+    "snapshot_key",
 ]

@@ -11,6 +11,11 @@ property, e.g. a maintenance record's measuring instruments::
       x-ref: equipment             # each value is an equipment number
       x-ref-when: performed_date   # the date field that says when it was used (default: filing time)
 
+A field naming a person who signs for something (a purchase approver, a calibrator) uses the
+core's own kind ``x-ref: user``: each value must be the name of an active user of the workspace,
+and ``x-ref-depts: [...]`` / ``x-ref-posts: [...]`` on the property narrow it to users of those
+departments or holding those posts (职务); either is enough. The web form offers the active users.
+
 Only top-level properties are scanned; a value is a string or a list of strings. When a record is
 filed (and for values an update adds) every referenced object is put to the plugins through
 ``Host.check_reference``; their reasons become validation problems, so a record naming equipment
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
     from qms.app import App
 
 COLLECTION = "records"
+#: The kind the core resolves itself, against the workspace's users.
+USER = "user"
 
 
 def ref_fields(form: dict[str, Any], kind: str | None = None) -> dict[str, dict[str, Any]]:
@@ -70,9 +77,42 @@ def problems(app: App, form: dict[str, Any], data: dict[str, Any], record: dict[
         for ref in values(data.get(name)):
             if ref in old:
                 continue
+            if prop["x-ref"] == USER:
+                found += [(name, reason) for reason in user_problems(app, ref, prop)]
+                continue
             for reason in app.host.check_reference(str(prop["x-ref"]), ref, used_on(data, prop, today), query):
                 found.append((name, reason))
     return found
+
+
+def _listed(prop: dict[str, Any], key: str) -> list[str]:
+    value = prop.get(key) or []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def user_problems(app: App, name: str, prop: dict[str, Any]) -> list[str]:
+    """Why ``name`` may not be given in an ``x-ref: user`` field: unknown, deactivated, wrong department or post."""
+    user = app.store.get("users", name)
+    if user is None:
+        return [f"{name!r} is not a user of this workspace; give a user name from `qms user list`"]
+    if not user.get("active", True):
+        return [f"{name} is deactivated; choose an active user"]
+    depts, posts = _listed(prop, "x-ref-depts"), _listed(prop, "x-ref-posts")
+    if (depts or posts) and user.get("dept") not in depts and user.get("post") not in posts:
+        who = f"{name} ({user.get('full_name') or name})"
+        in_depts, with_posts = " or ".join(depts), " or ".join(posts)
+        if depts and posts:
+            return [f"{who} is not a user of {in_depts} nor holds the post {with_posts}; choose such a user"]
+        if depts:
+            return [f"{who} is not a user of {in_depts}; choose a user of {in_depts}"]
+        return [f"{who} does not hold the post {with_posts}; choose a user who does"]
+    return []
+
+
+def user_choices(app: App) -> list[dict[str, str]]:
+    """The active users for a search-select: ``{"id": name, "label": "full name · dept · post"}``."""
+    return [{"id": u["name"], "label": " · ".join(x for x in (u.get("full_name"), u.get("dept"), u.get("post")) if x)}
+            for u in app.users.list() if u.get("active", True)]
 
 
 def referencing(app: App, kind: str, ref: str, since: str | None = None) -> list[dict[str, Any]]:
@@ -111,10 +151,13 @@ def referencing(app: App, kind: str, ref: str, since: str | None = None) -> list
 
 
 def choices(app: App, kind: str) -> list[dict[str, str]]:
-    """The objects of ``kind`` the plugins offer for a search-select (``{"id", "label"}``)."""
+    """The objects of ``kind`` the plugins (or, for users, the core) offer for a search-select (``{"id", "label"}``)."""
     from qms.recordquery import record_query
 
+    if kind == USER:
+        return user_choices(app)
     return app.host.reference_choices(kind, record_query(app))
 
 
-__all__ = ["choices", "problems", "ref_fields", "referencing", "used_on", "values"]
+__all__ = ["USER", "choices", "problems", "ref_fields", "referencing", "used_on", "user_choices", "user_problems",
+           "values"]

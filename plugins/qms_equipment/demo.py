@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from qms.api import DemoContext
 
 END = "2026-11-02T09:00:00"
-APPROVER = ("xu", "approver", "物资管理部", "徐物资")
+APPROVER = ("xu", "approver", "物资管理部", "徐物资", "物资管理部经理")
 
 ACCEPT = {"acceptance_result": "合格", "acceptance_equipment": "孙设备", "acceptance_purchasing": "郑采购",
           "acceptance_technical": "冯技术"}
-APPROVED = {"purchase_approved_dept": "物资管理部", "purchase_approved_by": "徐物资"}
+APPROVED = {"purchase_approved_dept": "物资管理部", "purchase_approved_by": "xu"}
 
 
 def _machine(name: str, category: str, model: str, route: str, price: float | None, **more: Any) -> dict[str, Any]:
@@ -63,9 +63,9 @@ def _instrument(name: str, model: str, rng: str, accuracy: str, mode: str, cycle
     return data
 
 
-EXTERNAL = {"as_found": "在允差内", "as_left": "在允差内", "calibrated_by": "李品质", "provider": "市计量测试研究院",
+EXTERNAL = {"as_found": "在允差内", "as_left": "在允差内", "calibrated_by": "li", "provider": "市计量测试研究院",
             "provider_accreditation": "CNAS L0000（示例 example）"}
-INTERNAL = {"as_found": "在允差内", "as_left": "在允差内", "calibrated_by": "孙设备", "procedure_ref": "JJG 315 / 内校规程 NJ-02",
+INTERNAL = {"as_found": "在允差内", "as_left": "在允差内", "calibrated_by": "sun", "procedure_ref": "JJG 315 / 内校规程 NJ-02",
             "standard_used": ["102006"]}
 
 
@@ -79,8 +79,8 @@ def step_equipment(ctx: DemoContext) -> None:
     """Equipment: register, maintain, repair, calibrate (one failure with its impact list), scrap; cards and labels."""
     from qms.api import DEMO_PASSWORD
 
-    name, role, dept, full = APPROVER
-    ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full)
+    name, role, dept, full, post = APPROVER
+    ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full, post=post)
     sun, li, wu = _as(ctx, "sun"), _as(ctx, "li"), _as(ctx, "wu")
     no: dict[str, str] = {}
 

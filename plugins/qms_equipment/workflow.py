@@ -4,7 +4,8 @@
   报废), so every status change is a record transition with its reason in the history. 报废 is
   final and needs the number of the scrapping application that reached 已报废 (``scrap_ref``).
 * 设备保养记录 QR-7.1-02: 计划 → 已完成, or 计划 → 已推迟 (reason, new date within one quarter) → 已完成.
-* 计量器具校准记录 QR-7.1-03: 已记录 → 已确认 (signed; a failure stops the instrument) → 已关闭.
+* 计量器具校准记录 QR-7.1-03: 已记录 → 已确认 (signed by 品质部, 设备科, a 计量员 or a 设备管理员; a
+  failure stops the instrument) → 已关闭.
 * 设备维修记录 QR-7.1-04: 维修通知 → 维修中 (equipment 维修) → 已修复 (equipment back in service).
 * 机械事故报告单 QR-7.1-05: 已报告 → 已调查 → 已关闭.
 * 设备报废申请单 QR-7.1-06: 已鉴定 → 已申请 → 已批准 (signed by 物资管理部) → 替换已到位 → 已报废 → 已处置;
@@ -22,6 +23,10 @@ from qms_equipment import register, status
 #: to 设备科 and each unit's 设备管理员, who are department users of many departments).
 ANY = ("admin", "quality_officer", "department", "approver")
 APPROVE_SCRAP = ("物资管理部", "admin")
+#: Who confirms a calibration by signature: 品质部 (which runs calibration, seed D21 4.2) or 设备科, or
+#: whoever holds the post 计量员 or 设备管理员 in another department.
+CALIBRATION_POSTS = ("计量员", "设备管理员")
+CALIBRATION_DEPTS = ("品质部", "设备科")
 
 
 def card_workflow() -> Workflow:
@@ -66,7 +71,8 @@ def calibration_workflow() -> Workflow:
             State("closed", "已关闭 Closed", closed=True),
         ),
         transitions=(
-            Transition("recorded", "confirmed", roles=ANY, signature="校准确认 calibration confirmed", label="确认 Confirm"),
+            Transition("recorded", "confirmed", roles=ANY, signature="校准确认 calibration confirmed", label="确认 Confirm",
+                       posts=CALIBRATION_POSTS, depts=CALIBRATION_DEPTS),
             Transition("confirmed", "closed", roles=ANY, label="关闭 Close"),
         ),
         initial="recorded",
@@ -139,4 +145,4 @@ def workflows() -> list[Workflow]:
             scrap_workflow()]
 
 
-__all__ = ["ANY", "APPROVE_SCRAP", "workflows"]
+__all__ = ["ANY", "APPROVE_SCRAP", "CALIBRATION_DEPTS", "CALIBRATION_POSTS", "workflows"]

@@ -65,11 +65,16 @@ def form_show(app: App, number: str, edition: str | None, as_json: bool) -> None
     Example:
       qms form show QR-8.2-01
     """
+    from qms.form_control import control
+
     definition = forms.load_form(app, number, edition)
+    status = control(app, number)
     if as_json:
-        echo_json({**definition, "pinned_editions": forms.pinned_editions(app, number)})
+        echo_json({**definition, "pinned_editions": forms.pinned_editions(app, number), "control": status})
         return
     click.echo(f"{definition['number']} {definition['title']} {definition.get('title_en', '')}")
+    latest = f" (latest 最新 {status['latest']})" if status["latest"] and status["latest"] != status["edition"] else ""
+    click.echo(f"control 文件控制: {status['edition'] or '-'} {status['label']}{latest}")
     click.echo(f"edition 版号: {definition['edition']}   procedure 程序: {definition['procedure']}   "
                f"record prefix 记录编号前缀: {definition['prefix']}")
     retention = definition.get("retention")

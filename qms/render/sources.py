@@ -81,6 +81,9 @@ def document_page(app: App, number: str, edition: str | None = None, *, copy: in
                                 effective_date=str(revision.get("effective_date") or ""))
     if copy is not None and holder:
         check_copy(app, number, str(revision["edition"]), copy, holder)
+    if revision.get("type") == "form":
+        # A form's approved content is its YAML definition: shown verbatim, not read as Markdown.
+        revision = {**revision, "content": f"~~~~yaml\n{revision.get('content', '')}\n~~~~\n"}
     return procedure_page(revision, organisation=organisation(app), stamp=stamp, history=history(app, number),
                           resolve_form=form_resolver(app), host=app.host)
 

@@ -20,10 +20,10 @@ from qms.testing import make_app as make_plugin_app
 PASSWORD = "equip-pass-1"
 USERS = (
     ("admin", "admin", "质量管理部"),
-    ("sun", "department", "设备科"),
-    ("li", "quality_officer", "品质部"),
-    ("xu", "approver", "物资管理部"),
-    ("wang", "approver", "总经理办公室"),
+    ("sun", "department", "设备科", "孙设备", "设备管理员"),
+    ("li", "quality_officer", "品质部", "李品质", "计量员"),
+    ("xu", "approver", "物资管理部", "徐物资", "物资管理部经理"),
+    ("wang", "approver", "总经理办公室", "王总经理", "总经理"),
 )
 USAGE_FORM = "QR-9.9-05"
 USAGE: dict[str, Any] = {
@@ -75,7 +75,7 @@ def instrument(**over: Any) -> dict[str, Any]:
 def calibration(day: str, result: str = "合格", **over: Any) -> dict[str, Any]:
     """Data of an external calibration on ``day``."""
     data: dict[str, Any] = {"calibration_date": day, "result": result, "as_found": "在允差内" if result != "不合格" else "超差",
-                            "as_left": "在允差内" if result != "不合格" else "超差", "calibrated_by": "李品质",
+                            "as_left": "在允差内" if result != "不合格" else "超差", "calibrated_by": "li",
                             "certificate_no": f"JL-{day}", "provider": "市计量测试研究院", "provider_accreditation": "CNAS L0000"}
     data.update(over)
     return data
