@@ -219,6 +219,10 @@ def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> l
     update adds. ``x-ref-when: FIELD`` on the same property names the date field giving the date
     of use; without it the date of use is today.
 
+    The kind ``user`` is the core's own and never asked here: such a value must name an active
+    workspace user, of the departments in ``x-ref-depts`` or holding the posts in ``x-ref-posts``
+    when the property lists them (``qms.references``).
+
     :param kind: the kind of object referred to, e.g. ``"equipment"``.
     :param ref: its identifier.
     :param when: ISO date of use.
