@@ -48,6 +48,8 @@ def test_a_form_taken_under_control_takes_records_only_once_issued(tmp_path: Pat
     refused = run(app, ["--as", "li", "record", "new", SIMPLE_FORM, "--data", "-"], input=dump({"subject": "x"}))
     assert refused.exit_code == 1 and f"form {SIMPLE_FORM} is not in force" in refused.output
     assert "草稿 draft" in refused.output and "Traceback" not in refused.output
+    assert (f"forms/{SIMPLE_FORM}.yaml: form {SIMPLE_FORM} is not in force (A/0 is 草稿 draft); next for {SIMPLE_FORM}: "
+            f"edit forms/{SIMPLE_FORM}.yaml, then `qms doc submit`") in run_checks(app)
     _doc(app, "zhou", "submit", SIMPLE_FORM, "--reviewer", "li", password=True)
     _doc(app, "li", "review", SIMPLE_FORM, "--accept", "--comment", "ok", password=True)
     with pytest.raises(Refused, match="审核中 in review"):

@@ -125,3 +125,12 @@ def test_check_reports_forms_whose_procedure_is_not_in_force(tmp_path: Path) -> 
     documents.obsolete(as_user(app, "zhou"), PROC, "withdrawn")
     result = run(app, ["check"])
     assert result.exit_code == 1 and f"procedure {PROC} is not in force" in result.output and "作废 obsolete" in result.output
+
+
+def test_a_bulk_import_onto_a_form_of_a_procedure_not_in_force_is_refused(tmp_path: Path) -> None:
+    app = make_workspace(tmp_path / "ws")
+    _new(app)
+    before = _untouched(app)
+    with pytest.raises(Refused, match=f"procedure {PROC} is not in force"):
+        records.file_many(as_user(app, "li"), FORM_NUMBER, [good_data(), good_data()])
+    assert _untouched(app) == before
