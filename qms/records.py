@@ -120,7 +120,9 @@ def summaries(app: App, form: str | None = None, state: str | None = None) -> li
     def reduce(_: str, record: dict[str, Any]) -> dict[str, Any]:
         return {k: record.get(k) for k in SUMMARY_FIELDS}
 
-    rows = app.store.project(COLLECTION, "summary", "1:" + ",".join(SUMMARY_FIELDS), reduce)
+    # With a form, only the buckets holding that form's records are visited.
+    rows = app.store.project(COLLECTION, "summary", "1:" + ",".join(SUMMARY_FIELDS), reduce,
+                             **({"form": form} if form else {}))
     return sorted((r for r in rows if (not form or r["form"] == form) and (not state or r["state"] == state)),
                   key=lambda r: r["number"])
 

@@ -119,6 +119,8 @@ class Store:
         # The bucket index (values of INDEXED fields per bucket) and projections, as last read or
         # computed by this process, so a long-running server re-reads neither file on every request.
         self._values: dict[Path, tuple[Signature, dict[str, frozenset[str]]]] = {}
+        self._values_seen: dict[str, tuple[tuple[int, int, int | None] | None, dict[Path, dict[str, frozenset[str]]]]] = {}
+        self._listing: dict[Path, tuple[tuple[int, int, int | None], list[Path]]] = {}
         self._projections: dict[Path, tuple[str, dict[str, Any]]] = {}
         # The journal of the outermost transaction, per thread: the lock is held per thread too.
         self._local = threading.local()
@@ -229,9 +231,29 @@ class Store:
 
     def _buckets(self, collection: str) -> list[Path]:
         folder = self.db / _SAFE.sub("_", collection)
+        key = self._folder_key(folder)
+        if key is None:
+            return []
+        known = self._listing.get(folder)
+        if known is not None and known[0] == key:
+            return known[1]
         # A writer killed between creating its temporary file and renaming it leaves a ``.tmp-*``
         # file behind; it was never a bucket, so readers must not take it for one.
-        return sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() else []
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
+        paths = [folder / n for n in names]
+        self._listing[folder] = (key, paths)
+        return paths
+
+    def _folder_key(self, folder: Path) -> tuple[int, int, int | None] | None:
+        """What changes whenever a bucket of ``folder`` is written: the folder's inode and mtime, and
+        the audit log's length (every write through the store is logged, and a timestamp alone may
+        not move between two renames in the same clock tick). None when the folder does not exist."""
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, self._audit_size())
 
     def iter(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (key, object) in ``collection``; objects are shared with the cache: do not mutate."""
@@ -267,6 +289,10 @@ class Store:
         derived data: never trusted over a changed bucket, outside ``db/`` and the audit log, safe
         to delete, and never read by ``qms verify``.
         """
+        folder_key = self._folder_key(self.db / _SAFE.sub("_", collection))
+        seen = self._values_seen.get(collection)
+        if seen is not None and seen[0] == folder_key and folder_key is not None:
+            return seen[1]  # no bucket of the collection was written since
         cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.index.json"
         on_disk: dict[str, Any] | None = None
         out: dict[Path, dict[str, frozenset[str]]] = {}
@@ -295,6 +321,7 @@ class Store:
             buckets = {p.name: {"sig": list(self._values[p][0]), "values": {k: sorted(v) for k, v in vals.items()}}
                        for p, vals in out.items()}
             self._write_cache(cache_path, "index:" + ",".join(INDEXED), buckets)
+        self._values_seen[collection] = (folder_key, out)
         return out
 
     def _read_cache(self, path: Path, version: str) -> dict[str, Any]:
@@ -316,7 +343,7 @@ class Store:
             pass  # a read-only workspace still answers, just without the cache
 
     def project(self, collection: str, name: str, version: str,
-                fn: Callable[[str, dict[str, Any]], Any]) -> list[Any]:
+                fn: Callable[[str, dict[str, Any]], Any], **fields: Any) -> list[Any]:
         """``fn(key, obj)`` for every object of ``collection`` (``None`` results dropped), cached on disk.
 
         A scan such as the due list needs a few fields of every record; parsing every bucket costs
@@ -326,6 +353,8 @@ class Store:
         the projection's inputs change). The cache is derived data: it is never trusted over a
         changed bucket, is outside ``db/`` and the audit log, and may be deleted at any time. The rows
         returned are shared with this process's copy of that cache: read them, do not change them.
+        ``fields`` of ``INDEXED`` (e.g. ``form=``) visit only the buckets that can hold them; the
+        rows of other objects in those buckets still come back, so callers filter them as before.
         """
         cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.{_SAFE.sub('_', name)}.json"
         remembered = self._projections.get(cache_path)
@@ -333,10 +362,14 @@ class Store:
             buckets: dict[str, Any] = remembered[1]
         else:
             buckets = self._read_cache(cache_path, version)
-        fresh: dict[str, Any] = {}
+        all_paths = self._buckets(collection)
+        paths = self._buckets_with(collection, fields) if fields else all_paths
+        # A narrowed visit keeps the cached rows of the buckets it did not visit (while they exist).
+        names = {p.name for p in all_paths}
+        fresh: dict[str, Any] = {k: v for k, v in buckets.items() if k in names} if fields else {}
         out: list[Any] = []
         changed = False
-        for path in self._buckets(collection):
+        for path in paths:
             try:
                 st = path.stat()
             except FileNotFoundError:

@@ -119,3 +119,15 @@ def test_due_with_every_plugin_reads_no_bucket_of_a_form_no_plugin_owns(tmp_path
     listed = due.due_items(again)
     assert reads.of("records") == [], "due parsed record buckets of a form no plugin owns"
     assert all(i.get("ref", "").startswith("IX-") is False for i in listed.items)
+
+
+def test_a_bucket_another_writer_creates_at_once_after_a_read_is_seen(tmp_path: Path) -> None:
+    reader = Store(tmp_path / "records")
+    reader.put("items", "A-2026-0001", {"form": "A"}, actor="t", action="file")
+    for i in range(1, 30):
+        # Each write lands in a new bucket right after this reader listed the folder.
+        assert len(reader.query("items", form="B")) == i - 1
+        assert len(reader.keys("items")) == i
+        Store(tmp_path / "records").put("items", f"B-2026-{i * 256:06d}", {"form": "B"}, actor="t", action="file")
+    assert len(reader.query("items", form="B")) == 29
+    assert len(reader.project("items", "forms", "1", lambda k, o: o["form"], form="B")) == 29
