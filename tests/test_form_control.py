@@ -133,3 +133,4 @@ def test_form_control_shows_in_form_show_and_the_form_document_renders(tmp_path:
     assert result.exit_code == 0, result.output
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
     assert SIMPLE_FORM in text and "subject" in text and "受控" in text
+    assert "F O R M" in text and "P R O C E D U R E" not in text  # the heading is letter-spaced
