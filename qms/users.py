@@ -53,7 +53,8 @@ def signer_title(user_or_signature: dict[str, Any]) -> str:
 def _check_text(what: str, value: str) -> str:
     value = value.strip()
     if len(value) > MAX_TEXT or any(ord(c) < 32 for c in value):
-        raise UsageError(f"the {what} {value[:20]!r}… must be one line of at most {MAX_TEXT} characters")
+        shown = value[:20] + ("…" if len(value) > 20 else "")
+        raise UsageError(f"the {what} {shown!r} must be one line of at most {MAX_TEXT} characters; shorten it")
     return value
 
 

@@ -75,6 +75,8 @@ def test_user_set_and_deactivate_are_admin_only_and_a_refusal_changes_nothing(tm
         assert "Traceback" not in refused.output and len(refused.output.strip().splitlines()) == 1
     bad_role = run(app, ["--as", "admin", "user", "set", "zhao", "--role", "boss"])
     assert bad_role.exit_code == 2 and "unknown role 'boss'" in bad_role.output
+    two_lines = run(app, ["--as", "admin", "user", "set", "zhao", "--post", "总经理\n管理者代表"])
+    assert two_lines.exit_code == 2 and "must be one line" in two_lines.output
     nothing = run(app, ["--as", "admin", "user", "set", "zhao"])
     assert nothing.exit_code == 2 and "say what to change" in nothing.output
     no_reason = run(app, ["--as", "admin", "user", "deactivate", "zhao", "--reason", " "])
