@@ -63,12 +63,18 @@ def form_refusal(app: App, number: str, now: datetime | None = None) -> str | No
     return _not_in_force("form", number, revs)
 
 
+def refusal(app: App, form: dict[str, Any], now: datetime | None = None) -> str | None:
+    """The one line refusing records on ``form`` because it or its procedure is not in force, or None."""
+    at = now or clock.now()
+    why = form_refusal(app, str(form["number"]), at) or procedure_refusal(app, str(form.get("procedure") or ""), at)
+    return f"{form['number']} records cannot be filed: {why}" if why else None
+
+
 def require_fileable(app: App, form: dict[str, Any]) -> None:
     """Refuse filing on ``form`` when it or its procedure is not in force; changes nothing."""
-    now = clock.now()
-    why = form_refusal(app, str(form["number"]), now) or procedure_refusal(app, str(form.get("procedure") or ""), now)
+    why = refusal(app, form)
     if why:
-        raise Refused(f"{form['number']} records cannot be filed: {why}")
+        raise Refused(why)
 
 
 def form_in_force(app: App, number: str) -> dict[str, Any] | None:
@@ -110,4 +116,5 @@ def filing_problems(app: App, form_list: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-__all__ = ["control", "filing_problems", "form_in_force", "form_refusal", "procedure_refusal", "require_fileable"]
+__all__ = ["control", "filing_problems", "form_in_force", "form_refusal", "procedure_refusal", "refusal",
+           "require_fileable"]

@@ -105,7 +105,11 @@ def test_the_web_workspace_shows_why_a_form_cannot_be_filed(tmp_path: Path, monk
     flask.config["TESTING"] = True
     with flask.test_client() as client:
         assert webkit.login(client, "zhao").status_code == 302
+        listed = client.get("/work/file").text
+        row = listed[listed.index(f"<td>{webkit.COMPLAINT}</td>"):][:1500].split("</tr>")[0]
+        assert "cannot be filed" in row and f"/work/file/{webkit.COMPLAINT}" not in row
         page = client.get(f"/work/file/{webkit.COMPLAINT}")
+        assert f"procedure {webkit.PROC} is not in force" in page.text  # said before the clerk types anything
         before = _untouched(app)  # after the login, which the audit log records
         sent = client.post(f"/work/file/{webkit.COMPLAINT}",
                            data={"csrf": webkit.csrf(page.text), "action": "file", **complaint_form()})

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
-from qms import drafts, forms, records, references
+from qms import drafts, form_control, forms, records, references
 from qms.app import App
 from qms.errors import QMSError, UsageError, ValidationFailed
 from qms.site.views import check_number
@@ -87,8 +87,10 @@ def add(bp: Blueprint, app: App) -> None:
     def forms_to_file() -> Response:
         listed = forms.list_forms(app)
         mine = drafts.mine(app, g.user["name"])
+        # Forms that take no records now (form or procedure not in force) say why instead of offering a link.
+        closed = {f["number"]: why for f in listed if (why := form_control.refusal(app, f))}
         return page("file.html", ("填写记录", "File a record"), forms=listed, drafts=mine,
-                    can_file=may(app, "record.file"))
+                    can_file=may(app, "record.file"), closed=closed)
 
     @bp.route("/file/<form_number>", methods=["GET", "POST"])
     def file(form_number: str) -> Any:
@@ -97,7 +99,7 @@ def add(bp: Blueprint, app: App) -> None:
         key = request.values.get("draft", "")[:32]
         if request.method == "GET":
             data = drafts.get(app, key, g.user["name"])["data"] if key else {}
-            return form_page(form, data, draft=key)
+            return form_page(form, data, draft=key, error=form_control.refusal(app, form) or "")
         require_csrf()
         data = widgets.read(form, request.form)
         action = request.form.get("action", "file")
