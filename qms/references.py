@@ -109,10 +109,22 @@ def user_problems(app: App, name: str, prop: dict[str, Any]) -> list[str]:
     return []
 
 
-def user_choices(app: App) -> list[dict[str, str]]:
-    """The active users for a search-select: ``{"id": name, "label": "full name · dept · post"}``."""
+def user_choices(app: App, prop: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """The active users for a search-select (``{"id": name, "label": "full name · dept · post"}``),
+    only those of the property's ``x-ref-depts`` / ``x-ref-posts`` when it lists them."""
+    depts, posts = _listed(prop or {}, "x-ref-depts"), _listed(prop or {}, "x-ref-posts")
     return [{"id": u["name"], "label": " · ".join(x for x in (u.get("full_name"), u.get("dept"), u.get("post")) if x)}
-            for u in app.users.list() if u.get("active", True)]
+            for u in app.users.list() if u.get("active", True)
+            and (not (depts or posts) or u.get("dept") in depts or u.get("post") in posts)]
+
+
+def choice_key(name: str, prop: dict[str, Any]) -> str:
+    """Which list of choices the field ``name`` offers: its kind, or its own for a user field narrowed
+    by department or post (so a purchase approver is picked from 物资管理部 only)."""
+    kind = str(prop.get("x-ref", ""))
+    if kind == USER and (prop.get("x-ref-depts") or prop.get("x-ref-posts")):
+        return f"{USER}-{name}"
+    return kind
 
 
 def referencing(app: App, kind: str, ref: str, since: str | None = None) -> list[dict[str, Any]]:
@@ -159,5 +171,5 @@ def choices(app: App, kind: str) -> list[dict[str, str]]:
     return app.host.reference_choices(kind, record_query(app))
 
 
-__all__ = ["USER", "choices", "problems", "ref_fields", "referencing", "used_on", "user_choices", "user_problems",
-           "values"]
+__all__ = ["USER", "choice_key", "choices", "problems", "ref_fields", "referencing", "used_on", "user_choices",
+           "user_problems", "values"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qms.forms import field_schema
+from qms.references import choice_key
 from qms.validation import coerce_text
 
 #: Rows a repeating section shows when it is empty (and how many the user may add).
@@ -112,7 +113,7 @@ def make_field(name: str, prop: dict[str, Any], required: bool, value: Any = Non
     """The widget for one property with ``value`` shown."""
     kind = _kind(prop)
     item = Field(name=name, zh=str(prop.get("title", name)), en=str(prop.get("x-en", "") or name), kind=kind,
-                 required=required, hint=str(prop.get("x-pattern-hint", "")), ref=str(prop.get("x-ref", "")))
+                 required=required, hint=str(prop.get("x-pattern-hint", "")), ref=choice_key(name, prop))
     if kind == "select":
         item.options = _options(prop)
     if kind == "rows":

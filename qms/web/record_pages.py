@@ -34,9 +34,15 @@ REF_CHOICES = 200
 
 
 def ref_choices(app: App, form: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """For each ``x-ref`` kind the form uses: the objects the plugins offer to pick from."""
-    kinds = {str(p.get("x-ref")) for p in references.ref_fields(form).values()}
-    return {kind: references.choices(app, kind)[:REF_CHOICES] for kind in sorted(kinds)}
+    """For each ``x-ref`` kind the form uses: the objects the plugins offer to pick from; a user field
+    narrowed to departments or posts gets its own list (``references.choice_key``)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for name, prop in sorted(references.ref_fields(form).items()):
+        key, kind = references.choice_key(name, prop), str(prop.get("x-ref"))
+        if key not in found:
+            offered = references.choices(app, kind) if key == kind else references.user_choices(app, prop)
+            found[key] = offered[:REF_CHOICES]
+    return found
 
 
 def _uploads() -> list[FileStorage]:

@@ -8,6 +8,7 @@ workspace's users (``x-ref-depts`` / ``x-ref-posts``) and the confirmation's ``p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,10 @@ from qms_equipment import register, service
 
 from qms.app import App
 from qms.errors import Refused, ValidationFailed
-from qms.recordquery import record_query
-from qms.web.record_pages import ref_choices
 from qms import forms
+from qms.recordquery import record_query
+from qms.site.app import create_app
+from qms.web.record_pages import ref_choices
 from tests.plugins.equipment_kit import PASSWORD, as_user, at, calibration, instrument, machine, make_app, registered
 
 
@@ -88,9 +90,24 @@ def test_a_calibration_confirmed_by_someone_outside_metrology_is_refused_in_one_
     assert [r for r in record_query(app)(form=register.FORM_CALIBRATION)] == []
 
 
-def test_the_web_form_offers_active_users_to_choose_from(app: App) -> None:
-    app.users.deactivate("wang", "admin", "离职")
-    offered = ref_choices(app, forms.current_form(app, register.FORM_CALIBRATION))["user"]
-    ids = [c["id"] for c in offered]
-    assert "li" in ids and "sun" in ids and "wang" not in ids
-    assert any("计量员" in c["label"] for c in offered)
+def test_the_web_form_offers_only_active_users_of_the_right_department_or_post(app: App) -> None:
+    app.users.add("zhang", "department", "品质部", PASSWORD, actor="admin", full_name="张检验")
+    app.users.deactivate("zhang", "admin", "离职")
+    offered = ref_choices(app, forms.current_form(app, register.FORM_CALIBRATION))["user-calibrated_by"]
+    assert [c["id"] for c in offered] == ["li", "sun"]  # xu (物资管理部) and wang are not offered, zhang left
+    assert offered[0]["label"] == "李品质 · 品质部 · 计量员"
+    approvers = ref_choices(app, forms.current_form(app, register.FORM_CARD))["user-purchase_approved_by"]
+    assert [c["id"] for c in approvers] == ["xu"]
+
+
+def test_the_web_form_draws_the_user_field_with_its_own_list(app: App) -> None:
+    client = create_app(app, secret_key="test-secret").test_client()
+    with client.get("/login") as page:
+        token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
+    assert token
+    client.post("/login", data={"name": "li", "password": PASSWORD, "csrf": token.group(1)})
+    with client.get(f"/work/file/{register.FORM_CALIBRATION}") as r:
+        html = r.get_data(as_text=True)
+    assert r.status_code == 200, html[:300]
+    assert 'list="ref-user-calibrated_by"' in html and '<datalist id="ref-user-calibrated_by">' in html
+    assert '<option value="li">李品质 · 品质部 · 计量员</option>' in html and 'value="xu"' not in html
