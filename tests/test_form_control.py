@@ -128,6 +128,8 @@ def test_form_control_shows_in_form_show_and_the_form_document_renders(tmp_path:
     shown = json.loads(run(app, ["form", "show", SIMPLE_FORM, "--json"]).output)
     assert shown["control"] == {"state": "effective", "edition": "A/0", "label": "受控 effective", "latest": "A/0"}
     assert "受控 effective" in run(app, ["form", "show", SIMPLE_FORM]).output
+    listed = {r["number"]: r for r in json.loads(run(app, ["form", "list", "--json"]).output)}
+    assert listed[SIMPLE_FORM]["control"]["edition"] == "A/0" and listed[SIMPLE_FORM]["refusal"] is None
     out = tmp_path / "form.pdf"
     result = run(app, ["--as", "li", "doc", "pdf", SIMPLE_FORM, "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -124,6 +124,10 @@ def test_check_reports_forms_whose_procedure_is_not_in_force(tmp_path: Path) -> 
     _new(app)
     problems = [p for p in run_checks(app) if "not in force" in p]
     assert any(p.startswith(f"forms/{FORM_NUMBER}.yaml: procedure {PROC} is not in force") for p in problems)
+    import json
+
+    listed = {r["number"]: r for r in json.loads(run(app, ["form", "list", "--json"]).output)}
+    assert f"procedure {PROC} is not in force" in listed[FORM_NUMBER]["refusal"]
     _through(app)
     assert not [p for p in run_checks(app) if "not in force" in p]
     documents.obsolete(as_user(app, "zhou"), PROC, "withdrawn")

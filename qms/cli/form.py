@@ -42,6 +42,9 @@ def form_list(app: App, as_json: bool) -> None:
              "plugin": app.host.registry.owner("form", f["number"]) if f["number"] in bindings else None,
              "fields": len(f["schema"].get("properties", {}))} for f in found]
     if as_json:
+        from qms.form_control import control, refusal
+
+        rows = [r | {"control": control(app, str(r["number"])), "refusal": refusal(app, f)} for r, f in zip(rows, found)]
         echo_json(rows)
         return
     if not rows:
