@@ -7,6 +7,7 @@ that names the posts.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,16 @@ def test_an_ordinary_complaints_reply_may_be_approved_by_any_approver(app: App) 
     ordinary = _drafted(app)
     step(app, ordinary, "xu", "2026-10-13T10:00:00", "reply_approved", sign=True)
     assert records.get(app, ordinary)["state"] == "reply_approved"
+
+
+def test_my_work_offers_a_major_complaints_reply_only_to_the_posts_that_may_approve_it(app: App) -> None:
+    from qms import mywork
+
+    major, ordinary = _drafted(app, compensation_claimed=True), _drafted(app)
+
+    def waiting(name: str) -> set[str]:
+        work = mywork.my_work(app, app.users.get(name), now=datetime(2026, 10, 13, 10, 0))
+        return {i["ref"] for i in work["items"] if i["kind"] == "signature" and i.get("to") == "reply_approved"}
+
+    assert waiting("chen") == {major, ordinary}
+    assert waiting("xu") == {ordinary}
