@@ -205,3 +205,17 @@ def test_the_signers_hook_requires_a_post_depending_on_the_record(tmp_path: Path
         records.move(as_user(app, "chen"), major, "approved", password=PASSWORD)
     records.move(as_user(app, "wang"), major, "approved", password=PASSWORD)
     assert records.get(app, major)["state"] == "approved"
+
+
+class BadSigners(RecordsTestPlugin):
+    @hookimpl
+    def qms_transition_signers(self, record: dict[str, Any], target: str) -> Any:
+        return "总经理" if target == "approved" else None  # not {"posts": [...]}
+
+
+def test_a_signers_hook_answering_the_wrong_shape_is_a_plugin_error_and_moves_nothing(tmp_path: Path) -> None:
+    app = make_workspace(tmp_path / "ws", BadSigners())
+    number = _analysed(app)
+    result = run(app, ["--as", "wang", "record", "move", number, "approved", "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 3 and "qms_transition_signers must return" in result.output
+    assert records.get(app, number)["state"] == "analysed"
