@@ -188,7 +188,7 @@ def step_equipment(ctx: DemoContext) -> None:
             f"{impact['since']}: {', '.join(h['number'] for h in impact['records'])}")
     with frozen_at("2026-10-27T10:00:00"):
         service.assess(li, failed["number"], "逐项复核：两项保养的绝缘测量结果另用校准器复测合格；维修记录的绝缘测量复测合格。无产品受影响。",
-                       "李品质")
+                       "li")
     with frozen_at("2026-10-30T08:30:00"):
         try:
             service.daily_check(wu, no["mixer"], {"shift": "早班", "performer": "刘师傅", "result": "正常",

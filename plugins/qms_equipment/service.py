@@ -122,7 +122,10 @@ def calibrate(app: App, ref: str, data: dict[str, Any], password: str) -> dict[s
 
 
 def assess(app: App, number: str, assessment: str, assessed_by: str) -> dict[str, Any]:
-    """Record 品质部's assessment of a failed calibration's impact list and close the record."""
+    """Record 品质部's assessment of a failed calibration's impact list and close the record.
+
+    ``assessed_by`` is the user name of the assessor, a user of 品质部 (the form's ``x-ref: user``).
+    """
     with api.transaction(app):
         api.update_record(app, number, {"impact_assessment": assessment, "assessed_by": assessed_by},
                        note="超差影响评估 impact assessed")

@@ -226,7 +226,7 @@ def test_a_failed_calibration_stops_the_instrument_at_once_and_lists_every_recor
     with at("2026-08-02"), pytest.raises(Refused, match="assessed every record on its impact list"):
         records.move(as_user(app, "li"), failed["number"], "closed")
     with at("2026-08-02"):
-        closed = service.assess(as_user(app, "li"), failed["number"], "三项复测合格，无影响", "李品质")
+        closed = service.assess(as_user(app, "li"), failed["number"], "三项复测合格，无影响", "li")
     assert closed["state"] == "closed"
 
 

@@ -111,3 +111,16 @@ def test_the_web_form_draws_the_user_field_with_its_own_list(app: App) -> None:
     assert r.status_code == 200, html[:300]
     assert 'list="ref-user-calibrated_by"' in html and '<datalist id="ref-user-calibrated_by">' in html
     assert '<option value="li">李品质 · 品质部 · 计量员</option>' in html and 'value="xu"' not in html
+
+
+def test_a_failed_calibrations_impact_is_assessed_by_a_user_of_品质部(app: App) -> None:
+    number = _instrument(app)
+    with at("2026-05-20T16:00:00"):
+        failed = service.calibrate(as_user(app, "li"), number, calibration("2026-05-20", "不合格"), PASSWORD)
+    with at("2026-05-21"), pytest.raises(ValidationFailed) as exc:
+        service.assess(as_user(app, "li"), failed["number"], "无影响", "sun")
+    assert "sun (孙设备) is not a user of 品质部" in "\n".join(exc.value.problems)
+    with at("2026-05-21"), pytest.raises(ValidationFailed):
+        service.assess(as_user(app, "li"), failed["number"], "无影响", "李品质")
+    with at("2026-05-21"):
+        assert service.assess(as_user(app, "li"), failed["number"], "无影响", "li")["state"] == "closed"
