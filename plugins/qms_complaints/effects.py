@@ -6,6 +6,7 @@ validates them against the form and logs them in the audit trail:
 * on registration the nature routes the complaint: 质量 → 品质部, 非质量 → 业务部 (``host_dept``);
 * when the reply is approved, the sha256 of the approved text is kept, so a reply edited after
   approval cannot be closed on that approval;
+* a registration or assignment past its 30-minute limit records how many minutes late it was;
 * when the level in force is 重大 or above and the general manager has not yet been told of that
   level, a ``notify`` to 总经理 and an update recording the notice — from the first save (filing or
   update), not only at the next move; an open complaint past 2 months for
@@ -19,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qms_complaints import severity
+from qms_complaints import lateness, severity
 from qms_complaints.forms import COMPLAINT, HOST_BY_NATURE
 from qms_complaints.rules import text_sha256
 
@@ -45,6 +46,7 @@ def complaint_effects(record: dict[str, Any], source: str, now: datetime) -> lis
         fields["host_dept"] = HOST_BY_NATURE[data["nature"]]
     if record["state"] == "reply_approved" and source == "reply_drafted":
         fields["reply_approved_sha256"] = text_sha256(data.get("reply_text"))
+    fields.update(lateness.fields_after(record, source, now))
     out: list[dict[str, Any]] = []
     if severity.over_two_months(data, now) and not data.get("escalated_at"):
         fields["escalated_at"] = now.isoformat()
@@ -68,7 +70,7 @@ def _why(field: str) -> str:
         "reply_approved_sha256": "记录已批准答复的 sha256 approved reply fingerprint",
         "escalated_at": "超过 2 个月未解决，自动升级为特殊重大 escalated after 2 months",
         "gm_notified_level": "重大及以上投诉通报总经理 general manager notified",
-    }.get(field, "")
+    }.get(field) or lateness.why(field)
 
 
 def saved_effects(record: dict[str, Any], action: str, now: datetime) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 from qms import api
 from qms.api import parse_time
 
-from qms_complaints import severity
+from qms_complaints import lateness, severity
 from qms_complaints.forms import (
     COMPLAINT,
     CUSTOMER_CAUSED,
@@ -164,6 +164,7 @@ def complaint_vetoes(record: dict[str, Any], target: str, actor: dict[str, Any])
         return [] if escalation_pending(record) else [
             f"nothing to escalate: {record.get('number')} is {severity.effective(data)} with the general manager informed, "
             f"and has not been open over 2 months for the company's reasons"]
+    out.extend(lateness.veto(record, target, api.now()))
     if target == "reply_drafted" and data.get("responsibility") != CUSTOMER_CAUSED:
         out.append(f"the customer-caused branch needs responsibility 客户原因 (it is {data.get('responsibility') or 'not set'}); "
                    f"internal causes go to cause_analysis")

@@ -77,7 +77,7 @@ def request_dispatch(app: App, number: str, service_class: str, technician: str 
 
     \b
     Example:
-      qms property request dispatch FW-2026-0001 --class C --set warranty_until=2027-06-30 --technician 张师傅
+      qms property request dispatch FW-2026-0001 --class C --set warranty_until=2027-06-30 --technician 张师傅 --as qian
     """
     extra = parse_sets(api.current_form(app, REPAIR), sets)
     order = intake.dispatch(app, number, service_class, technician=technician, dispatcher=dispatcher,
@@ -118,7 +118,7 @@ def repair_group() -> None:
 
     \b
     Example:
-      qms property repair visit PG-2026-0001 --method 电话 --satisfaction 满意 --resolved
+      qms property repair visit PG-2026-0001 --method 电话 --satisfaction 满意 --resolved --as qian
     """
 
 
@@ -133,7 +133,7 @@ def repair_new(app: App, source: str | None, sets: tuple[str, ...], as_json: boo
     \b
     Example:
       qms property repair new --set reported_at=2026-11-02T08:00:00 --set customer_name=工程部 \\
-        --set building=A栋 --set site="地库排水泵异响" --set urgency=一般 --set service_class=D
+        --set building=A栋 --set site="地库排水泵异响" --set urgency=一般 --set service_class=D --as qian
     """
     data = _data(app, REPAIR, source, sets)
     if not data:
@@ -160,7 +160,7 @@ def repair_complete(app: App, number: str, source: str | None, sets: tuple[str, 
     \b
     Example:
       qms property repair complete PG-2026-0001 --set work_done="更换角阀" --set charge=35 \\
-        --set voucher_signed_by=王女士 --set voucher_signed_at=2026-11-02T10:30:00
+        --set voucher_signed_by=王女士 --set voucher_signed_at=2026-11-02T10:30:00 --as qian
     """
     order = repairs.complete(app, number, _data(app, REPAIR, source, sets))
     _say(as_json, order, f"{number}: completed; return visit due by {order['data'].get('visit_due')}")
@@ -184,7 +184,7 @@ def repair_visit(app: App, number: str, method: str, satisfaction: str, resolved
 
     \b
     Example:
-      qms property repair visit PG-2026-0001 --method 电话 --satisfaction 满意 --resolved
+      qms property repair visit PG-2026-0001 --method 电话 --satisfaction 满意 --resolved --as qian
     """
     user = app.actor("record.file", "record return visits")
     result = repairs.visit(app, number, method=method, satisfaction=satisfaction, resolved=resolved, feedback=feedback,
@@ -212,7 +212,7 @@ def repair_revisit(app: App, number: str, director_action: str, office_report: s
 
     \b
     Example:
-      qms property repair revisit WH-2026-0002 --action "更换供应商配件" --office-report "已解决" --satisfaction 满意
+      qms property repair revisit WH-2026-0002 --action "更换供应商配件" --office-report "已解决" --satisfaction 满意 --as qian
     """
     result = repairs.revisit(app, number, director_action=director_action, office_report=office_report,
                              satisfaction=satisfaction, revisit_at=revisit_at)
@@ -229,7 +229,7 @@ def pass_group() -> None:
     \b
     Example:
       qms property pass issue --set applicant=某某物流 --set vehicle_category=外部车辆 --set handling_dept=采购部 \\
-        --set letter_reason=送货 --set period_until=2026-12-31 --set documents=驾驶证 --set plate=沪A12345 --receipt SJ-001
+        --set letter_reason=送货 --set period_until=2026-12-31 --set documents=驾驶证 --set plate=沪A12345 --receipt SJ-001 --as qian
     """
 
 
@@ -247,7 +247,7 @@ def pass_issue(app: App, source: str | None, sets: tuple[str, ...], receipt: str
     \b
     Example:
       qms property pass issue --set applicant=张三 --set vehicle_category=集团员工 --set letter_reason=通勤 \\
-        --set documents=身份证 --set plate=沪B54321
+        --set documents=身份证 --set plate=沪B54321 --as qian
     """
     record = passes.issue(app, _data(app, PASS, source, sets), receipt=receipt)
     data = record["data"]
@@ -267,7 +267,7 @@ def pass_renew(app: App, number: str, until: str, reason: str | None, as_json: b
 
     \b
     Example:
-      qms property pass renew TX-2026-0001 --until 2027-06-30
+      qms property pass renew TX-2026-0003 --until 2027-06-30 --as qian
     """
     record = passes.renew(app, number, until=until, reason=reason)
     _say(as_json, record, f"{record['number']}: renews {number}, valid until {record['data']['valid_until']}, "
@@ -283,7 +283,7 @@ def pass_return(app: App, number: str, as_json: bool) -> None:
 
     \b
     Example:
-      qms property pass return TX-2026-0002
+      qms property pass return TX-2026-0003 --as qian
     """
     record = passes.hand_back(app, number)
     _say(as_json, record, f"{number}: {record['state']}")
@@ -299,7 +299,7 @@ def pass_refund(app: App, number: str, voucher: str, as_json: bool) -> None:
 
     \b
     Example:
-      qms property pass refund TX-2026-0002 --voucher CW-2026-118
+      qms property pass refund TX-2026-0002 --voucher CW-2026-118 --as qian
     """
     record = passes.refund(app, number, voucher=voucher)
     _say(as_json, record, f"{number}: deposit {record['data']['refund_amount']:g} 元 refunded (voucher {voucher})")
@@ -315,7 +315,7 @@ def pass_lost(app: App, number: str, note: str, as_json: bool) -> None:
 
     \b
     Example:
-      qms property pass lost TX-2026-0003 --note "司机报告遗失"
+      qms property pass lost TX-2026-0003 --note "司机报告遗失" --as qian
     """
     record = passes.report_lost(app, number, note=note)
     _say(as_json, record, f"{number}: reported lost; the pass is void")
@@ -370,7 +370,9 @@ def status_lines(st: dict[str, Any]) -> list[str]:
                  + "".join(f"\n  {o['number']} {o['building']} {o['urgency']}: {', '.join(o['deadlines'])} due {o['due']}"
                            for o in rep["overdue"]))
     lines.append(f"平均到场 Mean time to arrive: {_fmt(rep['mean_minutes_to_arrive'], ' min')}; "
-                 f"平均关闭 mean time to close: {_fmt(rep['mean_hours_to_close'], ' h')}; late arrivals: "
+                 f"平均关闭 mean time to close: {_fmt(rep['mean_hours_to_close'], ' h')}")
+    lines.append(f"超时 Late: {len(rep['late_responses'])} 首次响应 late responses: "
+                 f"{', '.join(rep['late_responses']) or 'none'}; {len(rep['late_arrivals'])} 到场 late arrivals: "
                  f"{', '.join(rep['late_arrivals']) or 'none'}")
     sat = "—" if vis["satisfied_rate"] is None else f"{vis['satisfied_rate'] * 100:.0f}%"
     lines.append(f"回访满意度 Return-visit satisfaction: {sat} satisfied of {vis['visits']} visits ("

@@ -1,4 +1,5 @@
-"""The property dashboard figures (``qms_figures``): open requests, answer rate, overdue repairs, times, satisfaction, passes, deposits."""
+"""The property dashboard figures (``qms_figures``): open requests, answer rate, overdue and late repairs, times,
+satisfaction, passes, deposits."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ def figures(st: dict[str, Any]) -> list[dict[str, Any]]:
                                       f"{req['line']['answered']}/{req['line']['calls']} 接通 answered"}},
         {"id": "property.repairs_overdue", "title": "逾期维修 Repairs overdue", "kind": "number",
          "data": {"value": len(rep["overdue"]), "numbers": [o["number"] for o in rep["overdue"]]}},
+        {"id": "property.late_repairs", "title": "超时响应与到场 Late first responses and arrivals", "kind": "number",
+         "data": {"value": len(rep["late_responses"]) + len(rep["late_arrivals"]),
+                  "note": f"首次响应 responses {len(rep['late_responses'])} · 到场 arrivals {len(rep['late_arrivals'])}",
+                  "responses": rep["late_responses"], "arrivals": rep["late_arrivals"]}},
         {"id": "property.mean_arrival", "title": "平均到场时间（分钟） Mean time to arrive (minutes)", "kind": "number",
          "data": {"value": rep["mean_minutes_to_arrive"], "unit": "min"}},
         {"id": "property.mean_close", "title": "平均关闭时间（小时） Mean time to close (hours)", "kind": "number",

@@ -54,6 +54,14 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
 
 
 @hookimpl
+def qms_after_save(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """From the first save: a repair order records how late its first response and arrival were."""
+    from qms_property.lateness import effects
+
+    return effects(record)
+
+
+@hookimpl
 def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
     """Close linked records and tell the service-centre director about unresolved visits."""
     from qms_property.effects import after

@@ -78,9 +78,10 @@ def requests_status(requests: list[dict[str, Any]], target: float) -> dict[str, 
 
 
 def repairs_status(repairs: list[dict[str, Any]], now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
-    """Open and overdue repair orders, late arrivals, mean minutes to arrive and hours to close."""
+    """Open and overdue repair orders, late first responses and arrivals, mean minutes to arrive and hours to close."""
     overdue: list[dict[str, Any]] = []
     late = []
+    late_responses = []
     arrive: list[float] = []
     close: list[float] = []
     for r in repairs:
@@ -89,6 +90,10 @@ def repairs_status(repairs: list[dict[str, Any]], now: datetime, calendar: WorkC
         if items:
             overdue.append({"number": r["number"], "building": data.get("building", ""), "urgency": data.get("urgency", ""),
                             "deadlines": [i["deadline"] for i in items], "due": min(i["due"] for i in items)})
+        responded = api.parse_time(data.get("responded_at"))
+        respond_by = due_items.due_at(data, "response", calendar)
+        if responded is not None and respond_by is not None and responded > respond_by:
+            late_responses.append(r["number"])
         minutes = _minutes(data.get("reported_at"), data.get("arrived_at"))
         if minutes is not None:
             arrive.append(minutes)
@@ -103,7 +108,7 @@ def repairs_status(repairs: list[dict[str, Any]], now: datetime, calendar: WorkC
     return {
         "total": len(repairs), "open": sum(1 for r in repairs if not r.get("closed")),
         "by_class": dict(sorted(Counter(r["data"].get("service_class", "") for r in repairs).items())),
-        "overdue": overdue, "late_arrivals": late,
+        "overdue": overdue, "late_responses": late_responses, "late_arrivals": late,
         "mean_minutes_to_arrive": _rounded(arrive), "mean_hours_to_close": _rounded(close),
         "charged": round(sum(float(r["data"].get("charge") or 0) for r in repairs), 2),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from qms import api
+from qms_property import lateness
 from qms_property.due import due_at, limits_of
 from qms_property.forms import (
     COMPLAINT_CATEGORIES,
@@ -145,6 +146,7 @@ def repair_problems(data: dict[str, Any]) -> list[Problem]:
         out.append(_p("voucher_refusal_reason", "record what happened and the customer's reason for refusing to sign"))
     if data.get("voucher_signed_by") and not data.get("voucher_signed_at"):
         out.append(_p("voucher_signed_at", "give the time the customer signed the service voucher"))
+    out.extend(lateness.problems(data))
     return out
 
 

@@ -166,6 +166,41 @@ def test_dates_must_not_come_before_receipt(app: App) -> None:
     assert any("before the returned goods arrived" in p for p in found)
 
 
+# -- lateness -----------------------------------------------------------------------------------
+
+
+def test_registration_on_the_30th_minute_is_on_time_and_leaves_no_lateness(app: App) -> None:
+    number = file(app)  # received 09:00
+    step(app, number, "zhao", "2026-10-12T09:30:00", "registered")
+    data = records.get(app, number)["data"]
+    assert "register_late_minutes" not in data and "register_late_reason" not in data
+
+
+def test_a_late_registration_needs_a_reason_and_records_how_late_it_was(app: App) -> None:
+    number = file(app)  # received 09:00, due registered by 09:30
+    before = records.get(app, number)
+    with pytest.raises(Refused) as refused:
+        step(app, number, "zhao", "2026-10-12T09:31:00", "registered")
+    message = str(refused.value)
+    assert "\n" not in message and "--set register_late_reason=" in message and "30-minute" in message
+    assert records.get(app, number) == before  # nothing changed by the refusal
+    step(app, number, "zhao", "2026-10-12T09:42:00", "registered", {"register_late_reason": "周一早会，接线员离席"})
+    data = records.get(app, number)["data"]
+    assert data["register_late_minutes"] == 12 and data["register_late_reason"] == "周一早会，接线员离席"
+    trail = records.audit_trail(app, number)
+    assert any(e["action"] == "record.update" and "登记超时" in e.get("reason", "") for e in trail)
+
+
+def test_a_late_assignment_needs_a_reason_and_records_how_late_it_was(app: App) -> None:
+    number = file(app)
+    step(app, number, "zhao", "2026-10-12T09:10:00", "registered")  # due assigned by 09:40
+    who = {"responsible_dept": "生产部", "responsible_person": "张生产"}
+    with pytest.raises(Refused, match="--set assign_late_reason="):
+        step(app, number, "zhao", "2026-10-12T09:41:00", "assigned", who)
+    step(app, number, "zhao", "2026-10-12T09:41:00", "assigned", {"assign_late_reason": "等待生产部确认责任人"})
+    assert records.get(app, number)["data"]["assign_late_minutes"] == 1
+
+
 # -- routing, notification and the customer-caused branch --------------------------------------
 
 
@@ -300,7 +335,7 @@ def test_registration_and_assignment_within_thirty_minutes(app: App) -> None:
     items = _items(app, "2026-10-12T09:30:00", number)
     assert items["register"]["due"] == "2026-10-12T09:30:00" and not items["register"]["overdue"]
     assert _items(app, "2026-10-12T09:30:01", number)["register"]["overdue"]
-    step(app, number, "zhao", "2026-10-12T09:40:00", "registered")
+    step(app, number, "zhao", "2026-10-12T09:40:00", "registered", {"register_late_reason": "接线员同时处理另一来电"})
     items = _items(app, "2026-10-12T10:10:00", number)
     assert "register" not in items
     assert items["assign"]["due"] == "2026-10-12T10:10:00" and not items["assign"]["overdue"]

@@ -124,7 +124,8 @@ def test_dispatch_opens_an_order_with_the_limits_of_qms_toml(tmp_path: Path, mon
     app = make_app(tmp_path, '[property]\nvisit_within = "2wd"\n[property.limits.urgent]\nresponse = "10min"\n'
                              'arrival = "45min"\n')
     fw = records.file(app, "QR-8.5-01", request())
-    order = intake.dispatch(app, fw["number"], "A", technician="张师傅", dispatcher="维修班长刘")
+    order = intake.dispatch(app, fw["number"], "A", technician="张师傅", dispatcher="维修班长刘",
+                            extra={"response_late_reason": "维修班长在另一现场"})
     data = order["data"]
     assert order["number"] == "PG-2026-0001" and order["state"] == "dispatched"
     assert data["limits"] == {"response": "10min", "arrival": "45min", "visit": "2wd"}
@@ -157,16 +158,72 @@ def test_response_and_arrival_limits_are_due_items_and_an_urgent_repair_goes_ove
     normal = intake.dispatch(app, records.file(app, "QR-8.5-01", request(urgency="一般"))["number"], "B",
                              extra={"contract_no": "WB-2026-07"})["number"]
     assert due_of(app, normal, NOW)["repair.arrival"]["due"] == "2026-11-03T08:40:00"
-    records.update(app, order, {"arrived_at": "2026-11-02T09:20:00"})
+    records.update(app, order, {"arrived_at": "2026-11-02T09:20:00", "arrival_late_reason": "电梯停运"})
     records.move(app, order, "arrived")
     st = status(record_query(app), datetime.fromisoformat("2026-11-02T09:30:00"))["repairs"]
     assert st["late_arrivals"] == [order] and st["overdue"] == []
     assert st["mean_minutes_to_arrive"] == 40.0
 
 
+def test_a_late_first_response_needs_a_reason_and_records_how_late_it_was(app: App) -> None:
+    fw = records.file(app, "QR-8.5-01", request())["number"]  # 紧急, received 08:40: respond by 08:55
+    before = records.get(app, fw)
+    with pytest.raises(ValidationFailed) as refused:
+        intake.dispatch(app, fw, "A", technician="张师傅")  # at 09:00
+    assert "5 min after the 15min limit" in str(refused.value) and "--set response_late_reason=" in str(refused.value)
+    assert records.list_records(app, "QR-8.5-02") == [] and records.get(app, fw) == before
+    order = intake.dispatch(app, fw, "A", technician="张师傅", extra={"response_late_reason": "维修班长在另一报修现场"})
+    assert order["data"]["response_late_minutes"] == 5 and order["data"]["response_late_reason"] == "维修班长在另一报修现场"
+    assert any(e["action"] == "record.update" and "首次响应超时" in e.get("reason", "")
+               for e in records.audit_trail(app, order["number"]))
+
+
+def test_a_response_or_arrival_on_the_limit_is_on_time(app: App) -> None:
+    fw = records.file(app, "QR-8.5-01", request())["number"]
+    order = intake.dispatch(app, fw, "A")["number"]
+    records.update(app, order, {"technician": "张师傅", "responded_at": "2026-11-02T08:55:00"})
+    records.update(app, order, {"arrived_at": "2026-11-02T09:10:00"})
+    data = records.get(app, order)["data"]
+    assert not {"response_late_minutes", "arrival_late_minutes", "response_late_reason", "arrival_late_reason"} & set(data)
+
+
+def test_a_late_arrival_needs_a_reason_and_a_corrected_time_clears_the_lateness(app: App) -> None:
+    fw = records.file(app, "QR-8.5-01", request())["number"]
+    order = intake.dispatch(app, fw, "A")["number"]  # arrive by 09:10
+    with pytest.raises(ValidationFailed, match="arrival_late_reason") as refused:
+        records.update(app, order, {"arrived_at": "2026-11-02T09:12:30"})
+    assert "3 min after the 30min limit" in str(refused.value)
+    records.update(app, order, {"arrived_at": "2026-11-02T09:12:30", "arrival_late_reason": "电梯检修，走楼梯上 12 层"})
+    assert records.get(app, order)["data"]["arrival_late_minutes"] == 3
+    records.update(app, order, {"arrived_at": "2026-11-02T09:08:00"}, note="到场时间登记有误 time corrected")
+    assert "arrival_late_minutes" not in records.get(app, order)["data"]
+
+
+def test_the_status_counts_late_responses_as_well_as_late_arrivals(app: App) -> None:
+    fw = records.file(app, "QR-8.5-01", request())["number"]
+    late = intake.dispatch(app, fw, "A", technician="张师傅", extra={"response_late_reason": "另一现场"})["number"]
+    records.update(app, late, {"arrived_at": "2026-11-02T09:05:00"})
+    timely = intake.dispatch(app, records.file(app, "QR-8.5-01", request(urgency="一般"))["number"], "B",
+                             extra={"contract_no": "WB-2026-07"})["number"]
+    records.update(app, timely, {"technician": "李师傅", "responded_at": "2026-11-02T09:00:00"})
+    records.update(app, timely, {"arrived_at": "2026-11-03T09:00:00", "arrival_late_reason": "缺配件，次日到场"})
+    st = status(record_query(app), datetime.fromisoformat("2026-11-03T10:00:00"))["repairs"]
+    assert st["late_responses"] == [late] and st["late_arrivals"] == [timely]
+    from qms_property.cli import status_lines
+    from qms_property.figures import figures
+
+    lines = "\n".join(status_lines(status(record_query(app), datetime.fromisoformat("2026-11-03T10:00:00"))))
+    assert f"late responses: {late}" in lines and f"late arrivals: {timely}" in lines
+    found = {f["id"]: f["data"] for f in figures(status(record_query(app), datetime.fromisoformat("2026-11-03T10:00:00")))}
+    assert found["property.late_repairs"]["value"] == 2
+    assert found["property.late_repairs"]["responses"] == [late] and found["property.late_repairs"]["arrivals"] == [timely]
+
+
 def _order(app: App, service_class: str = "A", **extra: object) -> str:
+    """A dispatched order; dispatched at 09:00, its first response is 5 minutes late, with the reason."""
     fw = records.file(app, "QR-8.5-01", request())
-    return intake.dispatch(app, fw["number"], service_class, technician="张师傅", extra=dict(extra))["number"]
+    return intake.dispatch(app, fw["number"], service_class, technician="张师傅",
+                           extra={"response_late_reason": "维修班长在另一现场", **extra})["number"]
 
 
 def test_charging_follows_the_service_class(app: App) -> None:
@@ -493,9 +550,16 @@ def test_the_property_commands(app: App, monkeypatch: pytest.MonkeyPatch) -> Non
     import json
 
     fw = records.file(app, "QR-8.5-01", request())["number"]
+    # Dispatched at 09:00, the first response is 5 minutes past its 08:55 limit: one line naming the field to give.
     result = _cli(app, "property", "request", "dispatch", fw, "--class", "A", "--technician", "张师傅")
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "--set response_late_reason=" in result.output and "Traceback" not in result.output
+    assert records.list_records(app, "QR-8.5-02") == []
+    result = _cli(app, "property", "request", "dispatch", fw, "--class", "A", "--technician", "张师傅",
+                  "--set", "response_late_reason=维修班长在另一现场")
     assert result.exit_code == 0, result.output
     assert "PG-2026-0001" in result.output and "arrive by 2026-11-02T09:10:00" in result.output
+    assert records.get(app, "PG-2026-0001")["data"]["response_late_minutes"] == 5
     result = _cli(app, "property", "status", "--json")
     st = json.loads(result.output)
     assert st["repairs"]["open"] == 1 and st["requests"]["open_by_type"]["报修"] == 1

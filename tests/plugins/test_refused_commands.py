@@ -89,7 +89,8 @@ def prop_dispatch(tmp_path: Path) -> tuple[App, list[str]]:
 
     app = _property(tmp_path)
     fw = records.file(app, "QR-8.5-01", pk.request())["number"]
-    return app, ["property", "request", "dispatch", fw, "--class", "A", "--technician", "张师傅"]
+    return app, ["property", "request", "dispatch", fw, "--class", "A", "--technician", "张师傅",
+                 "--set", "response_late_reason=另一现场"]
 
 
 def prop_handoff(tmp_path: Path) -> tuple[App, list[str]]:
@@ -106,7 +107,7 @@ def _dispatched(app: App) -> str:
     from qms_property import intake
 
     fw = records.file(app, "QR-8.5-01", pk.request())["number"]
-    return str(intake.dispatch(app, fw, "A", technician="张师傅")["number"])
+    return str(intake.dispatch(app, fw, "A", technician="张师傅", extra={"response_late_reason": "另一现场"})["number"])
 
 
 def prop_repair_complete(tmp_path: Path) -> tuple[App, list[str]]:
@@ -166,7 +167,7 @@ def equipment_calibrate(tmp_path: Path) -> tuple[App, list[str]]:
     ek.registered(app, ek.instrument())
     clock.set_now("2026-05-20T16:00:00")
     return app, ["equipment", "calibrate", "102001", "--date", "2026-05-20", "--result", "合格", "--password-stdin",
-                 "--set", "as_found=在允差内", "--set", "as_left=在允差内", "--set", "calibrated_by=李",
+                 "--set", "as_found=在允差内", "--set", "as_left=在允差内", "--set", "calibrated_by=li",
                  "--set", "certificate_no=JL-1", "--set", "provider_accreditation=CNAS L0000"]
 
 
@@ -197,9 +198,14 @@ CASES = {
 
 
 def store_files(app: App) -> dict[str, bytes]:
-    """Every file under records/ by its path, with its bytes (the lock file holds none)."""
+    """Every file under records/ by its path, with its bytes (the lock file holds none).
+
+    ``records/cache/`` is left out: it is derived data that any read may fill in (a command reads
+    the records before it writes), never trusted over the files it is derived from.
+    """
     root = app.workspace.records
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).parts[0] != "cache"}
 
 
 def digests(files: dict[str, bytes]) -> dict[str, str]:
