@@ -35,24 +35,27 @@ def _revisions(app: App, number: str, now: datetime) -> list[dict[str, Any]]:
     return documents.revisions(app, number, now)
 
 
-def _not_in_force(kind: str, number: str, revs: list[dict[str, Any]]) -> str:
+def _not_in_force(kind: str, number: str, revs: list[dict[str, Any]], form: str = "FORM") -> str:
     """Why ``number`` (under control, nothing effective) is not in force, and what to do, as one clause."""
     last = revs[-1]
     state = str(last["state"])
     when = f", effective {last['effective_date']}" if state == "issued" and last.get("effective_date") else ""
-    todo = ("it is withdrawn; use the forms of the procedure that replaced it" if state == "obsolete"
-            else f"next for {number}: {documents.NEXT[state].replace('procedures/NUMBER.md', relpath(number)).replace('NUMBER', number)}")
+    if state == "obsolete":
+        todo = ("it is withdrawn; use the forms of the procedure that replaced it, and withdraw this form too "
+                f"(`qms doc obsolete {form} --reason …`)" if kind == "procedure" else "it is withdrawn; use the form that replaced it")
+    else:
+        todo = f"next for {number}: {documents.NEXT[state].replace('procedures/NUMBER.md', relpath(number)).replace('NUMBER', number)}"
     return f"{kind} {number} is not in force ({last['edition']} is {documents.STATES[state]}{when}); {todo}"
 
 
-def procedure_refusal(app: App, procedure: str, now: datetime | None = None) -> str | None:
+def procedure_refusal(app: App, procedure: str, now: datetime | None = None, form: str = "FORM") -> str | None:
     """Why records may not be filed under ``procedure`` now, or None when they may."""
     if not procedure:
         return None
     revs = _revisions(app, procedure, now or clock.now())
     if not revs or documents.in_force(revs) is not None:
         return None
-    return _not_in_force("procedure", procedure, revs)
+    return _not_in_force("procedure", procedure, revs, form)
 
 
 def form_refusal(app: App, number: str, now: datetime | None = None) -> str | None:
@@ -63,10 +66,14 @@ def form_refusal(app: App, number: str, now: datetime | None = None) -> str | No
     return _not_in_force("form", number, revs)
 
 
+def _why(app: App, form: dict[str, Any], now: datetime) -> str | None:
+    number = str(form["number"])
+    return form_refusal(app, number, now) or procedure_refusal(app, str(form.get("procedure") or ""), now, number)
+
+
 def refusal(app: App, form: dict[str, Any], now: datetime | None = None) -> str | None:
     """The one line refusing records on ``form`` because it or its procedure is not in force, or None."""
-    at = now or clock.now()
-    why = form_refusal(app, str(form["number"]), at) or procedure_refusal(app, str(form.get("procedure") or ""), at)
+    why = _why(app, form, now or clock.now())
     return f"{form['number']} records cannot be filed: {why}" if why else None
 
 
@@ -110,7 +117,10 @@ def filing_problems(app: App, form_list: list[dict[str, Any]]) -> list[str]:
     now = clock.now()
     problems = []
     for form in form_list:
-        why = form_refusal(app, str(form["number"]), now) or procedure_refusal(app, str(form.get("procedure") or ""), now)
+        revs = _revisions(app, str(form["number"]), now)
+        if revs and revs[-1]["state"] == "obsolete":
+            continue  # a withdrawn form is rightly closed to records and kept for reference: nothing to fix
+        why = _why(app, form, now)
         if why:
             problems.append(f"forms/{form['number']}.yaml: {why}")
     return problems

@@ -133,6 +133,17 @@ def test_check_reports_forms_whose_procedure_is_not_in_force(tmp_path: Path) -> 
     documents.obsolete(as_user(app, "zhou"), PROC, "withdrawn")
     result = run(app, ["check"])
     assert result.exit_code == 1 and f"procedure {PROC} is not in force" in result.output and "作废 obsolete" in result.output
+    assert f"withdraw this form too (`qms doc obsolete {FORM_NUMBER} --reason …`)" in result.output
+    # Withdrawing the form as well settles it: the form stays closed to records, and check has nothing to report.
+    documents.new_document(as_user(app, "zhou"), FORM_NUMBER)
+    documents.submit(as_user(app, "zhou"), FORM_NUMBER, ["li"], PASSWORD)
+    documents.review(as_user(app, "li"), FORM_NUMBER, True, "ok", PASSWORD)
+    documents.approve(as_user(app, "wang"), FORM_NUMBER, PASSWORD)
+    documents.issue(as_user(app, "zhou"), FORM_NUMBER)
+    documents.obsolete(as_user(app, "zhou"), FORM_NUMBER, "withdrawn with its procedure")
+    assert not [p for p in run_checks(app) if p.startswith(f"forms/{FORM_NUMBER}.yaml")]
+    with pytest.raises(Refused, match=f"form {FORM_NUMBER} is not in force"):
+        records.file(as_user(app, "li"), FORM_NUMBER, good_data())
 
 
 def test_a_bulk_import_onto_a_form_of_a_procedure_not_in_force_is_refused(tmp_path: Path) -> None:
