@@ -153,3 +153,11 @@ def test_a_bulk_import_onto_a_form_of_a_procedure_not_in_force_is_refused(tmp_pa
     with pytest.raises(Refused, match=f"procedure {PROC} is not in force"):
         records.file_many(as_user(app, "li"), FORM_NUMBER, [good_data(), good_data()])
     assert _untouched(app) == before
+
+
+def test_the_prompting_cli_refuses_before_asking_for_any_field(tmp_path: Path) -> None:
+    app = make_workspace(tmp_path / "ws")
+    _new(app)
+    result = run(app, ["--as", "li", "record", "new", FORM_NUMBER], input="\n" * 20)
+    assert result.exit_code == 1 and f"procedure {PROC} is not in force" in result.output
+    assert "required 必填" not in result.output  # no field was asked for

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from qms import clock, forms, recordimport, records, validation
+from qms import clock, form_control, forms, recordimport, records, validation
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
 from qms.cli.completion import complete_forms, complete_records
@@ -159,6 +159,7 @@ def record_new(app: App, form_number: str, data_source: str | None, sets: tuple[
     """
     app.actor("record.file", f"file {form_number} records")
     form = forms.current_form(app, form_number)
+    form_control.require_fileable(app, form)  # before asking for any field
     data = _data_from(form, data_source, sets) if data_source or sets else prompt_data(form)
     filed = records.file(app, form_number, data, note=note)
     if as_json:
