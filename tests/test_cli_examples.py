@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from conftest import Invoke
 
 
@@ -15,3 +19,148 @@ def test_as_may_follow_the_command_as_the_examples_write_it(invoke: Invoke, add_
     assert '"created_by": "zhao"' in shown.output
     # A value that merely contains the text is left where it is.
     assert invoke("record", "update", "KS-2026-0001", "--set", "customer=--as", "--as", "zhao").exit_code == 0
+
+
+# -- every Example(s): line of every --help, run on a copy of the demonstration workspace -----------------
+
+NOW = "2026-12-05T10:00:00"
+
+#: Examples that cannot run on a server or in a test, and why.
+NOT_RUN = {
+    "qms demo": "builds a whole demonstration (the fixture below is one)",
+    "qms serve": "starts a server that does not return",
+    "qms render": "renders every PDF of the workspace (minutes; covered by tests/test_render_cli.py)",
+    "qms --as auditor export bundle": "renders every PDF into a bundle (minutes; covered by tests/test_bundle.py)",
+    "qms verify evidence": "needs the bundle of the example above",
+}
+
+#: Examples that show one step of a sequence (or name a record of another state) and are refused on
+#: the demo's state by a rule of the quality system, not by the command line: the refusal they get,
+#: which shows the command itself was understood.
+STATE_BOUND = {
+    "qms doc new QP-8.2-01": "already exists",
+    "qms doc new QE-7.5-01": "already exists",
+    "qms doc submit QP-8.2-01": "submitting needs a revision that is a draft",
+    "qms doc review QP-8.2-01 --accept": "a review needs a revision that is in review",
+    "qms doc approve QP-8.2-01": "approval needs a revision that is in review",
+    "qms doc issue QP-8.2-01": "effective date 2026-12-01 is in the past",
+    "qms doc obsolete QW-8.5-03": "no controlled document 'QW-8.5-03'",
+    "qms doc acknowledge QP-8.2-01": "already acknowledged",
+    "qms doc recall QP-8.2-01 --copy 001": "was already recalled",
+    "qms doc pdf QP-8.2-01 --rev A/0 --uncontrolled": "copies (--copy/--holder/--uncontrolled) are issued only of",
+    "qms record move KS-2026-0001 closed": "no transition from investigating to closed",
+    "qms projects pay XM-2026-0003 midterm": "falls due only when the gate of 中期验收",
+    "qms property request dispatch FW-2026-0001": "FW-2026-0001 is closed",
+    "qms property request handoff FW-2026-0002": "is a 报修 request, not 投诉",
+    "qms property repair complete PG-2026-0001": "PG-2026-0001 cannot be completed",
+    "qms property repair visit PG-2026-0001": "a return visit follows completion",
+    "qms property repair revisit WH-2026-0002": "only those get a repeat visit",
+    "qms property pass refund TX-2026-0002": "a deposit is refunded only once",
+    "qms retention dispose KS-2023-0001": "list records past retention",
+}
+
+
+def _help_examples() -> list[str]:
+    """Every example command line of every group and command's help, continuation lines joined."""
+    import click
+
+    from qms.cli import build
+
+    found: list[str] = []
+
+    def walk(group: click.Group) -> None:
+        for _, command in sorted(group.commands.items()):
+            lines = (command.help or "").splitlines()
+            inside, current = False, ""
+            for raw in lines:
+                text = raw.strip()
+                if text in ("Example:", "Examples:"):
+                    inside = True
+                    continue
+                if inside and not text:
+                    inside = False
+                if inside:
+                    current = f"{current} {text}".strip()
+                    if current.endswith("\\"):
+                        current = current[:-1].rstrip()
+                        continue
+                    if current not in found:
+                        found.append(current)
+                    current = ""
+            if isinstance(command, click.Group):
+                walk(command)
+
+    walk(build([]))
+    return found
+
+
+EXAMPLES = _help_examples()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demonstration workspace without its PDF and site steps (they take minutes and add no state)."""
+    import qms.demo
+    from qms.demo_context import step_users
+    from qms.documents_demo import step_documents
+    from qms.host import Host, make_plugin_manager
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QMS_NOW", NOW)
+        mp.setattr(qms.demo, "core_steps", lambda: [(0, step_users), (10, step_documents)])
+        qms.demo.run_demo(root, Host(make_plugin_manager()))
+    return root
+
+
+def _files(folder: Path) -> None:
+    """The files the examples name, as a clerk would have them."""
+    (folder / "complaint.yaml").write_text("received_at: 2026-12-05T09:00:00\nchannel: 电话\ncustomer: 某某公司\n"
+                                           "content: 阀门漏水\n", encoding="utf-8")
+    (folder / "meter.yaml").write_text(
+        "name: 数字万用表\ncategory: 计量器具\nmodel: UT61E\nroute: 购置\nprice: 1650\ndept: 品质部\nadministrator: 李品质\n"
+        "location: 质检试验室\nacceptance_date: 2026-12-01\nacceptance_result: 合格\nacceptance_equipment: 孙设备\n"
+        "acceptance_user: 李品质\nacceptance_purchasing: 郑采购\nacceptance_technical: 冯技术\nmeasuring: true\n"
+        "cal_mode: 内校\ncal_cycle_months: 6\n", encoding="utf-8")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 photo")
+    (folder / "requests.csv").write_text("received_at,channel,call_answered,requester_kind,requester_name,building,"
+                                         "request_type,urgency,description\n"
+                                         "2026-12-05T08:30:00,电话,是,业主,王女士,A栋,报修,一般,厨房水龙头漏水\n",
+                                         encoding="utf-8")
+
+
+def test_the_examples_are_found() -> None:
+    assert len(EXAMPLES) > 80
+    assert any(e.startswith("qms equipment calibrate 102003") for e in EXAMPLES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e[:70] for e in EXAMPLES])
+def test_help_example_works_when_copied(example: str, demo: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from qms.cli import build
+    from qms.demo_context import DEMO_PASSWORD
+
+    if any(example.startswith(prefix) for prefix in NOT_RUN):
+        pytest.skip(next(why for prefix, why in NOT_RUN.items() if example.startswith(prefix)))
+    assert example.startswith("qms "), example
+    argv = shlex.split(example, comments=True)[1:]
+    shutil.copytree(demo, tmp_path / "ws")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("QMS_NOW", NOW)
+    _files(tmp_path)
+    result = CliRunner().invoke(build(argv), argv, input=f"{DEMO_PASSWORD}\n" * 3)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    bound = next((says for prefix, says in STATE_BOUND.items() if example.startswith(prefix)), None)
+    if bound is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code in (1, 2) and bound in result.output, result.output
+        assert "No such option" not in result.output and "Usage:" not in result.output

@@ -122,7 +122,7 @@ def visit_cmd(app: App, number: str, method: str, satisfaction: str, visited_at:
 
     \b
     Example:
-      qms --as zhao complaints visit KS-2026-0001 --method 电话沟通 --satisfaction 满意
+      qms --as zhao complaints visit KS-2026-0007 --method 电话沟通 --satisfaction 满意
     """
     actor = app.actor("record.file", f"file {VISIT} records")
     data: dict[str, Any] = {"complaint": number, "visited_at": visited_at or api.stamp(), "method": method,

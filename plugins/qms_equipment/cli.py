@@ -73,10 +73,14 @@ def register_cmd(app: App, unit_code: str | None, attachment_of: str | None, dat
                  sets: tuple[str, ...], state: str, as_json: bool) -> None:
     """Register accepted equipment: file its card (设备卡片) with the next 6-digit number of its unit.
 
+    The card's fields come from a file (name, category, dept, administrator, route, the joint
+    acceptance, and for measuring equipment its calibration mode and cycle) or --set.
+
     \b
-    Example:
-      qms equipment register --unit 102 --set name=数显卡尺 --set category=计量器具 --set measuring=true \\
-        --set cal_mode=外校 --set cal_cycle_months=12 --set cal_provider=市计量院 --set dept=质检科 ... --as sun
+    Examples:
+      qms equipment register --unit 102 --data meter.yaml --as sun
+      qms equipment register --unit 102 --data meter.yaml --set name=游标卡尺 --set cal_mode=外校 \\
+        --set cal_provider=市计量测试研究院 --as sun
     """
     data = _data(app, register.FORM_CARD, data_source, sets)
     if unit_code:
@@ -164,10 +168,17 @@ def calibrate_cmd(app: App, number: str, calibration_date: str, result: str, dat
 
     A failed calibration stops the instrument at once and stores its impact list.
 
+    External calibration (外校) needs the accredited body's accreditation number and the
+    certificate number (the provider defaults to the card's); internal calibration (内校) the
+    calibration procedure followed.
+
     \b
-    Example:
-      qms equipment calibrate 102005 --date 2026-10-28 --result 合格 --set as_found=在允差内 \\
-        --set as_left=在允差内 --set calibrated_by=孙设备 --set certificate_no=JL2026-1234 --as sun
+    Examples:
+      qms equipment calibrate 102003 --date 2026-11-25 --result 合格 --set as_found=在允差内 \\
+        --set as_left=在允差内 --set calibrated_by=li --set provider_accreditation=CNAS-L0000 \\
+        --set certificate_no=JL2026-1234 --as li
+      qms equipment calibrate 102005 --date 2026-11-25 --result 合格 --set as_found=在允差内 \\
+        --set as_left=在允差内 --set calibrated_by=sun --set procedure_ref="JJG 4 钢卷尺内校规程" --as sun
     """
     data = _data(app, register.FORM_CALIBRATION, data_source, sets)
     data.update({"calibration_date": calibration_date, "result": result})
@@ -193,7 +204,7 @@ def impact_cmd(app: App, number: str, as_json: bool) -> None:
 
     \b
     Example:
-      qms equipment impact 102005
+      qms equipment impact 102002
     """
     found = service.impact(app, number)
     if as_json:

@@ -91,7 +91,9 @@ def new_cmd(app: App, template_id: str, name: str, customer: str, manager: str, 
     \b
     Example:
       qms projects new --template fit-out --name "滨江花园 3-201 装修" --customer 刘先生 --manager guo \\
-        --team foreman=guo --team supervisor=ma --team customer=刘先生 --set briefing_at=2026-10-12T09:00:00
+        --team foreman=guo --team supervisor=ma --team designer=lin --team eng_manager=deng --team customer=刘先生 \\
+        --scope 全包装修 --start 2026-12-07 --finish 2027-03-20 --budget 168000 \\
+        --set briefing_at=2026-12-07T09:00:00 --as guo
     """
     template = tpl.load(app.workspace.root, template_id)
     baseline = {k: v for k, v in (("scope", scope), ("start", start), ("finish", finish), ("budget", budget)) if v is not None}
@@ -121,7 +123,8 @@ def gate_cmd(app: App, number: str, provided: tuple[str, ...], decision: str | N
 
     \b
     Example:
-      qms projects gate XM-2026-0002 --provided briefing_form=JD-031 --decision 通过
+      qms projects gate XM-2026-0002 --provided original_records=YS-031 --provided site_confirmation=QR-12 \\
+        --decision 通过 --as wu
     """
     given = {}
     for item in provided:
@@ -158,8 +161,8 @@ def accept_cmd(app: App, number: str, step: str, grade: str, inspector: str, fin
 
     \b
     Example:
-      qms projects accept XM-2026-0002 --step 卫生间闭水试验 --grade 不合格 --inspector 马监理 \\
-        --findings 渗漏 --treatment 返工 --responsible 郭工长 --rectify-by 2026-10-30T18:00:00
+      qms projects accept XM-2026-0003 --step 卫生间闭水试验 --grade 不合格 --inspector 马监理 \\
+        --findings 渗漏 --treatment 返工 --responsible 郭工长 --rectify-by 2026-12-10T18:00:00 --as ma
     """
     password = read_password(password_stdin, "Password to sign 签名 (验收签署)")
     result = service.accept(app, number, step=step, grade=grade, inspector=inspector, password=password,
@@ -184,7 +187,7 @@ def pay_cmd(app: App, number: str, payment: str, amount: float, received_on: str
 
     \b
     Example:
-      qms projects pay XM-2026-0002 midterm --amount 48000 --on 2026-10-28
+      qms projects pay XM-2026-0003 midterm --amount 48000 --on 2026-11-28 --as guo
     """
     recorded = service.record_payment(app, number, payment, amount, received_on or api.now().date().isoformat())
     if as_json:
@@ -204,7 +207,7 @@ def condition_cmd(app: App, number: str, index: int, how: str, as_json: bool) ->
 
     \b
     Example:
-      qms projects condition XM-2026-0002 1 --how "检测报告已补交 report handed in"
+      qms projects condition XM-2026-0003 1 --how "检测报告已补交 report handed in" --as guo
     """
     closed = service.close_condition(app, number, index, how)
     if as_json:

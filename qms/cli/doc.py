@@ -472,7 +472,7 @@ def doc_pdf(app: App, number: str, edition: str | None, output: Path | None, cop
     \b
     Examples:
       qms doc pdf QP-8.2-01 -o QP-8.2-01.pdf
-      qms doc pdf QP-8.2-01 --copy 3 --holder 品质部
+      qms doc pdf QP-8.2-01 --copy 5 --holder 品质部 --as zhou
       qms doc pdf QP-8.2-01 --rev A/0 --uncontrolled
     """
     from qms.render.sources import document_page, file_name

@@ -281,7 +281,7 @@ def record_update(app: App, number: str, data_source: str | None, sets: tuple[st
 
     \b
     Example:
-      qms record update KS-2026-0001 --set cause="焊接缺陷" --as li
+      qms record update KS-2026-0001 --set investigation_result="焊缝气孔，属制造缺陷" --as li
     """
     rec = records.get(app, number)
     changes = _data_from(records.pinned_form(app, rec), data_source, sets)
@@ -334,7 +334,7 @@ def record_amend(app: App, number: str, reason: str, data_source: str | None, se
 
     \b
     Example:
-      qms record amend KS-2026-0001 --reason "客户名称录入错误" --set customer=某某公司 --as li
+      qms record amend KS-2026-0007 --reason "客户名称录入错误" --set customer=某某公司 --as li
     """
     rec = records.get(app, number)
     changes = _data_from(records.pinned_form(app, rec), data_source, sets)

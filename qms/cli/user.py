@@ -16,7 +16,7 @@ def user() -> None:
 
     \b
     Example:
-      qms user add li --role quality_officer --dept 质量管理部 --as admin
+      qms user add xie --role quality_officer --dept 质量管理部 --as admin
     """
 
 
@@ -37,7 +37,7 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, post: st
 
     \b
     Example:
-      qms user add wang --role approver --dept 总经理办公室 --post 总经理 --full-name 王强 --as admin
+      qms user add tian --role approver --dept 总经理办公室 --post 副总经理 --full-name 田强 --as admin
     """
     if app.users.is_empty():
         if role != "admin":
@@ -88,7 +88,7 @@ def user_set(app: App, name: str, role: str | None, dept: str | None, post: str 
 
     \b
     Example:
-      qms user set chen --post 管理者代表 --as admin
+      qms user set zhao --post 业务经理 --as admin
     """
     actor = app.actor("user.manage", "change users")["name"]
     changed = app.users.change(name, actor, role=role, dept=dept, post=post, full_name=full_name)
