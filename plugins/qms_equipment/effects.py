@@ -6,7 +6,7 @@
   had before (a card stopped for another reason stays stopped; the quality officer is told);
 * repair started → the card moves to 维修; repaired → to the status the repair record names;
 * scrapping application reaches 已报废 → the card gets ``scrap_ref`` and moves to 报废;
-* a 重大 accident investigated → 物资管理部 is told.
+* a 重大 accident investigated → 物资管理部 is told (also when an investigated accident is updated to 重大).
 
 The card's current state is read through the query, so no effect is returned that its workflow
 would refuse.
@@ -52,9 +52,22 @@ def after(record: dict[str, Any], source: str, query: RecordQuery) -> list[dict[
                  "reason": f"报废申请 {number} 已批准、替换已落实 scrapping approved, replacement settled"},
                 _move(card, "scrapped", f"报废 scrapped by {number}")]
     if form == register.FORM_ACCIDENT and state == "investigated" and data.get("severity") == "重大":
-        return [{"effect": "notify", "to": "物资管理部",
-                 "message": f"重大机械事故 {number}（设备 {no}）已调查，请审定处理 Major accident investigated; please decide"}]
+        return [_major_accident(record)]
     return []
+
+
+def _major_accident(record: dict[str, Any]) -> dict[str, Any]:
+    no = record["data"].get("equipment_no")
+    return {"effect": "notify", "to": "物资管理部",
+            "message": f"重大机械事故 {record['number']}（设备 {no}）已调查，请审定处理 Major accident investigated; please decide"}
+
+
+def saved(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """After a save: an investigated accident found 重大 is announced at once, not at a later move."""
+    if record.get("form") != register.FORM_ACCIDENT or action != "update" or record.get("state") != "investigated":
+        return []
+    was = (previous or {}).get("severity")
+    return [_major_accident(record)] if record["data"].get("severity") == "重大" and was != "重大" else []
 
 
 def calibration_effects(record: dict[str, Any], card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -82,4 +95,4 @@ def calibration_effects(record: dict[str, Any], card: dict[str, Any]) -> list[di
     return []
 
 
-__all__ = ["after", "calibration_effects"]
+__all__ = ["after", "calibration_effects", "saved"]

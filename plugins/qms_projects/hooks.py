@@ -57,6 +57,14 @@ def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, A
 
 
 @hookimpl
+def qms_after_save(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A reported accident raised to 重大 is announced from that save."""
+    from qms_projects import moves
+
+    return moves.saved(record, action, previous)
+
+
+@hookimpl
 def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any],
                          query: RecordQuery) -> list[dict[str, Any]]:
     """Hand-overs and conditions on a passing gate, baseline versions, re-baselining, closing the project."""

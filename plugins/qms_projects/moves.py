@@ -199,6 +199,18 @@ CHECKS = {
 # ---------------------------------------------------------------------------------------------
 
 
+def _major_accident(record: dict[str, Any]) -> Effect:
+    return {"effect": "notify", "to": "approver", "message": f"重大质量事故 {record['number']} reported"}
+
+
+def saved(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[Effect]:
+    """After a save: an accident already reported that becomes 重大 is announced at once, not at a later move."""
+    if record.get("form") != f.ACCIDENT or action != "update" or record.get("state") != "reported":
+        return []
+    was = (previous or {}).get("severity")
+    return [_major_accident(record)] if record["data"].get("severity") == "重大" and was != "重大" else []
+
+
 def after(record: dict[str, Any], source: str, actor: dict[str, Any], query: pg.Query) -> list[Effect]:
     """The effects of a move on a project form."""
     form, target = record.get("form"), record.get("state")
@@ -212,7 +224,7 @@ def after(record: dict[str, Any], source: str, actor: dict[str, Any], query: pg.
         return [{"effect": "notify", "to": "项目部", "message": f"{record['number']} 不合格: issue a rectification order "
                                                                f"({f.RECTIFICATION}) for {record['data'].get('step')}"}]
     if form == f.ACCIDENT and target == "reported" and record["data"].get("severity") == "重大":
-        return [{"effect": "notify", "to": "approver", "message": f"重大质量事故 {record['number']} reported"}]
+        return [_major_accident(record)]
     if form == f.CHANGE and target == "approved":
         number = str(record["data"]["project"])
         return [

@@ -423,3 +423,18 @@ def test_card_and_labels_pdfs_carry_the_history_and_the_labels(app: App, tmp_pat
     assert r.exit_code == 0, r.output
     text = PdfReader(io.BytesIO(labels.read_bytes())).pages[0].extract_text()
     assert "准用" in text and "停用" in text and number in text and other in text and "2026-11-20" in text
+
+
+def test_an_investigated_accident_found_major_notifies_物资管理部_from_that_save(app: App) -> None:
+    number = registered(app, machine())["data"]["equipment_no"]
+    sun = as_user(app, "sun")
+    with at("2026-09-28T11:00:00"):
+        accident = service.report_accident(sun, number, {
+            "occurred_at": "2026-09-28T09:20:00", "place": "钢筋棚", "severity": "一般", "description": "刀片崩口",
+            "reported_by": "操作工 赵师傅"})
+        service.advance(sun, accident["number"], "investigated", {
+            "investigated_by_dept": "设备科", "cause": "送料过快", "measures": "加装压料挡板"})
+        assert [e for e in records.audit_trail(app, accident["number"]) if e["action"] == "record.notify"] == []
+        records.update(sun, accident["number"], {"severity": "重大", "investigated_by_dept": "物资管理部"})
+    notices = [e for e in records.audit_trail(app, accident["number"]) if e["action"] == "record.notify"]
+    assert len(notices) == 1 and notices[0]["detail"]["to"] == "物资管理部" and "重大机械事故" in notices[0]["detail"]["message"]

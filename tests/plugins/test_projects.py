@@ -479,6 +479,20 @@ def test_an_accident_report_is_due_within_one_day(app: App, monkeypatch: pytest.
     assert not [i for i in due_items(app, datetime(2026, 10, 22)).items if i["ref"] == zs]
 
 
+def test_an_accident_raised_to_major_after_its_report_notifies_at_once(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    xm = fitout(app)
+    at(monkeypatch, "2026-10-20T12:00:00")
+    zs = records.file(as_(app, "guo"), f.ACCIDENT, {"project": xm, "occurred_at": "2026-10-20T10:00:00", "severity": "一般",
+                                                    "description": "吊顶开裂", "treatment": "停工排查", "explanation": "龙骨间距超标",
+                                                    "reported_to": ["工程部经理"]})["number"]
+    assert records.move(as_(app, "guo"), zs, "reported", password=PASSWORD)["effects"] == []
+    records.update(as_(app, "guo"), zs, {"severity": "重大", "reported_to": ["工程部经理", "总经理"]})
+    notices = [e for e in records.audit_trail(app, zs) if e["action"] == "record.notify"]
+    assert len(notices) == 1 and notices[0]["detail"]["to"] == "approver" and "重大质量事故" in notices[0]["detail"]["message"]
+    records.update(as_(app, "guo"), zs, {"explanation": "龙骨间距超标，吊杆缺失"})  # still 重大: told once
+    assert len([e for e in records.audit_trail(app, zs) if e["action"] == "record.notify"]) == 1
+
+
 # -- status and the dossier --------------------------------------------------------------------
 
 
