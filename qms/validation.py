@@ -212,9 +212,10 @@ _TRUE = {"true", "yes", "y", "1", "是", "对", "√"}
 _FALSE = {"false", "no", "n", "0", "否", "不", "×"}
 
 
-def coerce_text(form: dict[str, Any], name: str, text: str) -> Any:
+def coerce_text(form: dict[str, Any], name: str | list[str | int], text: str) -> Any:
     """A typed value from text typed at a prompt or read from a CSV cell (empty → ``None``).
 
+    ``name`` is a field name or a path into lists and groups (``["actions", 0, "done_at"]``).
     Text that cannot be converted is returned unchanged, so validation names the field.
     """
     import json
@@ -222,7 +223,7 @@ def coerce_text(form: dict[str, Any], name: str, text: str) -> Any:
     text = text.strip()
     if text == "":
         return None
-    types = field_schema(form["schema"], [name]).get("type", "string")
+    types = field_schema(form["schema"], name if isinstance(name, list) else [name]).get("type", "string")
     kinds = types if isinstance(types, list) else [types]
     for kind in kinds:
         try:

@@ -32,7 +32,7 @@ COMPLAINT = "received_at: 2026-11-05T09:00:00\nchannel: 电话\ncustomer: 某某
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with users and one open complaint KS-2026-0001 (the cases below must not add a byte)."""
     root = tmp_path_factory.mktemp("bad") / "ws"
-    app = App(init_workspace(root), Host(make_plugin_manager()))
+    app = App(init_workspace(root, kind="test"), Host(make_plugin_manager()))
     for name, role, dept in USERS:
         app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=name.title())
     records.file(app.acting_as("zhao"), "QR-8.2-01", {"received_at": "2026-11-05T09:00:00", "channel": "电话",
@@ -160,7 +160,7 @@ def test_bad_input_gets_one_line_and_stores_nothing(ws: Path, tmp_path: Path, us
         args.append(make(tmp_path))
     args += after
     stored = _snapshot(ws)
-    env = {**os.environ, "QMS_NOW": "2026-11-06T09:00:00"}
+    env = {k: v for k, v in os.environ.items() if k != "QMS_NOW"}
     done = subprocess.run(args, capture_output=True, input=PASSWORD.encode() + b"\n", env=env, timeout=120)
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode in (1, 2), err

@@ -164,3 +164,66 @@ def test_help_example_works_when_copied(example: str, demo: Path, tmp_path: Path
     else:
         assert result.exit_code in (1, 2) and bound in result.output, result.output
         assert "No such option" not in result.output and "Usage:" not in result.output
+
+
+# -- messages name the options the command line really has ------------------------------------------------
+
+
+def _cli_options() -> set[str]:
+    import click
+
+    from qms.cli import build
+
+    found: set[str] = set()
+
+    def walk(command: click.Command) -> None:
+        for param in command.params:
+            found.update(o for o in [*param.opts, *param.secondary_opts] if o.startswith("--"))
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                walk(sub)
+
+    walk(build([]))
+    return found
+
+
+def test_every_option_a_message_names_exists() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    options = _cli_options() | {"--help"}
+    unknown = []
+    for path in [*sorted((root / "qms").rglob("*.py")), *sorted((root / "plugins").rglob("*.py"))]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", line):
+                if option not in options:
+                    unknown.append(f"{path.relative_to(root)}:{number}: {option}")
+    assert unknown == []
+
+
+def _run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from qms.cli import build
+
+    if not (tmp_path / "ws").exists():
+        shutil.copytree(demo, tmp_path / "ws")
+    monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("QMS_NOW", NOW)
+    result = CliRunner().invoke(build(list(args)), list(args))
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+@pytest.mark.slow
+def test_refusals_of_plugin_commands_name_the_commands_options(demo: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    said = _run(demo, tmp_path, monkeypatch, "--as", "qian", "property", "pass", "issue", "--set", "applicant=某某物流",
+                "--set", "vehicle_category=外部车辆", "--set", "handling_dept=采购部", "--set", "letter_reason=送货", "--set", "period_until=2026-12-31",
+                "--set", "documents=驾驶证", "--set", "plate=沪A12345")
+    assert "--receipt" in said and said.count("\n") == 1
+    said = _run(demo, tmp_path, monkeypatch, "--as", "zhao", "complaints", "visit", "KS-2026-0007", "--method", "电话沟通",
+                "--satisfaction", "不满意")
+    assert "--reason" in said and "--alternatives-told" in said and said.count("\n") == 1

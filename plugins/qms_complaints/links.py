@@ -23,7 +23,7 @@ def reference_problems(kind: str, ref: str, query: RecordQuery | None) -> list[s
         return []
     found: list[dict[str, Any]] = query(form=COMPLAINT, number=ref)
     if not found:
-        return [f"no complaint {ref} on {COMPLAINT}; give the number of a filed complaint (`qms record list --form {COMPLAINT}`)"]
+        return [f"no complaint {ref} on {COMPLAINT}; give the number of a filed complaint (`qms record list {COMPLAINT}`)"]
     record = found[0]
     if kind == "closed_complaint" and not record.get("closed"):
         return [f"{ref} is still open ({record.get('state')}); a follow-up visit (回访) is made after the complaint is closed"]

@@ -86,10 +86,12 @@ def visit_problems(data: dict[str, Any]) -> list[Problem]:
     out: list[Problem] = []
     if data.get("satisfaction") == "不满意":
         if not str(data.get("dissatisfaction_reason") or "").strip():
-            out.append({"path": "dissatisfaction_reason", "message": "the customer is dissatisfied: record why"})
+            out.append({"path": "dissatisfaction_reason", "message": "the customer is dissatisfied: record why "
+                                                                   "(--reason of `qms complaints visit`)"})
         if data.get("alternatives_told") is not True:
             out.append({"path": "alternatives_told", "message": "the customer is dissatisfied: tell them of the other routes "
-                                                                "to a solution and set alternatives_told=true"})
+                                                                "to a solution and say so (--alternatives-told of "
+                                                                "`qms complaints visit`, or alternatives_told=true)"})
     if data.get("new_complaint") and data.get("new_complaint") == data.get("complaint"):
         out.append({"path": "new_complaint", "message": "a new complaint must have its own number, not the one visited"})
     return out
@@ -184,7 +186,8 @@ def complaint_vetoes(record: dict[str, Any], target: str, actor: dict[str, Any])
         for i, act in enumerate(data.get("actions") or []):
             if not act.get("done_at"):
                 out.append(f"action {i + 1} ({act.get('action', '')[:30]}) owned by {act.get('owner')} is not done: "
-                           f"set actions[{i}].done_at before verifying")
+                           f"record when it was done before verifying "
+                           f"(qms record update {record.get('number')} --set actions[{i}].done_at=YYYY-MM-DD)")
     if target == "closed":
         out.extend(closing_problems(record))
     return out

@@ -275,8 +275,8 @@ def pass_vetoes(record: dict[str, Any], target: str) -> list[str]:
     reasons: list[str] = []
     if target == "issued":
         if external and not data.get("renewal_of") and not ((data.get("deposit") or 0) > 0 and data.get("deposit_receipt")):
-            reasons.append(f"{number}: an external vehicle pays the deposit before the pass is issued; record deposit "
-                           f"and deposit_receipt")
+            reasons.append(f"{number}: an external vehicle pays the deposit before the pass is issued; give the deposit "
+                           f"receipt number with --receipt of `qms property pass issue` (field deposit_receipt)")
         if data.get("renewal_of") and data.get("old_pass_returned") is not True:
             reasons.append(f"{number} renews {data['renewal_of']}: the old pass must be handed in first (旧证换新证)")
     if target == "returned" and data.get("returned_pass_no") != number:

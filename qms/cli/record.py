@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,14 +95,66 @@ def read_data(source: str) -> dict[str, Any]:
         raise UsageError(f"{name} is nested too deeply to be record data; fix it") from exc
 
 
-def parse_sets(form: dict[str, Any], sets: tuple[str, ...]) -> dict[str, Any]:
-    """``--set FIELD=VALUE`` options as typed changes (an empty value clears the field)."""
+_PATH = re.compile(r"[^\[\].=]+(?:\[\d+\]|\.[^\[\].=]+)*")
+_PART = re.compile(r"\[(\d+)\]|\.?([^\[\].=]+)")
+
+
+def _field_path(name: str, item: str) -> list[str | int]:
+    """``actions[0].done_at`` → ``["actions", 0, "done_at"]``."""
+    if not _PATH.fullmatch(name):
+        raise UsageError(f"--set {item!r}: write FIELD=VALUE, or a path such as actions[0].done_at=VALUE")
+    return [int(index) if index else str(key) for index, key in _PART.findall(name)]
+
+
+def _put(node: Any, path: list[str | int], value: Any, done: list[str | int], item: str) -> Any:
+    """``node`` with ``value`` set at ``path`` (lists and groups created as needed); ``done`` is the path so far."""
+    key = path[0]
+    where = validation.format_path(done)
+    if isinstance(key, int):
+        node = [] if node is None else node
+        if not isinstance(node, list):
+            raise UsageError(f"--set {item!r}: {where} is not a list; write {where}.FIELD=VALUE")
+        if key > len(node):
+            raise UsageError(f"--set {item!r}: {where} has {len(node)} item(s); give an index from 0 to {len(node)} "
+                             f"({len(node)} adds an item)")
+        if key == len(node):
+            node.append(None)
+    else:
+        node = {} if node is None else node
+        if not isinstance(node, dict):
+            raise UsageError(f"--set {item!r}: {where} is not a group of fields; set {where} itself")
+    if len(path) == 1:
+        if value is None and isinstance(node, dict):
+            node.pop(key, None)
+        else:
+            node[key] = value  # type: ignore[index]
+        return node
+    child = node[key] if isinstance(key, int) else node.get(key)  # type: ignore[index]
+    node[key] = _put(child, path[1:], value, [*done, key], item)  # type: ignore[index]
+    return node
+
+
+def parse_sets(form: dict[str, Any], sets: tuple[str, ...], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` options as typed changes (an empty value clears the field).
+
+    A path sets one field inside a list or group, e.g. ``--set actions[0].done_at=2026-10-19``: the
+    top-level field is taken from ``current`` (the record's data) with that one value changed, and
+    index N of a list of N items adds an item.
+    """
     out: dict[str, Any] = {}
     for item in sets:
         name, eq, text = item.partition("=")
-        if not eq or not name.strip():
+        name = name.strip()
+        if not eq or not name:
             raise UsageError(f"--set {item!r} must be FIELD=VALUE")
-        out[name.strip()] = validation.coerce_text(form, name.strip(), text)
+        path = _field_path(name, item)
+        value = validation.coerce_text(form, path, text)
+        if len(path) == 1:
+            out[name] = value
+            continue
+        top = str(path[0])
+        start = out[top] if top in out else copy.deepcopy((current or {}).get(top))
+        out[top] = _put(start, path[1:], value, [top], item)
     return out
 
 
@@ -125,9 +179,10 @@ def prompt_data(form: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _data_from(form: dict[str, Any], data_source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
+def _data_from(form: dict[str, Any], data_source: str | None, sets: tuple[str, ...],
+               current: dict[str, Any] | None = None) -> dict[str, Any]:
     data = read_data(data_source) if data_source else {}
-    data.update(parse_sets(form, sets))
+    data.update(parse_sets(form, sets, {**(current or {}), **data}))
     return data
 
 
@@ -272,7 +327,8 @@ def record_history(app: App, number: str, as_json: bool) -> None:
 @record.command("update")
 @click.argument("number", shell_complete=complete_records)
 @click.option("--data", "data_source", metavar="FILE|-", help="JSON or YAML file with the changed fields.")
-@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A changed field (empty clears it).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="A changed field (empty clears it); a path such as actions[0].done_at=… changes one item.")
 @click.option("--note", default="", help="Why the fields changed.")
 @json_option
 @pass_app
@@ -284,7 +340,7 @@ def record_update(app: App, number: str, data_source: str | None, sets: tuple[st
       qms record update KS-2026-0001 --set investigation_result="焊缝气孔，属制造缺陷" --as li
     """
     rec = records.get(app, number)
-    changes = _data_from(records.pinned_form(app, rec), data_source, sets)
+    changes = _data_from(records.pinned_form(app, rec), data_source, sets, rec["data"])
     updated = records.update(app, number, changes, note=note)
     if as_json:
         echo_json(updated)
@@ -337,7 +393,7 @@ def record_amend(app: App, number: str, reason: str, data_source: str | None, se
       qms record amend KS-2026-0007 --reason "客户名称录入错误" --set customer=某某公司 --as li
     """
     rec = records.get(app, number)
-    changes = _data_from(records.pinned_form(app, rec), data_source, sets)
+    changes = _data_from(records.pinned_form(app, rec), data_source, sets, rec["data"])
     correction = records.amend(app, number, reason, changes)
     if as_json:
         echo_json(correction)
