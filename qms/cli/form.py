@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import click
 
 from qms import forms
@@ -93,11 +95,35 @@ def form_show(app: App, number: str, edition: str | None, as_json: bool) -> None
             click.echo(f"\n[{section['title']}]")
         for name in section.get("fields", []):
             prop = schema.get("properties", {}).get(name, {})
-            kind = prop.get("format") or prop.get("type", "")
-            if "enum" in prop:
-                kind = "one of " + "/".join(map(str, prop["enum"]))
-            mark = "*" if name in required else " "
-            click.echo(f" {mark} {name:<22} {forms.label(definition, [name]):<30} {kind}")
+            _echo_field(definition, name, [name], prop, name in required, 1)
+
+
+def _kind(prop: dict[str, Any]) -> str:
+    """What a field holds, as the clerk types it."""
+    if "enum" in prop:
+        return "one of " + "/".join(map(str, prop["enum"]))
+    if prop.get("type") == "array":
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        return "list 列表" + (f" of {_kind(items)}" if items and items.get("type") != "object" else "")
+    if prop.get("type") == "object":
+        return "group 组"
+    return str(prop.get("format") or prop.get("type", ""))
+
+
+def _echo_field(definition: dict[str, Any], shown: str, path: list[str | int], prop: dict[str, Any], required: bool,
+                depth: int) -> None:
+    """One field line, then the sub-fields of a list of groups (``actions[].done_at``) or of a group."""
+    mark = "*" if required else " "
+    indent = " " * (depth - 1)
+    click.echo(f" {mark} {indent}{shown:<{max(22 - len(indent), 1)}} {forms.label(definition, path):<30} {_kind(prop)}")
+    items = prop.get("items") if isinstance(prop.get("items"), dict) else None
+    group, prefix, sub_path = (items, f"{shown}[]", [*path, 0]) if items else (prop, shown, path)
+    if not isinstance(group, dict) or not group.get("properties") or depth > 3:
+        return
+    inner = set(group.get("required", []))
+    for sub, sub_prop in group["properties"].items():
+        _echo_field(definition, f"{prefix}.{sub}", [*sub_path, sub], sub_prop if isinstance(sub_prop, dict) else {},
+                    sub in inner, depth + 2)
 
 
 @form.command("blank")
