@@ -234,7 +234,14 @@ def doc_list(app: App, show_all: bool, doc_type: str | None, search: str | None,
         echo_json(rows)
         return
     if not rows:
-        click.echo("no documents in force" + ("" if show_all else "; see every revision with --all"))
+        if search:
+            click.echo(f"no document matches {search} 无匹配文件")
+        elif not documents.list_documents(app, show_all=True):
+            click.echo("no controlled documents yet 暂无受控文件; take a procedure under control with `qms doc new NUMBER`")
+        elif doc_type:
+            click.echo(f"no {doc_type} documents" + ("" if show_all else " in force; see every revision with --all"))
+        else:
+            click.echo("no documents in force; see every revision with --all")
         return
     for r in rows:
         ext = r.get("external") or {}
