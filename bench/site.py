@@ -166,7 +166,7 @@ def workspace_rows(flask: Any, app: Any, size: int, repeat: int) -> list[Row]:
     with clerk.get(f"/work/file/{FORM}") as r:
         token = csrf_of(r.get_data(as_text=True))
     before = len(records.list_records(app, FORM))
-    posts, pages = [], []
+    posts, pages, after = [], [], []
     for i in range(repeat):
         ms, status, body = timed(clerk, f"/work/file/{FORM}", {
             "csrf": token, "action": "file", "subject": f"网页提交 web filing {i}", "customer": "华美家具有限公司",
@@ -178,9 +178,13 @@ def workspace_rows(flask: Any, app: Any, size: int, repeat: int) -> list[Row]:
         ms2, status2, _ = timed(clerk, where.group(0))
         assert status2 == 200
         pages.append(ms2)
+        ms3, status3, _ = timed(clerk, "/work/")
+        assert status3 == 200
+        after.append(ms3)
     assert len(records.list_records(app, FORM)) == before + repeat
     rows.append(("submit a record (POST /work/file)", *percentiles(posts), str(repeat)))
     rows.append(("the new record's page", *percentiles(pages), ""))
+    rows.append(("My work right after each filing", *percentiles(after), ""))
     return rows
 
 
