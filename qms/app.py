@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from qms import clock
 from qms.host import Host
 from qms.store import Store
 from qms.users import Users
@@ -25,6 +26,10 @@ class App:
     workspace: Workspace
     host: Host
     actor_name: str | None = None
+
+    def __post_init__(self) -> None:
+        # The clock learns whether this workspace honours QMS_NOW (only a demo or test one does).
+        clock.allow_fixed(self.workspace.config.fixed_clock_allowed)
 
     @cached_property
     def store(self) -> Store:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qms import clock
+
 GENESIS = "0" * 64
 
 
@@ -92,6 +94,8 @@ class AuditLog:
         for entry in entries:
             seq += 1
             full = {**entry, "seq": seq, "prev": prev}
+            if clock.is_fixed():
+                full.setdefault("clock", "fixed")  # its time was set by QMS_NOW, not read from the clock
             full["hash"] = prev = entry_hash(full)
             chained.append(full)
         with self.path.open("ab") as f:

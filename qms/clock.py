@@ -3,6 +3,12 @@
 ``QMS_NOW`` (an ISO date-time) fixes the clock, so a demonstration or a test can file records
 "in" a given week and deadlines come out the same on every run. Times are naive local
 (Asia/Shanghai wall-clock) times: the seeds count deadlines in local working hours and days.
+
+A fixed clock would let anyone backdate a record, so it is honoured only in a workspace whose
+``qms.toml`` says ``[workspace] kind = "demo"`` or ``"test"``. Opening a workspace (``App``) tells
+this module which kind it is (``allow_fixed``); a process serves one workspace at a time. In any
+other workspace ``now()`` ignores ``QMS_NOW`` and ``check_writable()`` (called by the store before
+every write) refuses the change, so nothing is filed at a pretended time.
 """
 
 from __future__ import annotations
@@ -12,11 +18,45 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from qms.errors import Refused
+
+#: Whether the opened workspace is a demo or test workspace, where ``QMS_NOW`` is honoured.
+_fixed_allowed = False
+
+
+class FixedClockRefused(Refused):
+    """``QMS_NOW`` is set while working on a workspace that is not a demo or test workspace."""
+
+
+def allow_fixed(allowed: bool) -> None:
+    """Say whether the workspace now opened honours ``QMS_NOW`` (only a demo or test workspace does)."""
+    global _fixed_allowed
+    _fixed_allowed = allowed
+
+
+def fixed_allowed() -> bool:
+    """Whether the workspace now opened honours ``QMS_NOW``."""
+    return _fixed_allowed
+
+
+def is_fixed() -> bool:
+    """Whether the time ``now()`` gives is the one fixed by ``QMS_NOW`` rather than the real time."""
+    return _fixed_allowed and bool(os.environ.get("QMS_NOW"))
+
+
+def check_writable() -> None:
+    """Refuse a change while ``QMS_NOW`` is set in a workspace that does not honour it."""
+    if os.environ.get("QMS_NOW") and not _fixed_allowed:
+        raise FixedClockRefused(
+            "QMS_NOW is set, but this workspace is not a demo or test workspace, so nothing may be filed "
+            "at a fixed time; unset QMS_NOW and run the command again"
+        )
+
 
 def now() -> datetime:
-    """The current local time, or the time fixed by ``QMS_NOW``, to the second."""
+    """The current local time, or in a demo or test workspace the time fixed by ``QMS_NOW``, to the second."""
     fixed = os.environ.get("QMS_NOW")
-    if fixed:
+    if fixed and _fixed_allowed:
         return datetime.fromisoformat(fixed).replace(microsecond=0)
     return datetime.now().replace(microsecond=0)
 

@@ -52,7 +52,7 @@ def demo_steps(host: Host) -> list[DemoStep]:
 
 def run_demo(target: Path, host: Host, progress: Callable[[str], None] = lambda _: None) -> DemoContext:
     """Create the demo workspace at ``target`` and run every step."""
-    ws: Workspace = init_workspace(target, None)
+    ws: Workspace = init_workspace(target, None, kind="demo")
     ctx = DemoContext(app=App(ws, host))
     ctx.say(f"workspace: {ws.root}")
     for _, step in demo_steps(host):

@@ -136,6 +136,7 @@ class Store:
         ``keep_on`` names exceptions that keep what was written before them (a failed login counts
         the failure, then refuses); it applies to the outermost use only.
         """
+        clock.check_writable()  # before anything is written: no change at a pretended time
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             with self._lock:

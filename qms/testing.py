@@ -76,7 +76,7 @@ def make_app(root: Path, plugins: Sequence[ModuleType | object], users: Sequence
     if template is not None:
         shutil.copytree(template, root)
         return App(Workspace.open(root), make_host(plugins))
-    app = App(init_workspace(root), make_host(plugins))
+    app = App(init_workspace(root, kind="test"), make_host(plugins))
     add_users(app, users, password)
     return app
 
@@ -117,7 +117,7 @@ def qms_users() -> Sequence[User]:
 @pytest.fixture
 def qms_workspace(tmp_path: Path) -> Workspace:
     """A new workspace with the reference procedures and forms, no users."""
-    return init_workspace(tmp_path / "ws")
+    return init_workspace(tmp_path / "ws", kind="test")
 
 
 @pytest.fixture

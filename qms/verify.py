@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from qms.audit import digest
+from qms.chronology import backward_steps
+from qms.errors import QMSError
 from qms.store import Store, sha256_file
+from qms.workspace import CONFIG_NAME, parse_config
 
 
 @dataclass(frozen=True)
@@ -90,4 +93,14 @@ def verify_store(store: Store, workspace_root: Path) -> Report:
             continue
         elif state is not None and (collection, key) not in seen:
             problems.append(Problem(f"{collection}/{key}", "missing from the store although the audit log has it"))
+    problems.extend(_time_problems(entries, workspace_root))
     return Report(problems=problems, entries=len(entries), objects=checked, head=entries[-1]["hash"] if entries else "")
+
+
+def _time_problems(entries: list[dict[str, Any]], workspace_root: Path) -> list[Problem]:
+    """Audit entries whose times go backwards (fixed-clock entries pass in a demo or test workspace)."""
+    try:
+        allowed = parse_config(workspace_root / CONFIG_NAME).fixed_clock_allowed
+    except (OSError, QMSError):
+        allowed = False  # no readable qms.toml: nothing vouches for a fixed clock
+    return [Problem(f"audit.log entry {s.seq}", s.message) for s in backward_steps(entries, fixed_clock_allowed=allowed)]

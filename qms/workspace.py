@@ -7,6 +7,7 @@ from ``--workspace``, ``QMS_WORKSPACE`` or the current folder upward.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from typing import Any
 from qms.errors import ConfigError, WorkspaceError
 
 CONFIG_NAME = "qms.toml"
+
+#: ``[workspace] kind`` values; a fixed clock is honoured only in the last two.
+WORKSPACE_KINDS = ("production", "demo", "test")
+FIXED_CLOCK_KINDS = ("demo", "test")
 
 #: What each role may do. A workspace may override any entry in ``[roles]`` of ``qms.toml``.
 DEFAULT_ROLES: dict[str, list[str]] = {
@@ -46,6 +51,14 @@ class Config:
     holidays: list[str] = field(default_factory=list)
     workdays: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: ``[workspace] kind``: ``"production"`` (the default), or ``"demo"``/``"test"``, the only
+    #: kinds where a fixed clock (``QMS_NOW``) is honoured.
+    kind: str = "production"
+
+    @property
+    def fixed_clock_allowed(self) -> bool:
+        """Whether ``QMS_NOW`` is honoured here: only in a demo or test workspace."""
+        return self.kind in FIXED_CLOCK_KINDS
 
     def allows(self, role: str, permission: str) -> bool:
         """Whether ``role`` carries ``permission``."""
@@ -97,6 +110,12 @@ def parse_config(path: Path) -> Config:
     )
     if not config.organisation:
         raise ConfigError(f"[organisation] name is missing in {path}; add name = \"…\"")
+    ws_table = raw.get("workspace", {})
+    if not isinstance(ws_table, dict):
+        raise ConfigError(f"[workspace] in {path} must be a table; fix it")
+    config.kind = _get(ws_table, "kind", str, "production", "workspace")
+    if config.kind not in WORKSPACE_KINDS:
+        raise ConfigError(f"workspace.kind in {path} must be one of {', '.join(WORKSPACE_KINDS)}, not {config.kind!r}; fix that line")
     return config
 
 
@@ -156,8 +175,14 @@ def reference_root() -> Path:
     raise WorkspaceError("the reference procedures are missing from this installation; reinstall qms")
 
 
-def init_workspace(target: Path, organisation: str | None = None) -> Workspace:
-    """Create a workspace at ``target`` holding copies of the reference procedures and forms."""
+def init_workspace(target: Path, organisation: str | None = None, *, kind: str = "production") -> Workspace:
+    """Create a workspace at ``target`` holding copies of the reference procedures and forms.
+
+    ``kind`` ``"demo"`` or ``"test"`` is written to ``[workspace]`` in ``qms.toml``: only such a
+    workspace honours a fixed clock (``QMS_NOW``).
+    """
+    if kind not in WORKSPACE_KINDS:
+        raise WorkspaceError(f"workspace kind must be one of {', '.join(WORKSPACE_KINDS)}, not {kind!r}")
     if (target / CONFIG_NAME).exists():
         raise WorkspaceError(f"{target} is already a workspace; choose an empty folder")
     if target.exists() and any(target.iterdir()):
@@ -167,6 +192,12 @@ def init_workspace(target: Path, organisation: str | None = None) -> Workspace:
     text = (ref / CONFIG_NAME).read_text(encoding="utf-8")
     if organisation:
         text = text.replace(parse_config(ref / CONFIG_NAME).organisation, organisation.replace('"', "'"), 1)
+    if kind != "production":
+        # First of the tables, so tools that cut or append at the end of the file keep it.
+        table = f'[workspace]\n# A {kind} workspace: a fixed clock (QMS_NOW) is honoured and marked in the audit log.\nkind = "{kind}"\n\n'
+        first = re.search(r"^\[", text, re.MULTILINE)
+        at = first.start() if first else len(text)
+        text = text[:at] + table + text[at:]
     (target / CONFIG_NAME).write_text(text, encoding="utf-8")
     for sub in ("procedures", "forms"):
         src = ref / sub

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from qms import clock
 from qms.cli import build
 from qms.workspace import Workspace, init_workspace
 
@@ -21,12 +22,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's workspace, user or disabled plugins."""
     for var in ("QMS_WORKSPACE", "QMS_USER", "QMS_DISABLE_PLUGINS", "QMS_NOW"):
         monkeypatch.delenv(var, raising=False)
+    # Until a test opens a workspace, none honours a fixed clock (the flag is per process).
+    monkeypatch.setattr(clock, "_fixed_allowed", False)
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     """A new workspace with the reference procedures and forms."""
-    return init_workspace(tmp_path / "ws")
+    return init_workspace(tmp_path / "ws", kind="test")
 
 
 @pytest.fixture

@@ -171,7 +171,7 @@ def make_host(plugin: object | None = None) -> Host:
 
 def make_workspace(root: Path, plugin: object | None = None, users: bool = True) -> App:
     """A fresh workspace with the test forms, the test plugin and users (all with PASSWORD)."""
-    ws = init_workspace(root)
+    ws = init_workspace(root, kind="test")
     write_form(ws, TEST_FORM)
     write_form(ws, SIMPLE)
     app = App(ws, make_host(plugin if plugin is not None else RecordsTestPlugin()))

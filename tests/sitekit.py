@@ -91,7 +91,7 @@ def host() -> Host:
 
 def build(root: Path) -> tuple[Workspace, Host]:
     """Make the site test workspace at ``root`` (the clock must be fixed at ``NOW`` by the caller)."""
-    ws = init_workspace(root)
+    ws = init_workspace(root, kind="test")
     h = host()
     app = App(ws, h)
     for name, role, dept, full in USERS:

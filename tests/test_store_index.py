@@ -107,7 +107,7 @@ def test_a_missing_broken_or_stale_index_is_rebuilt_from_the_buckets(tmp_path: P
 def test_due_with_every_plugin_reads_no_bucket_of_a_form_no_plugin_owns(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QMS_NOW", "2026-11-02T09:00:00")
-    ws = init_workspace(tmp_path / "ws")
+    ws = init_workspace(tmp_path / "ws", kind="test")
     (ws.forms / f"{FORM}.yaml").write_text(yaml.safe_dump(FORM_DEF, allow_unicode=True), encoding="utf-8")
     app = App(ws, Host(make_plugin_manager()))  # every shipped plugin, as the CLI loads them
     assert {"complaints", "equipment", "projects", "property"} <= {n for n, _ in app.host.pm.list_name_plugin()}

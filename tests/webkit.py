@@ -33,7 +33,7 @@ def host() -> Host:
 
 def build(root: Path) -> App:
     """The workspace at ``root``, acting as nobody."""
-    ws = init_workspace(root)
+    ws = init_workspace(root, kind="test")
     app = App(ws, host())
     add_users(app, DEMO_USERS, password=PW)
     with frozen_at("2026-10-01T09:00:00"):

@@ -534,7 +534,7 @@ def test_the_demo_step_runs_the_three_projects(tmp_path: Path, monkeypatch: pyte
     from qms.workspace import init_workspace
 
     monkeypatch.setenv("QMS_NOW", NOW)
-    app = App(init_workspace(tmp_path / "demo"), host())
+    app = App(init_workspace(tmp_path / "demo", kind="demo"), host())
     ctx = DemoContext(app=app)
     step_users(ctx)
     step_projects(ctx)
