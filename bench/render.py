@@ -95,7 +95,7 @@ def main() -> None:
     if args.records < 1:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        ws = init_workspace(Path(tmp) / "ws")
+        ws = init_workspace(Path(tmp) / "ws", kind="test")  # honours its fixed QMS_NOW
         (ws.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
         app = App(ws, Host(make_plugin_manager()))
         for n in range(1, args.records + 1):

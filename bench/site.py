@@ -98,7 +98,7 @@ def run(size: int, repeat: int, base: Path) -> list[Row]:
     from qms.site.app import create_app
     from qms.workspace import init_workspace
 
-    ws = init_workspace(base / f"ws-{size}")
+    ws = init_workspace(base / f"ws-{size}", kind="test")  # honours its fixed QMS_NOW
     app = App(ws, Host(make_plugin_manager()))  # as the CLI builds it: every installed plugin
     app.users.add("admin", "admin", "质量管理部", PASSWORD, actor="admin")
     app.users.add("aud", "auditor", "外部审核", PASSWORD, actor="admin")
