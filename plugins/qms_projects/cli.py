@@ -59,6 +59,8 @@ def templates_cmd(app: App, as_json: bool) -> None:
             limit = s.get("limit", "")
             extra = "".join(f" / {c['limit']} if {c['field']}" for c in s.get("limit_if", []))
             click.echo(f"    {i:>2}. {s['title']} {s['title_en']}  [lead {s['lead']}{'; ' + limit + extra if limit else ''}]")
+            if s.get("acceptance_steps"):
+                click.echo("        验收 acceptance: " + ", ".join(f"{a['title']} {a['title_en']}" for a in s["acceptance_steps"]))
 
 
 def _sets(items: tuple[str, ...]) -> dict[str, Any]:
@@ -145,7 +147,8 @@ def gate_cmd(app: App, number: str, provided: tuple[str, ...], decision: str | N
 
 @projects.command("accept")
 @click.argument("number")
-@click.option("--step", required=True, help="工序 The work step.")
+@click.option("--step", required=True,
+              help="工序 The work step: one of the stage's acceptance steps (see `qms projects templates`).")
 @click.option("--grade", required=True, type=click.Choice(["不合格", "合格", "良好", "优等"]))
 @click.option("--inspector", required=True, help="验收人.")
 @click.option("--findings", default="", help="发现的问题.")
@@ -161,7 +164,7 @@ def accept_cmd(app: App, number: str, step: str, grade: str, inspector: str, fin
 
     \b
     Example:
-      qms projects accept XM-2026-0003 --step 卫生间闭水试验 --grade 不合格 --inspector 马监理 \\
+      qms projects accept XM-2026-0003 --step 卫生间闭水试验（48小时） --grade 不合格 --inspector 马监理 \\
         --findings 渗漏 --treatment 返工 --responsible 郭工长 --rectify-by 2026-12-10T18:00:00 --as ma
     """
     password = read_password(password_stdin, "Password to sign 签名 (验收签署)")

@@ -192,7 +192,7 @@ def _fit_out(d: Demo) -> str:
     d.move("wang", "2026-10-09T15:00:00", xm, "active", signed=True)
     d.gate(xm, "2026-10-10T10:00:00", "guo", ["deng"])
     d.gate(xm, "2026-10-12T16:00:00", "ma", ["ma", "lin", "guo"], external=[("customer", "刘先生")])
-    d.accept(xm, "2026-10-15T10:00:00", "ma", "瓷砖、板材进场验收", "良好")
+    d.accept(xm, "2026-10-15T10:00:00", "ma", "瓷砖进场验收", "良好")
     d.accept(xm, "2026-10-15T10:30:00", "ma", "水电材料进场验收", "合格")
     d.gate(xm, "2026-10-15T15:00:00", "guo", ["ma", "guo"], external=[("customer", "刘先生")])
     d.accept(xm, "2026-10-20T10:00:00", "ma", "水电管线隐蔽验收", "良好")

@@ -86,6 +86,11 @@ def template_problems(template: Any, where: str = "template") -> list[str]:
                     problems.append(f"{at}: {exc}")
         if stage.get("limit_if") and not stage.get("limit"):
             problems.append(f"{at}: limit_if needs a limit for the ordinary case")
+        titles = [step["title"] for step in stage.get("acceptance_steps", [])]
+        for title in sorted({t for t in titles if titles.count(t) > 1}):
+            problems.append(f"{at}: acceptance step {title} is listed twice")
+        if titles and stage.get("acceptance") == "none":
+            problems.append(f"{at}: acceptance_steps are listed, but acceptance is none")
     closeout = template.get("closeout") or {}
     for post in closeout.get("signatures", []):
         if post not in posts:
@@ -181,6 +186,27 @@ def stage_label(stage: dict[str, Any]) -> str:
     return f"{stage['title']} {stage['title_en']}"
 
 
+def step_problem(template: dict[str, Any], stage: dict[str, Any], step: str) -> str | None:
+    """Why ``step`` may not be accepted in ``stage``, or ``None``.
+
+    A stage's ``acceptance_steps`` list the work steps accepted in it (by Chinese or English name).
+    A template that lists no steps anywhere (an older workspace template) leaves the step free.
+    """
+    listed = stage.get("acceptance_steps") or []
+    if not listed:
+        elsewhere = [f"{s['title']} ({', '.join(t['title'] for t in s['acceptance_steps'])})"
+                     for s in template["stages"] if s.get("acceptance_steps")]
+        if not elsewhere:
+            return None
+        return (f"{step}: stage {stage_label(stage)} has no work steps to accept; steps are accepted in "
+                + "; ".join(elsewhere))
+    wanted = step.strip().casefold()
+    if any(wanted in (t["title"].casefold(), t["title_en"].casefold()) for t in listed):
+        return None
+    return (f"{step} is not an acceptance step of stage {stage_label(stage)}; its steps are: "
+            + ", ".join(t["title"] for t in listed))
+
+
 def stage_limit(stage: dict[str, Any], project_data: dict[str, Any]) -> str | None:
     """The stage's time limit for this project (``limit_if`` conditions first)."""
     for case in stage.get("limit_if", []):
@@ -191,5 +217,5 @@ def stage_limit(stage: dict[str, Any], project_data: dict[str, Any]) -> str | No
 
 __all__ = [
     "all_problems", "list_templates", "load", "post", "post_label", "read_template", "stage_index", "stage_label",
-    "stage_limit", "template_files", "template_problems",
+    "stage_limit", "step_problem", "template_files", "template_problems",
 ]

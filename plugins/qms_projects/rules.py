@@ -260,11 +260,17 @@ def validate_acceptance(data: dict[str, Any], record: dict[str, Any] | None, que
     facts, problems = _project_facts(query, data)
     if facts is None:
         return problems
+    index = tpl.stage_index(facts.template, str(data.get("stage")))
     if record is None:
         problems += [_p("stage", m) for m in gates.ordering_problems(facts, str(data.get("stage")))]
-        index = tpl.stage_index(facts.template, str(data.get("stage")))
         if index >= 0 and facts.template["stages"][index].get("acceptance") == "none":
             problems.append(_p("stage", "this stage has no quality acceptance of work steps"))
+    changed = record is None or data.get("step") != record["data"].get("step") or \
+        data.get("stage") != record["data"].get("stage")
+    if index >= 0 and changed and facts.template["stages"][index].get("acceptance") != "none":
+        why = tpl.step_problem(facts.template, facts.template["stages"][index], str(data.get("step") or ""))
+        if why:
+            problems.append(_p("step", why))
     if data.get("grade") == "不合格":
         for key in ("findings", "treatment"):
             if not data.get(key):
