@@ -48,7 +48,7 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
     """
     from waitress.server import create_server
 
-    from qms.site.app import create_app
+    from qms.site.app import create_app, shutdown
 
     if app.users.is_empty():
         raise UsageError("this workspace has no users, so nobody could log in; add one with `qms user add`")
@@ -70,6 +70,7 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
+        shutdown(flask)  # the summary of failed logins reaches the audit log
 
 
 @click.group(cls=QMSGroup)

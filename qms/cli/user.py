@@ -141,3 +141,29 @@ def user_passwd(app: App, name: str | None, password_stdin: bool) -> None:
     password = read_password(password_stdin, "New password", confirm=not password_stdin)
     app.users.set_password(target, password, actor=app.actor_name)
     click.echo(f"password of {target} changed")
+
+
+@user.command("unlock")
+@click.argument("name")
+@pass_app
+def user_unlock(app: App, name: str) -> None:
+    """Let NAME log in on the site again at once from every address (admin only; logged).
+
+    Clears the failed-login counts and waits the site's throttle keeps for NAME.
+
+    \b
+    Example:
+      qms user unlock zhao --as admin
+    """
+    from qms.site.throttle import Throttle
+
+    actor = app.actor("user.manage", "unlock users")["name"]
+    app.users.get(name)  # an unknown name is one clear line
+    with app.store.transaction():
+        throttle = Throttle(app.store)
+        cleared = throttle.clients(name)
+        app.store.log_event("users", name, actor=actor, action="user.unlock",
+                            reason=f"site login throttle cleared for {cleared} client(s)")
+        throttle.unlock(name)  # last: if it fails, the log entry above is rolled back with it
+    throttle.flush()
+    click.echo(f"unlocked {name}: failed logins from {cleared} client(s) forgotten")

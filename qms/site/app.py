@@ -33,7 +33,7 @@ from qms import __version__
 from qms.app import App
 from qms.errors import AuthError, NotFound, QMSError
 from qms.site import files
-from qms.site.auth import Logins, Sessions, csrf_ok, csrf_token, safe_next
+from qms.site.auth import Logins, Sessions, Throttled, csrf_ok, csrf_token, safe_next
 from qms.site.links import server_links
 from qms.site.views import SHA, Site, View, check_number, edition_of
 
@@ -80,6 +80,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     sessions = Sessions()
     logins = Logins(app.store, app.users)
     flask.extensions["qms_site"] = site
+    flask.extensions["qms_logins"] = logins
     from qms.web.blueprint import blueprint
 
     flask.register_blueprint(blueprint(app), url_prefix="/work")
@@ -166,6 +167,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     def login() -> Any:
         error = ""
         status = 200
+        retry = 0
         target = safe_next(request.values.get("next"), "")
         if request.method == "POST":
             if not csrf_ok(session, request.form.get("csrf")):
@@ -174,6 +176,8 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
             password = request.form.get("password", "")[:1024]
             try:
                 user = logins.login(name, password, request.remote_addr or "")
+            except Throttled as exc:
+                error, status, retry = str(exc), 429, exc.wait
             except AuthError as exc:
                 error, status = str(exc), 401
             else:
@@ -187,7 +191,10 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         if request.method == "GET" and request.args.get("expired") and not error:
             error = "会话已过期 Your session has ended; log in again (nothing was stored from the last form)"
         view = View("login.html", {"csrf": csrf_token(session), "error": error, "next": target})
-        return page(view, "登录 Log in", status)
+        response = page(view, "登录 Log in", status)
+        if retry:
+            response.headers["Retry-After"] = str(retry)  # the throttle's wait, for scripts and proxies
+        return response
 
     @flask.route("/logout")
     def logout() -> Any:
@@ -305,10 +312,15 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     return flask
 
 
+def shutdown(flask: Flask) -> None:
+    """Write what the site keeps in memory before the server stops: the summary of failed logins."""
+    flask.extensions["qms_logins"].throttle.flush()
+
+
 def _quote(name: str) -> str:
     from urllib.parse import quote
 
     return quote(name, safe="")
 
 
-__all__ = ["configure", "create_app"]
+__all__ = ["configure", "create_app", "shutdown"]

@@ -1,4 +1,4 @@
-"""Login, sessions, CSRF and the per-user lockout of the auditor site.
+"""Login, sessions, CSRF and the login throttle of the auditor site.
 
 * Passwords are checked with ``Users.authenticate`` against the stored scrypt hashes; an unknown
   name costs the same scrypt work and gets the same message, so names cannot be probed.
@@ -7,9 +7,10 @@
   copied cookie is dead after logout even though its signature is still good.
 * A deactivated user is refused at login like an unknown one; the site's guard also ends the session
   of a user deactivated while logged in, at their next request.
-* ``LOCK_AFTER`` wrong passwords in a row lock the user for ``LOCK_MINUTES``. The count lives in
-  the store (collection ``site_logins``, one object per user, every change in the audit log), so it
-  survives a restart; every login, failure and refusal is an audit-log event.
+* Wrong passwords slow down the client that sent them, for that name only, with exponential
+  back-off (``qms.site.throttle``); the right password from another address still logs in, and
+  ``qms user unlock NAME`` clears a name. Failures are counted in a bounded file and logged as
+  periodic summaries, never one entry per attempt; each successful login is an audit-log event.
 * The login form is the only POST of the site and carries a CSRF token bound to the session.
 """
 
@@ -19,25 +20,18 @@ import hmac
 import secrets
 import threading
 from collections.abc import MutableMapping
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from qms import clock
 from qms.errors import AuthError
 from qms.store import Store
-from qms.users import Users, check_password, hash_password
+from qms.site.throttle import Throttle
+from qms.users import Users, check_password, hash_password, public
 
-COLLECTION = "site_logins"
-LOCK_AFTER = 5
-LOCK_MINUTES = 15
 FAILED = "用户名或密码错误 Wrong user name or password"
 # Checked for unknown names so a wrong name costs the same scrypt work as a wrong password.
 _DUMMY_HASH = hash_password("not-a-password", salt=b"qms-site-dummy!!")
-
-
-class Locked(AuthError):
-    """The user is locked out after too many wrong passwords."""
 
 
 def csrf_token(session: MutableMapping[str, Any]) -> str:
@@ -91,70 +85,49 @@ class Sessions:
                 self._live.pop(sid, None)
 
 
+class Throttled(AuthError):
+    """The client tried a name too often with a wrong password and must wait ``wait`` seconds."""
+
+    def __init__(self, wait: int) -> None:
+        self.wait = wait
+        super().__init__(f"登录尝试过多 Too many failed logins from this address for this name; "
+                         f"wait {wait} seconds and try again, or ask an admin (qms user unlock)")
+
+
 class Logins:
-    """Authentication with the per-user failure count and lockout kept in the store."""
+    """Authentication with the per-client, per-name throttle (``qms.site.throttle``)."""
 
     def __init__(self, store: Store, users: Users) -> None:
         self.store = store
         self.users = users
-
-    def state(self, name: str) -> dict[str, Any]:
-        """The stored failure count and lock of ``name`` (zero when never failed)."""
-        return self.store.get(COLLECTION, name) or {"name": name, "failures": 0, "locked_until": None}
-
-    def locked_until(self, name: str, now: datetime) -> datetime | None:
-        """When the lock on ``name`` ends, if it is locked at ``now``."""
-        until = self.state(name).get("locked_until")
-        if until and datetime.fromisoformat(until) > now:
-            return datetime.fromisoformat(until)
-        return None
+        self.throttle = Throttle(store)
 
     def login(self, name: str, password: str, remote: str = "") -> dict[str, Any]:
-        """The user if the password is right and they are not locked; ``AuthError``/``Locked`` otherwise."""
+        """The user if the password is right; ``AuthError`` or ``Throttled`` (saying how long to wait) otherwise.
+
+        Unknown, deactivated and known names get the same answer for the same work (one scrypt
+        check), and the same throttle, so the answer tells nothing about which names exist.
+        """
         now = clock.now()
-        detail = {"remote": remote[:64]} if remote else None
+        client = remote[:64] or "?"
+        verdict = self.throttle.check(client, name, now)
+        if not verdict.allowed:
+            raise Throttled(verdict.wait)
         stored = self.store.get("users", name)
-        exists = stored is not None
-        if stored is not None and not stored.get("active", True):
-            # A deactivated user gets the same answer and costs the same work as an unknown one.
+        if stored is None or not stored.get("active", True):
             check_password(password, _DUMMY_HASH)
-            self.store.log_event("event", "site.login", actor=name, action="site.login.refused",
-                                 reason="user deactivated", detail=detail)
+            ok = False
+        else:
+            ok = check_password(password, stored["password"])
+        if not ok or stored is None:
+            wait = self.throttle.failed(client, name, stored is not None, now)
+            if wait:
+                raise Throttled(wait)
             raise AuthError(FAILED)
-        if not exists:
-            check_password(password, _DUMMY_HASH)
-            self.store.log_event("event", "site.login", actor=name[:40] or "?", action="site.login.failed",
-                                 reason="unknown user", detail=detail)
-            raise AuthError(FAILED)
-        # The failure count and the refusal's log entry are kept although the login is refused.
-        with self.store.transaction(keep_on=(AuthError,)):
-            until = self.locked_until(name, now)
-            if until is not None:
-                self.store.log_event("event", "site.login", actor=name, action="site.login.refused",
-                                     reason=f"locked until {until.isoformat()}", detail=detail)
-                raise Locked(f"账户已锁定 Account locked after {LOCK_AFTER} wrong passwords; "
-                             f"try again after {until.strftime('%Y-%m-%d %H:%M')} or ask an admin")
-            state = self.state(name)
-            try:
-                user = self.users.authenticate(name, password)
-            except AuthError:
-                failures = int(state.get("failures", 0)) + 1
-                locked = (now + timedelta(minutes=LOCK_MINUTES)).isoformat() if failures >= LOCK_AFTER else None
-                self.store.put(COLLECTION, name, {"name": name, "failures": failures, "locked_until": locked,
-                                                  "last_failure": now.isoformat()},
-                               actor=name, action="site.login.locked" if locked else "site.login.failed",
-                               reason=f"wrong password ({failures} in a row)", detail=detail)
-                if locked:
-                    raise Locked(f"账户已锁定 Account locked after {LOCK_AFTER} wrong passwords; "
-                                 f"try again in {LOCK_MINUTES} minutes or ask an admin") from None
-                raise AuthError(FAILED) from None
-            if state.get("failures") or state.get("locked_until"):
-                self.store.put(COLLECTION, name, {"name": name, "failures": 0, "locked_until": None,
-                                                  "last_failure": state.get("last_failure")},
-                               actor=name, action="site.login", detail=detail)
-            else:
-                self.store.log_event("event", "site.login", actor=name, action="site.login", detail=detail)
-        return user
+        self.throttle.succeeded(client, name)
+        self.store.log_event("event", "site.login", actor=name, action="site.login",
+                             detail={"remote": client})
+        return public(stored)
 
     def logout(self, name: str) -> None:
         """Log the end of a session."""
