@@ -18,8 +18,9 @@ from pypdf import PdfReader
 
 from qms.app import App
 from qms.cli import build
-from qms.site import throttle
-from qms.site.app import create_app
+from qms.errors import ConfigError
+from qms.site import reads, throttle
+from qms.site.app import create_app, shutdown
 from qms.site.throttle import FREE_TRIES
 from qms.site.views import Site
 from qms.verify import verify_store
@@ -515,3 +516,72 @@ def test_a_changed_cached_pdf_is_made_again_before_it_is_served(client: FlaskCli
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(good)).pages)
     assert "TS-2026-0004" in text
 
+
+# -- read access logging ------------------------------------------------------------------------
+
+
+def reads_site(built: Workspace, tmp_path: Path, log_reads: str | None) -> tuple[App, Flask]:
+    """A copy of the site workspace with ``[site] log_reads`` as given (absent when None)."""
+    root = tmp_path / "reads"
+    shutil.copytree(built.root, root)
+    if log_reads is not None:
+        with (root / "qms.toml").open("a", encoding="utf-8") as f:
+            f.write(f"\n[site]\nlog_reads = {log_reads}\n")
+    app = App(Workspace.open(root), sitekit.host())
+    return app, create_app(app, secret_key="reads")
+
+
+def read_entries(app: App) -> list[dict[str, Any]]:
+    return [e for e in app.store.audit.entries() if e.get("action") == "site.read"]
+
+
+def test_with_log_reads_on_viewing_a_record_and_its_pdf_is_logged_naming_user_and_record(
+        built: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QMS_NOW", sitekit.NOW)
+    app, site = reads_site(built, tmp_path, "true")
+    c = site.test_client()
+    assert login(c)[0] == 302
+    size = app.store.audit.path.stat().st_size
+    assert get(c, "/records/TS-2026-0001")[0] == 200
+    with c.get("/records/TS-2026-0001/pdf") as r:
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+    # Buffered, not written at each view (the PDF's first rendering is logged as a file, not a read).
+    assert read_entries(app) == [] and site.extensions["qms_reads"].pending() == 2
+    shutdown(site)
+    [entry] = read_entries(app)
+    assert [(v["user"], v["kind"], v["key"]) for v in entry["detail"]["views"]] == [
+        ("aud", "record", "TS-2026-0001"), ("aud", "record.pdf", "TS-2026-0001")]
+    assert entry["reason"] == "2 view(s) by aud" and app.store.audit.path.stat().st_size > size
+    assert verify_store(app.store, app.workspace.root).ok
+
+
+def test_read_views_are_written_as_one_entry_per_batch(built: Workspace, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QMS_NOW", sitekit.NOW)
+    monkeypatch.setattr(reads, "BATCH", 3)
+    app, site = reads_site(built, tmp_path, "true")
+    c = site.test_client()
+    assert login(c)[0] == 302
+    for _ in range(4):
+        assert get(c, "/records/TS-2026-0001")[0] == 200
+    assert [len(e["detail"]["views"]) for e in read_entries(app)] == [3]
+    assert site.extensions["qms_reads"].pending() == 1
+
+
+@pytest.mark.parametrize("setting", [None, "false"])
+def test_with_log_reads_off_viewing_logs_no_reads(built: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 setting: str | None) -> None:
+    monkeypatch.setenv("QMS_NOW", sitekit.NOW)
+    app, site = reads_site(built, tmp_path, setting)
+    c = site.test_client()
+    assert login(c)[0] == 302
+    assert get(c, "/records/TS-2026-0001")[0] == 200
+    with c.get("/records/TS-2026-0001/pdf") as r:
+        assert r.status_code == 200
+    shutdown(site)
+    assert read_entries(app) == []
+
+
+def test_a_log_reads_that_is_not_true_or_false_is_one_clear_error(built: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="site.log_reads .* must be true or false"):
+        reads_site(built, tmp_path, '"yes"')

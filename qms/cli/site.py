@@ -70,7 +70,7 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
-        shutdown(flask)  # the summary of failed logins reaches the audit log
+        shutdown(flask)  # buffered read views and login failures reach the audit log
 
 
 @click.group(cls=QMSGroup)

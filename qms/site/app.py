@@ -30,11 +30,13 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from qms import __version__
-from qms.app import App
+from qms.app import App, settings
 from qms.errors import AuthError, NotFound, QMSError
 from qms.site import files
 from qms.site.auth import Logins, Sessions, Throttled, csrf_ok, csrf_token, safe_next
 from qms.site.links import server_links
+from qms.site.reads import ReadLog
+from qms.site.reads import enabled as read_logging
 from qms.site.views import SHA, Site, View, check_number, edition_of
 
 HERE = Path(__file__).resolve().parent
@@ -79,8 +81,10 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     site = Site(app)
     sessions = Sessions()
     logins = Logins(app.store, app.users)
+    reads = ReadLog(app.store, on=read_logging(settings(app, "site")))
     flask.extensions["qms_site"] = site
     flask.extensions["qms_logins"] = logins
+    flask.extensions["qms_reads"] = reads
     from qms.web.blueprint import blueprint
 
     flask.register_blueprint(blueprint(app), url_prefix="/work")
@@ -232,6 +236,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     @flask.route("/documents/<number>/<ed>/pdf")
     def revision_pdf(number: str, ed: str) -> Response:
         path = files.revision_pdf(app, number, edition_of(ed), g.user["name"])
+        reads.note(g.user["name"], "document.pdf", f"{number} {edition_of(ed)}")
         return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
 
     @flask.route("/documents/<number>/diff/<old>/<new>")
@@ -256,11 +261,14 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
 
     @flask.route("/records/<number>")
     def record(number: str) -> Response:
-        return page(site.record(number), number)
+        view = site.record(number)
+        reads.note(g.user["name"], "record", number)
+        return page(view, number)
 
     @flask.route("/records/<number>/pdf")
     def record_pdf(number: str) -> Response:
         path = files.record_pdf(app, number, g.user["name"])
+        reads.note(g.user["name"], "record.pdf", number)
         return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
 
     @flask.route("/records/<number>/json")
@@ -269,6 +277,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         record = app.store.get("records", number)
         if record is None:
             raise NotFound(f"no record {number!r}")
+        reads.note(g.user["name"], "record.json", number)
         body = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)
         return Response(body, mimetype="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{number}.json"'})
@@ -278,6 +287,7 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
         if not SHA.match(sha):
             raise NotFound("no such attachment")
         data, name, _ = files.attachment(app, number, sha)
+        reads.note(g.user["name"], "record.attachment", f"{number} {sha[:12]}")
         # Always a download, never rendered by the browser: an uploaded HTML or SVG must not run here.
         return Response(data, mimetype="application/octet-stream",
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"})
@@ -313,7 +323,8 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
 
 
 def shutdown(flask: Flask) -> None:
-    """Write what the site keeps in memory before the server stops: the summary of failed logins."""
+    """Write what the site keeps in memory before the server stops: buffered read views, login failures."""
+    flask.extensions["qms_reads"].close()
     flask.extensions["qms_logins"].throttle.flush()
 
 
