@@ -568,6 +568,18 @@ def test_read_views_are_written_as_one_entry_per_batch(built: Workspace, tmp_pat
     assert site.extensions["qms_reads"].pending() == 1
 
 
+def test_with_log_reads_on_a_record_opened_in_the_web_workspace_is_logged(built: Workspace, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QMS_NOW", sitekit.NOW)
+    app, site = reads_site(built, tmp_path, "true")
+    c = site.test_client()
+    assert login(c, "li")[0] == 302
+    assert get(c, "/work/records/TS-2026-0002")[0] == 200
+    shutdown(site)
+    [entry] = read_entries(app)
+    assert [(v["user"], v["kind"], v["key"]) for v in entry["detail"]["views"]] == [("li", "record", "TS-2026-0002")]
+
+
 @pytest.mark.parametrize("setting", [None, "false"])
 def test_with_log_reads_off_viewing_logs_no_reads(built: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  setting: str | None) -> None:
@@ -578,6 +590,8 @@ def test_with_log_reads_off_viewing_logs_no_reads(built: Workspace, tmp_path: Pa
     assert get(c, "/records/TS-2026-0001")[0] == 200
     with c.get("/records/TS-2026-0001/pdf") as r:
         assert r.status_code == 200
+    assert login(c, "li")[0] == 302
+    assert get(c, "/work/records/TS-2026-0001")[0] == 200
     shutdown(site)
     assert read_entries(app) == []
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
@@ -172,7 +172,11 @@ def add(bp: Blueprint, app: App) -> None:
     @bp.route("/records/<number>")
     def record(number: str) -> Response:
         check_number(number, "record")
-        return record_page(number)
+        response = record_page(number)
+        reads = current_app.extensions.get("qms_reads")  # the site's read log ([site] log_reads)
+        if reads is not None:
+            reads.note(g.user["name"], "record", number)
+        return response
 
     @bp.route("/records/<number>/move", methods=["POST"])
     def move(number: str) -> Any:
