@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from qms.cli import password_option as password_option
     from qms.cli import read_password as read_password
     from qms.cli.record import parse_sets as parse_sets
-    from qms.cli.record import read_data as read_data
+    from qms.datafile import read_data as read_data
     from qms.cli.table import echo_table as echo_table
     from qms.clock import frozen_at as frozen_at
     from qms.clock import now as now
@@ -181,7 +181,7 @@ _EXPORTS: dict[str, str] = {
     "password_option": "qms.cli:password_option",
     "read_password": "qms.cli:read_password",
     "parse_sets": "qms.cli.record:parse_sets",
-    "read_data": "qms.cli.record:read_data",
+    "read_data": "qms.datafile:read_data",
     # demonstration
     "DemoContext": "qms.demo_context:DemoContext",
     "DemoStep": "qms.demo_context:DemoStep",

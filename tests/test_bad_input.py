@@ -22,7 +22,7 @@ from qms.app import App
 from qms.host import Host, make_plugin_manager
 from qms.workspace import init_workspace
 
-PASSWORD = "bad-input-pass-1"
+PASSWORD = "demo-pass-2026"
 USERS = (("admin", "admin", "质量管理部"), ("zhao", "department", "业务部"), ("sun", "department", "设备科"),
          ("qian", "department", "物业管理部"), ("guo", "department", "工程部"))
 COMPLAINT = "received_at: 2026-11-05T09:00:00\nchannel: 电话\ncustomer: 某某公司\ncontent: 漏水\n"
@@ -91,6 +91,11 @@ CASES: list[tuple[str, str, list[str], Callable[[Path], str] | None, list[str | 
     ("yaml-not-utf8", "zhao", ["record", "new", "QR-8.2-01", "--data"],
      _text("c.yaml", COMPLAINT.encode("gbk")), [],
      'is not UTF-8 text; save it as UTF-8'),
+    ("yaml-binary-value", "zhao", ["record", "new", "QR-8.2-01", "--data"],
+     _text("c.yaml", COMPLAINT + "product: !!binary aGVsbG8=\n"), [],
+     "product holds binary data (!!binary), which a record cannot store"),
+    ("yaml-not-a-number", "zhao", ["record", "new", "QR-8.2-01", "--data"],
+     _text("c.yaml", COMPLAINT + "quantity: .nan\n"), [], "quantity is nan, not a number a record can hold"),
     ("json-lone-surrogate", "zhao", ["record", "new", "QR-8.2-01", "--data"],
      _text("c.json", '{"received_at": "2026-11-05T09:00:00", "channel": "电话", "customer": "\\ud800", "content": "x"}'), [],
      'customer (客户名称 Customer): holds U+D800, which is not a character'),

@@ -37,7 +37,7 @@ def _data(app: App, form_number: str, data_source: str | None, sets: tuple[str, 
     from qms.api import parse_sets, read_data
 
     form = api.current_form(app, form_number)
-    data = read_data(data_source) if data_source else {}
+    data = read_data(data_source, form) if data_source else {}
     data.update(parse_sets(form, sets))
     return data
 

@@ -20,7 +20,7 @@ from qms_property.forms import PASS, REPAIR, SATISFACTION_LEVELS
 
 def _data(app: App, form_number: str, source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
     form = api.current_form(app, form_number)
-    data = read_data(source) if source else {}
+    data = read_data(source, form) if source else {}
     data.update(parse_sets(form, sets))
     return data
 

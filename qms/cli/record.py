@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from qms import clock, form_control, forms, recordimport, records, validation
 from qms.app import App
@@ -18,82 +17,8 @@ from qms.cli import echo_json, json_option, pass_app, password_option, read_pass
 from qms.cli.completion import complete_forms, complete_records
 from qms.cli.pdf import PDF_OUT, write_page
 from qms.cli.table import echo_table
+from qms.datafile import read_data
 from qms.errors import UsageError
-
-
-class _AliasRefused(yaml.YAMLError):
-    """A YAML alias in record data."""
-
-
-class _DataLoader(yaml.SafeLoader):
-    """YAML for record data: no aliases, and a date that is no real date stays text.
-
-    An alias can make a structure that refers to itself (or grows without bound when copied), and
-    nobody types one in a record; an impossible date such as 2026-13-45 is left as text so the
-    form's validation names the field instead of the YAML library failing.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _AliasRefused(f"line {event.start_mark.line + 1}: an alias (*{event.anchor}) is not accepted in "
-                                "record data; write the value out")
-        return super().compose_node(parent, index)
-
-    def construct_yaml_timestamp(self, node: Any) -> Any:  # type: ignore[override]
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_DataLoader.add_constructor("tag:yaml.org,2002:timestamp", _DataLoader.construct_yaml_timestamp)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a record can hold")
-
-
-def read_data(source: str) -> dict[str, Any]:
-    """Record data from a JSON or YAML file, or from stdin with ``-``."""
-    if source == "-":
-        text = sys.stdin.read()
-        name = "stdin"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise UsageError(f"no data file {source}; give a JSON or YAML file, or - for stdin")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{source} is not UTF-8 text; save it as UTF-8") from exc
-        except OSError as exc:
-            raise UsageError(f"cannot read {source} ({exc.strerror}); give a readable JSON or YAML file") from exc
-        name = path.name
-    try:
-        try:
-            data = json.loads(text, parse_constant=_no_constant)
-        except json.JSONDecodeError:
-            try:
-                data = yaml.load(text, Loader=_DataLoader)  # noqa: S506 - a SafeLoader subclass
-            except _AliasRefused as exc:
-                raise UsageError(f"{name} {exc}") from exc
-            except yaml.reader.ReaderError as exc:
-                code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-                raise UsageError(f"{name} holds the control character U+{code:04X}, "
-                                 "which record data cannot hold; remove it") from exc
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" line {mark.line + 1}" if mark is not None else ""
-                raise UsageError(f"{name}{where} is neither JSON nor YAML ({getattr(exc, 'problem', exc)}); fix it") from exc
-        if not isinstance(data, dict):
-            raise UsageError(f"{name} must hold a mapping of field names to values")
-        return validation.plain_data(data)
-    except ValueError as exc:
-        raise UsageError(f"{name}: {exc}; fix the value") from exc
-    except RecursionError as exc:
-        raise UsageError(f"{name} is nested too deeply to be record data; fix it") from exc
-
 
 _PATH = re.compile(r"[^\[\].=]+(?:\[\d+\]|\.[^\[\].=]+)*")
 _PART = re.compile(r"\[(\d+)\]|\.?([^\[\].=]+)")
@@ -181,7 +106,7 @@ def prompt_data(form: dict[str, Any]) -> dict[str, Any]:
 
 def _data_from(form: dict[str, Any], data_source: str | None, sets: tuple[str, ...],
                current: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = read_data(data_source) if data_source else {}
+    data = read_data(data_source, form) if data_source else {}
     data.update(parse_sets(form, sets, {**(current or {}), **data}))
     return data
 
