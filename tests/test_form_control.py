@@ -136,3 +136,33 @@ def test_form_control_shows_in_form_show_and_the_form_document_renders(tmp_path:
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
     assert SIMPLE_FORM in text and "subject" in text and "受控" in text
     assert "F O R M" in text and "P R O C E D U R E" not in text  # the heading is letter-spaced
+
+
+def test_demo_step_issues_every_form_before_the_first_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qms.demo import core_steps, run_demo
+    from qms.document_reviews import tamper_problems
+    from qms.host import Host, make_plugin_manager
+    from qms.verify import verify_store
+
+    monkeypatch.setenv("QMS_NOW", "2026-11-02T09:00:00")
+    monkeypatch.setattr("qms.users._N", 2**4)
+    monkeypatch.setattr("qms.demo.demo_steps", lambda host: [s for s in core_steps() if s[1].__name__ in
+                                                             ("step_users", "step_documents", "step_forms")])
+    app = run_demo(tmp_path / "demo", Host(make_plugin_manager(entrypoints=False))).app
+    listed = forms.list_forms(app)
+    assert listed and [(f["number"], forms_control(app, f["number"])) for f in listed if forms_control(app, f["number"]) != ("effective", f["edition"], "2026-01-05")] == []
+    assert [p for p in run_checks(app) if "not in force" in p] == []
+    # A record filed in the demo year before the procedures' revision is pinned to what was in force then.
+    from qms import clock
+
+    with clock.frozen_at("2026-03-02T10:00:00"):
+        filed = records.file(app.acting_as("zhao"), "QR-8.2-01", {
+            "received_at": "2026-03-02T09:30:00", "channel": "电话", "customer": "华美家具", "content": "色差"})
+    in_force = forms.current_form(app, "QR-8.2-01")["edition"]
+    assert (filed["form_edition"], filed["procedure_edition"]) == (in_force, "A/0")
+    assert verify_store(app.store, app.workspace.root).ok and tamper_problems(app) == []
+
+
+def forms_control(app: App, number: str) -> tuple[str, str, str]:
+    rev = documents.get_revision(app, number)
+    return rev["state"], rev["edition"], rev["effective_date"]
