@@ -145,8 +145,9 @@ def user_passwd(app: App, name: str | None, password_stdin: bool) -> None:
 
 @user.command("unlock")
 @click.argument("name")
+@json_option
 @pass_app
-def user_unlock(app: App, name: str) -> None:
+def user_unlock(app: App, name: str, as_json: bool) -> None:
     """Let NAME log in on the site again at once from every address (admin only; logged).
 
     Clears the failed-login counts and waits the site's throttle keeps for NAME.
@@ -166,4 +167,7 @@ def user_unlock(app: App, name: str) -> None:
                             reason=f"site login throttle cleared for {cleared} client(s)")
         throttle.unlock(name)  # last: if it fails, the log entry above is rolled back with it
     throttle.flush()
+    if as_json:
+        echo_json({"name": name, "clients": cleared})
+        return
     click.echo(f"unlocked {name}: failed logins from {cleared} client(s) forgotten")
