@@ -124,6 +124,9 @@ CASES: list[tuple[str, str, list[str], Callable[[Path], str] | None, list[str | 
     ("import-csv-neither-utf8-nor-gbk", "zhao", ["record", "import", "QR-8.2-01"],
      _text("rows.csv", HEADER.encode() + b"\xff\xff\xff,\x80\n"), [],
      'is neither UTF-8 nor GBK text; save it as UTF-8'),
+    ("import-utf8-csv-with-a-damaged-byte", "zhao", ["record", "import", "QR-8.2-01"],
+     _text("rows.csv", (HEADER + "2026-11-05T09:00:00,电话,甲公司,漏水\n").encode() + "2026-11-05T09:00:00,电话,乙公司,".encode()
+           + b"\xe6\xbc" + "门坏了\n".encode()), [], "rows.csv line 3 is not valid UTF-8"),
     ("import-csv-nul", "zhao", ["record", "import", "QR-8.2-01"],
      _text("rows.csv", HEADER + "2026-11-05T09:00:00,电话,甲\x00公司,漏水\n"), [],
      'line 2: customer (客户名称 Customer): holds a NUL character'),
