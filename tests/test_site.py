@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -566,6 +567,8 @@ def test_read_views_are_written_as_one_entry_per_batch(built: Workspace, tmp_pat
         assert get(c, "/records/TS-2026-0001")[0] == 200
     assert [len(e["detail"]["views"]) for e in read_entries(app)] == [3]
     assert site.extensions["qms_reads"].pending() == 1
+    shutdown(site)  # the rest at shutdown
+    assert [len(e["detail"]["views"]) for e in read_entries(app)] == [3, 1]
 
 
 def test_with_log_reads_on_a_record_opened_in_the_web_workspace_is_logged(built: Workspace, tmp_path: Path,
@@ -578,6 +581,22 @@ def test_with_log_reads_on_a_record_opened_in_the_web_workspace_is_logged(built:
     shutdown(site)
     [entry] = read_entries(app)
     assert [(v["user"], v["kind"], v["key"]) for v in entry["detail"]["views"]] == [("li", "record", "TS-2026-0002")]
+
+
+def test_a_quiet_server_writes_its_buffered_views_after_the_period(built: Workspace, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QMS_NOW", sitekit.NOW)
+    monkeypatch.setattr(reads, "EVERY_SECONDS", 0.2)
+    app, site = reads_site(built, tmp_path, "true")
+    c = site.test_client()
+    assert login(c)[0] == 302
+    assert get(c, "/records/TS-2026-0003")[0] == 200
+    for _ in range(50):  # no further view and no shutdown: the timer writes it
+        if read_entries(app):
+            break
+        time.sleep(0.1)
+    [entry] = read_entries(app)
+    assert [(v["user"], v["key"]) for v in entry["detail"]["views"]] == [("aud", "TS-2026-0003")]
 
 
 @pytest.mark.parametrize("setting", [None, "false"])
