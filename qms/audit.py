@@ -80,6 +80,10 @@ class AuditLog:
         last, _ = self._tail()
         return last["hash"] if last else GENESIS
 
+    def last(self) -> dict[str, Any] | None:
+        """The last committed entry (None for an empty log), read from the tail only."""
+        return self._tail()[0]
+
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Chain ``entry`` to the log and write it durably; returns the entry with seq, prev and hash."""
         return self.append_many([entry])[0]

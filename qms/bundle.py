@@ -10,13 +10,15 @@
     data/revisions/*.json   every document revision, as stored
     attachments/SHA256      every record attachment
     audit.log               the hash-chained audit log at export time
-    manifest.json           sha256 of every file above, the audit log's head hash and entry count
+    manifest.json           sha256 of every file above, the audit log's head hash and entry count, and
+                            its chain head signed with the workspace key (``qms.anchors``)
 
 ``verify_bundle(path)`` checks a bundle (the zip or its unpacked folder) without the workspace: every
 file against the manifest (naming each that differs, is missing or was added), the audit log's chain
 and head against the manifest, each record and revision JSON against the state the audit log holds
 for it, and each PDF against the sha256 logged when it was rendered. A forger who rewrites the
-manifest still has to rewrite the chained log, whose head the auditor can compare with a note.
+manifest still has to rewrite the chained log, and cannot sign its new head without the workspace key;
+the manifest's signed head is also what ``qms verify --since BUNDLE`` checks a later log against.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms import clock
+from qms.anchors import head_of, load_key, signed_head_problems
 from qms.audit import GENESIS, digest, entry_hash
 from qms.errors import QMSError, UsageError
 from qms.verify import Problem, Report
@@ -117,6 +120,7 @@ def export_bundle(app: App, out: Path, *, jobs: int | None = None,
         audit_bytes = app.store.audit.path.read_bytes() if app.store.audit.path.exists() else b""
         entries = [json.loads(line) for line in audit_bytes.splitlines() if line.strip()]
         head = entries[-1]["hash"] if entries else GENESIS
+        chain_head = head_of(entries[-1] if entries else None, load_key(app.store.root)).as_dict()
         try:
             with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
                 w = _Writer(zf, clock.now())
@@ -180,6 +184,7 @@ def export_bundle(app: App, out: Path, *, jobs: int | None = None,
                 manifest = {
                     "format": FORMAT, "organisation": cfg.organisation, "organisation_en": cfg.organisation_en,
                     "exported_at": exported_at, "exported_by": actor, "audit_head": head, "audit_entries": len(entries),
+                    "chain_head": chain_head,
                     "files": dict(sorted(w.files.items())),
                 }
                 w.zf.writestr(zipfile.ZipInfo(MANIFEST, w.date_time),
@@ -325,6 +330,9 @@ def _verify(source: _Source) -> Report:
         head = entries[-1].get("hash", "") if entries else GENESIS
         if head != manifest.get("audit_head"):
             problem("audit.log", f"head hash {head[:16]} differs from the manifest's {str(manifest.get('audit_head'))[:16]}")
+        if "chain_head" in manifest:
+            for message in signed_head_problems(manifest["chain_head"], entries):
+                problem(MANIFEST, message)
     states: dict[tuple[str, str], Any] = {}
     for entry in entries:
         states[(str(entry.get("collection")), str(entry.get("key")))] = entry.get("state")

@@ -141,6 +141,27 @@ def test_an_edited_audit_log_is_named(exported: tuple[Workspace, Path], tmp_path
     assert "line 4 was edited" in problems["audit.log"] and "manifest" in problems["audit.log"]
 
 
+def test_the_manifest_carries_the_signed_chain_head_the_workspace_is_checked_against(
+        exported: tuple[Workspace, Path], tmp_path: Path) -> None:
+    ws, bundle = exported
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        last = json.loads(zf.read("audit.log").splitlines()[-1])
+    head = manifest["chain_head"]
+    assert (head["seq"], head["hash"]) == (last["seq"], last["hash"]) and head["signature"] and len(head["key"]) == 32
+    since = qms(ws, "verify", "--since", str(bundle))
+    assert since.exit_code == 0 and f"extends chain head #{head['seq']}" in since.output, since.output
+    # A manifest whose head was moved back (to pass a truncated log) no longer verifies.
+    folder = unpack(bundle, tmp_path / "u")
+    manifest["chain_head"] = head | {"seq": head["seq"] - 1}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = qms(ws, "verify", str(folder), "--json")
+    problems = {p["object"]: p["message"] for p in json.loads(result.output)["problems"]}
+    assert result.exit_code == 1 and "signature does not verify" in problems["manifest.json"]
+    refused = qms(ws, "verify", "--since", str(folder))
+    assert refused.exit_code == 2 and "signature does not verify" in refused.output
+
+
 def test_not_a_bundle_is_one_clear_line(workspace: Workspace, tmp_path: Path) -> None:
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip")

@@ -17,9 +17,10 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms.cli.record import record
     from qms.cli.retention import retention
     from qms.cli.user import user
+    from qms.cli.anchor import head
     from qms.cli.workspace import check, init, plugins, verify
 
-    for command in (init, check, verify, plugins, user, demo, doc, form, record, due, retention):
+    for command in (init, check, verify, head, plugins, user, demo, doc, form, record, due, retention):
         cli.add_command(command)
     from qms.cli.pdf import attach as attach_pdf_commands
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from qms.app import App
 from qms.checks import run_checks
 from qms.cli import Session, echo_json, json_option, pass_app, pass_session, session_of
+from qms.cli.anchor import check_since, echo_since, since_head, since_option
 from qms.errors import ExitCode
 from qms.verify import verify_store
 from qms.workspace import init_workspace
@@ -56,18 +58,23 @@ def check(app: App, as_json: bool) -> None:
 
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(exists=True, path_type=Path))
+@since_option
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, bundle: Path | None, as_json: bool) -> None:
+def verify(ctx: click.Context, bundle: Path | None, since: str | None, as_json: bool) -> None:
     """Check the audit log chain and every stored object, attachment and PDF against it.
 
-    Exit 0 when everything matches, 1 naming each object whose bytes changed.
+    Exit 0 when everything matches, 1 naming each object whose bytes changed. With --since, a
+    log truncated or rewritten (even re-hashed) before a chain head kept outside is caught.
 
     \b
     Examples:
       qms verify
       qms verify --json
+      qms verify --since head-2026-12.json
     """
+    earlier = since_head(since, bundle)
+    extra: dict[str, Any] = {}
     if bundle is not None:
         from qms.bundle import verify_bundle
 
@@ -75,13 +82,15 @@ def verify(ctx: click.Context, bundle: Path | None, as_json: bool) -> None:
     else:
         app = session_of(ctx).app()
         report = verify_store(app.store, app.workspace.root)
+        extra = check_since(app, earlier, report, as_json)
     if as_json:
-        echo_json(report.as_dict())
+        echo_json(report.as_dict() | extra)
     else:
         for p in report.problems:
             click.echo(f"CHANGED {p.object}: {p.message}")
         status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
         click.echo(f"verify: {status}; {report.entries} audit entries, {report.objects} objects checked, head {report.head[:16]}")
+        echo_since(earlier, report)
     if not report.ok:
         sys.exit(int(ExitCode.NONCONFORMITY))
 

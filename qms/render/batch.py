@@ -155,6 +155,14 @@ def render_all(
                 continue
             report.repaired.append(job.relpath)  # bytes changed on disk since they were made: make them again
         todo.append((job, digest))
+    if todo:
+        from dataclasses import replace
+
+        from qms.anchors import current_head
+
+        # One head for the whole run, taken before this run logs anything: the PDFs of one run agree.
+        head = current_head(app.store)
+        todo = [(Job(job.relpath, replace(job.page, head=head), job.kind), digest) for job, digest in todo]
     total = len(todo)
     progress(0, total, "")
     workers = max(1, min(jobs or default_jobs(), total))

@@ -9,7 +9,7 @@ names it if its bytes ever change; a print-out written anywhere else is the user
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,8 +53,12 @@ def write_pdf(app: App, page: Page | None, target: Path, *, action: str, data: b
               pages: int = 0, title: str = "") -> Written:
     """Render ``page`` (or take ready ``data``) to ``target``; log it when it lies in the workspace's records/."""
     if page is not None:
+        from qms.anchors import current_head
         from qms.render.pdf import render_pdf
 
+        if page.head is None:
+            # Every PDF carries the chain head it was made at, so it can later be checked against the log.
+            page = replace(page, head=current_head(app.store))
         result = render_pdf(page)
         data, pages, title = result.data, result.pages, page.title
     if data is None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup
@@ -26,6 +26,9 @@ from qms import __version__
 from qms.dates import show_date, show_time
 from qms.render import stamp as stamps
 from qms.render.markdown import FormResolver, markdown_to_html
+
+if TYPE_CHECKING:
+    from qms.anchors import ChainHead
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSETS = TEMPLATES / "assets"
@@ -60,9 +63,16 @@ class Page:
     html: str
     attachments: tuple[Attached, ...] = field(default_factory=tuple)
     title: str = ""
+    #: The signed audit-chain head printed in the footer and the XMP metadata (``qms.anchors``).
+    head: ChainHead | None = None
 
     def digest(self) -> str:
-        """sha256 over everything that decides the PDF's bytes: HTML, attachments, engine versions."""
+        """sha256 over what the PDF shows: HTML, attachments, engine versions.
+
+        The chain head is left out on purpose: it says when a PDF was made, not what it shows, so a
+        PDF already in the archive keeps the head it was made at instead of being remade at every
+        log entry.
+        """
         h = hashlib.sha256()
         h.update(f"qms {__version__} layout {LAYOUT_VERSION} weasyprint {_engine_version()}\n".encode())
         h.update(self.html.encode("utf-8"))

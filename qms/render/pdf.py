@@ -24,6 +24,8 @@ from qms.render.page import ASSETS, Page
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcher
 
+    from qms.anchors import ChainHead
+
 PDF_VARIANT = "pdf/a-3b"
 
 
@@ -68,11 +70,16 @@ def safe_fetcher(assets: Path = ASSETS) -> URLFetcher:
 
 
 def render_pdf(page: Page, fetcher: URLFetcher | None = None) -> PdfResult:
-    """Lay out ``page`` and write it as PDF/A-3b; the same page always gives the same bytes."""
+    """Lay out ``page`` and write it as PDF/A-3b; the same page at the same chain head gives the same bytes."""
     from weasyprint import HTML, Attachment
 
     fetcher = fetcher if fetcher is not None else safe_fetcher()
-    document = HTML(string=page.html, base_url=ASSETS.resolve().as_uri() + "/", url_fetcher=fetcher).render()
+    html = page.html
+    if page.head is not None:
+        from qms.anchors import footer_css
+
+        html = html.replace("</head>", footer_css(page.head) + "\n</head>", 1)
+    document = HTML(string=html, base_url=ASSETS.resolve().as_uri() + "/", url_fetcher=fetcher).render()
     attachments = []
     for item in page.attachments:
         # Fixed dates: WeasyPrint stamps "now" otherwise and the PDF stops being reproducible.
@@ -81,6 +88,23 @@ def render_pdf(page: Page, fetcher: URLFetcher | None = None) -> PdfResult:
             Attachment(string=item.data, name=item.name, description=item.description, created=at, modified=at,
                        relationship="Source", url_fetcher=fetcher)
         )
+    if page.head is not None:
+        _add_xmp(document.metadata, page.head)
     data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments)
     assert data is not None
     return PdfResult(data=data, pages=len(document.pages))
+
+
+def _add_xmp(metadata: Any, head: ChainHead) -> None:
+    """Put the chain head into the PDF's one XMP ``rdf:RDF`` (WeasyPrint builds it; we add a description)."""
+    from qms.anchors import xmp_description
+
+    build = metadata.generate_rdf_metadata
+    extra = xmp_description(head)
+
+    def with_head(*args: Any, **kwargs: Any) -> bytes:
+        rdf: bytes = build(*args, **kwargs)
+        end = rdf.rfind(b"</rdf:RDF>")
+        return rdf[:end] + extra + rdf[end:] if end >= 0 else rdf
+
+    metadata.generate_rdf_metadata = with_head

@@ -1,0 +1,90 @@
+"""``qms head`` and the ``--since`` part of ``qms verify``: chain heads taken out of the folder and checked back.
+
+The heads themselves (key, signing, reading back, the extension check) live in ``qms.anchors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from qms.anchors import ChainHead, check_signature, current_head, extension_problems, load_head, load_key
+from qms.cli import echo_json, json_option, pass_app
+from qms.errors import UsageError
+from qms.verify import Problem, Report
+
+if TYPE_CHECKING:
+    from qms.app import App
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def since_option(f: F) -> F:
+    """Add ``--since HEAD_OR_BUNDLE`` to ``qms verify``."""
+    return click.option(
+        "--since", "since", metavar="HEAD_OR_BUNDLE",
+        help="A chain head taken earlier (its JSON or one-line form, a file holding one, or an evidence bundle): "
+             "also check that today's log extends it, so a truncated or re-hashed log is caught.")(f)
+
+
+def since_head(since: str | None, bundle: object | None) -> ChainHead | None:
+    """The head given to ``--since``, read before anything is checked (bad input is refused first)."""
+    if since is None:
+        return None
+    if bundle is not None:
+        raise UsageError("--since checks the workspace's log; run it without BUNDLE "
+                         "(`qms verify BUNDLE` checks the bundle's own head)")
+    return load_head(since)
+
+
+def check_since(app: App, earlier: ChainHead | None, report: Report, as_json: bool) -> dict[str, Any]:
+    """Add to ``report`` where today's log fails to extend ``earlier``; the JSON fields verify adds."""
+    extra: dict[str, Any] = {}
+    if earlier is not None:
+        key = load_key(app.store.root, create=False)
+        check_signature(earlier, key.public_raw)
+        _, entries = app.store.audit.check_chain()
+        report.problems.extend(Problem(obj, message)
+                               for obj, message in extension_problems(earlier, entries, key.fingerprint))
+        extra["since"] = earlier.as_dict()
+    if as_json:
+        try:
+            extra["chain_head"] = current_head(app.store).as_dict()
+        except UsageError as exc:  # a read-only workspace that never had a key: say so, verify the rest
+            extra["chain_head"], extra["chain_head_error"] = None, str(exc)
+    return extra
+
+
+def echo_since(earlier: ChainHead | None, report: Report) -> None:
+    """The line that says the log extends the earlier head (its problems are listed with the others)."""
+    if earlier is not None and report.ok:
+        click.echo(f"since: the log extends chain head #{earlier.seq} {earlier.hash[:16]}… of {earlier.at or '-'}")
+
+
+@click.command("head")
+@json_option
+@pass_app
+def head(app: App, as_json: bool) -> None:
+    """Print the audit log's current chain head, signed with the workspace key.
+
+    Keep it outside the workspace (an auditor at each visit: qms head --json > head-2026-12.json;
+    the management review minutes); `qms verify --since` later proves the log was neither
+    truncated nor rewritten before it.
+
+    \b
+    Examples:
+      qms head
+      qms head --json
+    """
+    signed = current_head(app.store)
+    if as_json:
+        echo_json(signed.as_dict())
+        return
+    click.echo(signed.text())
+    click.echo(f"链头 chain head #{signed.seq} of {signed.at or '-'}; workspace key {signed.key} "
+               f"(public key {signed.public_key})")
+
+
+__all__ = ["check_since", "echo_since", "head", "since_head", "since_option"]
