@@ -149,7 +149,12 @@ def test_report_pdf_has_the_figures_charts_and_embedded_json(tmp_path: Path) -> 
     assert embedded["closed"] == 1 and embedded["month"] == "2026-10"
     again = tmp_path / "again.pdf"
     assert _report(app, "--month", "2026-10", "-o", str(again)).exit_code == 0
-    assert again.read_bytes() == target.read_bytes()  # the same figures give the same bytes
+    assert again.read_bytes() == target.read_bytes()  # the same figures at the same chain head: the same bytes
+    # The report carries the audit log's signed head it was made at, for the management review minutes.
+    last = app.store.audit.last()
+    assert last is not None and f"链头 chain head #{last['seq']} {last['hash'][:16]}" in text
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert f"<qmschain:hash>{last['hash']}</qmschain:hash>" in xmp
 
 
 def test_visit_and_escalate_commands(tmp_path: Path) -> None:
