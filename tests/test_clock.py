@@ -118,3 +118,15 @@ def test_the_demo_workspace_declares_itself_a_demo_and_verifies(tmp_path: Path) 
     entries = _log(ctx.app.workspace.root)
     assert entries and all(e["clock"] == "fixed" for e in entries)
     assert _run(ctx.app.workspace.root, "verify").exit_code == 0
+
+
+def test_a_pdf_is_not_written_into_a_production_workspace_under_a_fixed_clock(tmp_path: Path) -> None:
+    root = init_workspace(tmp_path / "ws").root
+    assert _add(root, "admin").exit_code == 0
+    target = root / "records" / "pdf" / "blank.pdf"
+    refused = _run(root, "--as", "admin", "form", "blank", "QR-8.2-01", "-o", str(target), env={"QMS_NOW": BACKDATED})
+    assert refused.exit_code == 1 and "QMS_NOW" in refused.output
+    assert not target.exists()
+    batch = _run(root, "--as", "admin", "render", env={"QMS_NOW": BACKDATED})
+    assert batch.exit_code == 1 and "QMS_NOW" in batch.output
+    assert not (root / "records" / "pdf").exists()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qms import clock
 from qms.errors import UsageError
 from qms.render.page import Page
 from qms.store import atomic_write, sha256_file
@@ -135,9 +136,11 @@ def render_all(
 ) -> Report:
     """Render what changed (everything with ``force``) into ``out``; log each new file's sha256."""
     out = (out or default_out(app)).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     root = app.workspace.root.resolve()
     register = out.is_relative_to(root)
+    if register:
+        clock.check_writable()  # nothing is rendered into the workspace at a pretended time
+    out.mkdir(parents=True, exist_ok=True)
     all_jobs = collected if collected is not None else list(collect(app))
     names = [j.relpath for j in all_jobs]
     if len(set(names)) != len(names):

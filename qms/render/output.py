@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qms import clock
 from qms.errors import UsageError
 from qms.store import atomic_write
 
@@ -52,6 +53,9 @@ def target_file(output: Path | None, default_name: str) -> Path:
 def write_pdf(app: App, page: Page | None, target: Path, *, action: str, data: bytes | None = None,
               pages: int = 0, title: str = "") -> Written:
     """Render ``page`` (or take ready ``data``) to ``target``; log it when it lies in the workspace's records/."""
+    logged = target.resolve().is_relative_to(app.workspace.records.resolve())
+    if logged:
+        clock.check_writable()  # refused before the file is written, not after
     if page is not None:
         from qms.anchors import current_head
         from qms.render.pdf import render_pdf
@@ -67,7 +71,6 @@ def write_pdf(app: App, page: Page | None, target: Path, *, action: str, data: b
     sha = hashlib.sha256(data).hexdigest()
     root = app.workspace.root.resolve()
     where = target.resolve()
-    logged = where.is_relative_to(app.workspace.records.resolve())
     if logged:
         app.store.register_file(where.relative_to(root).as_posix(), sha, actor=app.actor_name or "system",
                                 action=action, detail={"title": title})
