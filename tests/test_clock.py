@@ -53,8 +53,7 @@ def test_a_fixed_clock_is_refused_in_a_production_workspace(tmp_path: Path) -> N
     assert "clock" not in _log(root)[-1]
 
 
-def test_a_production_workspace_reads_the_real_clock_even_with_qms_now_set(tmp_path: Path,
-                                                                             monkeypatch: object) -> None:
+def test_a_production_workspace_reads_the_real_clock_even_with_qms_now_set(tmp_path: Path) -> None:
     App(init_workspace(tmp_path / "ws"), Host(make_plugin_manager(plugins=(), entrypoints=False)))
     with clock.frozen_at(BACKDATED):
         assert clock.now().year >= 2026 and not clock.is_fixed()
