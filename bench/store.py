@@ -1,15 +1,25 @@
 """Benchmark of the record store: write, lookup and query cost as the store grows; writer throughput.
 
-Run: .venv/bin/python bench/store.py [--sizes 1000,10000,100000] [--seconds 5]
+Run: .venv/bin/python bench/store.py [--sizes 1000,10000,100000] [--seconds 5] [--before REV]
 Prints one line per figure. Plain TinyDB (one file, fresh instance per write) is measured beside
 it at the smaller sizes, in the same run, so the ratio is meaningful on a noisy machine.
+
+The cost of atomicity (an object and its audit entry committed as one unit through the write-ahead
+intent, ``qms.intent``) is measured per write, p50/p95/p99, through an ``App`` opened the way the
+CLI opens it: this tree's code against the code before the intent (``--before``, by default the
+parent of the commit that added ``qms/intent.py``), checked out with ``git worktree`` and run in
+alternating child processes in the same run. ``--atomicity-only`` skips the other figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -94,11 +104,90 @@ def bench_writers(base: int, seconds: float) -> None:
             print(f"writers={procs}: {total / seconds:7.1f} writes/s in total (store holding {base} entries)")
 
 
+def _filing_times(writes: int, preload: int) -> dict[str, list[float]]:
+    """Child process: ms per numbered filing and per amendment through an App opened like the CLI's."""
+    from qms.app import App
+    from qms.host import Host, make_plugin_manager
+    from qms.workspace import find_workspace, init_workspace
+
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+        init_workspace(Path(tmp) / "ws", "基准公司")
+        app = App(find_workspace(str(Path(tmp) / "ws")), Host(make_plugin_manager()), None)
+        store = app.store
+        store.put_many("records", {f"KS-2026-{i:06d}": _doc(i) for i in range(1, preload + 1)},
+                       actor="bench", action="load")
+        store.next_numbers("records:2026", preload, lambda _: False)
+        times: dict[str, list[float]] = {"filing": [], "amendment": []}
+        for r in range(writes):
+            t = time.perf_counter()
+            with store.transaction():  # a filing: number, record, audit entry
+                n = store.next_number("records:2026", lambda k: store.get("records", f"KS-2026-{k:06d}") is not None)
+                store.put("records", f"KS-2026-{n:06d}", _doc(n), actor="bench", action="record.file")
+            times["filing"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            doc = _doc(n)  # an amendment of the record just filed
+            doc["state"] = "analysed"
+            store.put("records", f"KS-2026-{n:06d}", doc, actor="bench", action="record.amend", reason="更正")
+            times["amendment"].append((time.perf_counter() - t) * 1000)
+        return times
+
+
+def _percentiles(times: list[float]) -> str:
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return f"p50 {statistics.median(times):5.2f} ms, p95 {q[94]:5.2f} ms, p99 {q[98]:5.2f} ms"
+
+
+def _before_rev(repo: Path) -> str:
+    added = subprocess.run(["git", "log", "-1", "--diff-filter=A", "--format=%H", "--", "qms/intent.py"],
+                           cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    return f"{added}^" if added else "HEAD"
+
+
+def bench_atomicity(before: str | None, writes: int, rounds: int, preload: int) -> None:
+    """Per-write cost with the write-ahead intent beside the code before it, alternating child runs."""
+    repo = Path(__file__).resolve().parent.parent
+    rev = before or _before_rev(repo)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=repo, check=True,
+                       capture_output=True)
+        try:
+            label = subprocess.run(["git", "log", "-1", "--format=%h", rev], cwd=repo, capture_output=True,
+                                   text=True).stdout.strip()
+            before = f"before ({label})"
+            times: dict[tuple[str, str], list[float]] = {}
+            for _ in range(rounds):
+                for name, code in ((before, tree), ("with intent", repo)):
+                    out = subprocess.run([sys.executable, __file__, "--child", str(writes), str(preload)],
+                                         env={**os.environ, "PYTHONPATH": str(code)}, cwd=repo,
+                                         capture_output=True, text=True, check=True).stdout
+                    for kind, ts in json.loads(out).items():
+                        times.setdefault((kind, name), []).extend(ts)
+            for kind in ("filing", "amendment"):
+                for name in (before, "with intent"):
+                    ts = times[(kind, name)]
+                    print(f"one {kind:<9} through App ({preload} records, {len(ts)} writes) {name:>18}: {_percentiles(ts)}")
+                now, was = statistics.median(times[(kind, "with intent")]), statistics.median(times[(kind, before)])
+                print(f"atomicity costs {now - was:+.2f} ms per {kind} at the median ({now / was:.2f}x)")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, capture_output=True)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(_filing_times(int(sys.argv[2]), int(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--before", metavar="REV", help="code to compare the atomic write with (a git revision)")
+    parser.add_argument("--writes", type=int, default=150, help="writes per child run in the atomicity figure")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating child runs per code tree")
+    parser.add_argument("--atomicity-only", action="store_true")
     args = parser.parse_args()
+    bench_atomicity(args.before, args.writes, args.rounds, preload=2000)
+    if args.atomicity_only:
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     for n in sizes:
         bench_size(n)

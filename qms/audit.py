@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qms import clock
+from qms import faults
 
 GENESIS = "0" * 64
 
@@ -106,9 +107,16 @@ class AuditLog:
             if f.tell() != good:
                 # A writer died mid-line: drop the torn, never-acknowledged tail before chaining on.
                 f.truncate(good)
-            f.write(b"".join(canonical(e) + b"\n" for e in chained))
+            data = b"".join(canonical(e) + b"\n" for e in chained)
+            if faults.armed("audit-torn"):
+                # Crash tests: die with half the lines written, as a power cut mid-write would.
+                f.write(data[: len(data) // 2])
+                f.flush()
+                faults.die()
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        faults.reached("audit")
         return chained
 
     def entries(self) -> Iterator[dict[str, Any]]:

@@ -39,9 +39,10 @@ from filelock import FileLock, Timeout
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from qms import clock
+from qms import clock, faults
 from qms.audit import AuditLog, canonical, digest
 from qms.errors import NotFound, StoreError
+from qms.intent import Intent, Recovery
 
 BUCKET_SIZE = 256
 LOCK_TIMEOUT = 60.0
@@ -62,8 +63,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader or a crash sees either the old or the new bytes."""
+def atomic_write(path: Path, data: bytes, *, steps: bool = False) -> None:
+    """Write ``data`` to ``path`` so a reader or a crash sees either the old or the new bytes.
+
+    ``steps`` marks the crash-test steps ``temp`` and ``replaced`` (``qms.faults``) for store writes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
@@ -71,11 +75,15 @@ def atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if steps:
+            faults.reached("temp")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    if steps:
+        faults.reached("replaced")
 
 
 class AtomicJSONStorage(Storage):
@@ -92,7 +100,7 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
 
     def close(self) -> None:
         pass
@@ -124,6 +132,10 @@ class Store:
         self._projections: dict[Path, tuple[str, dict[str, Any]]] = {}
         # The journal of the outermost transaction, per thread: the lock is held per thread too.
         self._local = threading.local()
+        self._intent = Intent(root)
+        #: What this instance found unfinished and recovered (``qms doctor`` reports it).
+        self.recovered: list[Recovery] = []
+        self._checked = False
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -135,6 +147,11 @@ class Store:
         (objects, sequences, blobs) gets its old bytes back and the audit log its old length.
         ``keep_on`` names exceptions that keep what was written before them (a failed login counts
         the failure, then refuses); it applies to the outermost use only.
+
+        The same holds across a crash: the unit of work writes its intent (``qms.intent``) before
+        it changes a file, and the next writer (or a reader, or ``qms verify``) that finds an
+        unfinished intent rolls it back or forward before going on, so objects and their audit
+        entries are either both there or neither.
         """
         clock.check_writable()  # before anything is written: no change at a pretended time
         self.root.mkdir(parents=True, exist_ok=True)
@@ -143,15 +160,21 @@ class Store:
                 if getattr(self._local, "journal", None) is not None:
                     yield self
                     return
-                self._local.journal = _Journal(self._audit_size())
+                self._recover_locked()
+                journal = _Journal(self._audit_size())
+                self._local.journal = journal
                 try:
                     yield self
                 except keep_on:
+                    self._commit(journal)
                     raise
                 except BaseException:
-                    self._roll_back(self._local.journal)
+                    self._roll_back(journal)
                     raise
+                else:
+                    self._commit(journal)
                 finally:
+                    self._intent.close()
                     self._local.journal = None
         except Timeout as exc:
             raise StoreError(
@@ -166,29 +189,170 @@ class Store:
             return None
 
     def _remember(self, path: Path) -> None:
-        """Keep the bytes ``path`` holds before the current transaction first changes it."""
+        """Keep the bytes ``path`` holds before the current transaction first changes it.
+
+        In memory for a refused command, and (except derived cache files) durably in the intent,
+        before the file changes, for a crash.
+        """
         journal: _Journal | None = getattr(self._local, "journal", None)
         if journal is not None and path not in journal.files:
             try:
-                journal.files[path] = path.read_bytes()
+                old: bytes | None = path.read_bytes()
             except FileNotFoundError:
-                journal.files[path] = None
+                old = None
+            journal.files[path] = old
+            if not path.is_relative_to(self.root / "cache"):
+                self._begin(journal)
+                self._intent.remember(path.relative_to(self.root).as_posix(), old)
+
+    def _begin(self, journal: _Journal | None = None, *, durable: bool = False) -> None:
+        """Open the intent of the running unit of work before its first change (file or audit entry).
+
+        ``durable`` (before an audit append) fsyncs it now; before a file change the file's own
+        record does.
+        """
+        journal = journal if journal is not None else getattr(self._local, "journal", None)
+        if journal is not None and not self._intent.open:
+            self._intent.begin(journal.audit_size, clock.stamp())
+        if durable:
+            self._intent.sync()
+
+    def _commit(self, journal: _Journal) -> None:
+        """Every file and audit entry of the unit of work is durable: mark it done."""
+        self._intent.commit()
 
     def _roll_back(self, journal: _Journal) -> None:
         """Put back what a failed transaction wrote: old file bytes, the audit log's old length."""
         for path, old in journal.files.items():
-            self._cache.pop(path, None)
-            if old is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, old)
-        if journal.audit_size is None:
+            self._restore(path, old)
+        self._truncate_audit(journal.audit_size)
+        # Durably empty: a stale intent read after later writes would undo them.
+        self._intent.clear()
+
+    def _restore(self, path: Path, old: bytes | None) -> None:
+        self._cache.pop(path, None)
+        if old is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write(path, old)
+
+    def _truncate_audit(self, size: int | None) -> int:
+        """Cut the audit log back to ``size`` bytes (``None``: it did not exist); the entries cut."""
+        current = self._audit_size()
+        if current is None or current == (size or 0):
+            if size is None and current == 0:
+                self.audit.path.unlink(missing_ok=True)
+            return 0
+        with self.audit.path.open("r+b") as f:
+            f.seek(size or 0)
+            dropped = f.read().count(b"\n")
+            f.truncate(size or 0)
+            f.flush()
+            os.fsync(f.fileno())
+        if size is None:
             self.audit.path.unlink(missing_ok=True)
-        elif self._audit_size() != journal.audit_size:
-            with self.audit.path.open("r+b") as f:
-                f.truncate(journal.audit_size)
-                f.flush()
-                os.fsync(f.fileno())
+        return dropped
+
+    # -- recovery after a crash -------------------------------------------------------------
+
+    def _recover_locked(self) -> Recovery | None:
+        """Under the write lock: finish an unfinished unit of work a dead writer left, and log it.
+
+        Without a commit mark its files get their old bytes back and the log its old length (rolled
+        back); with one, everything was already written (rolled forward). Either way one audit
+        entry (``store.recover``, collection ``event``) says what was done, chained on normally. A
+        crash during recovery leaves the intent in place, and the next recovery repeats it.
+        """
+        self._checked = True
+        if not self._intent.has_pending():
+            return None
+        pending = self._intent.pending()
+        if pending is None or pending.header.get("torn"):
+            self._intent.clear()  # the header never became durable: nothing was changed
+            return None
+        files: list[str] = []
+        seen: set[str] = set()
+        root = self.root.resolve()
+        for rel, old in pending.files:
+            if rel in seen:
+                continue
+            seen.add(rel)
+            if not (root / rel).resolve().is_relative_to(root):
+                raise StoreError(f"{self._intent.path} names {rel!r}, outside the store; check the workspace "
+                                 "with `qms verify`, then empty that file by hand")
+            files.append(rel)
+            if not pending.committed:
+                self._restore(self.root / rel, old)
+        dropped = 0 if pending.committed else self._truncate_audit(pending.header.get("audit_size"))
+        faults.reached("recover-restored")
+        recovery = Recovery(outcome="rolled forward" if pending.committed else "rolled back",
+                            started=str(pending.header.get("started") or ""), pid=pending.header.get("pid"),
+                            files=files, audit_entries_dropped=dropped)
+        self.audit.append({
+            "at": clock.stamp(), "actor": "qms", "action": "store.recover", "collection": "event",
+            "key": "store", "state": None,
+            "reason": f"recovered after an interrupted write: {recovery.describe()}",
+            "detail": recovery.as_dict(),
+        })
+        faults.reached("recover-logged")
+        self._intent.clear()
+        self._listing.clear()
+        self._values_seen.clear()
+        self.recovered.append(recovery)
+        return recovery
+
+    def recover(self, *, wait: bool = True) -> list[Recovery]:
+        """Recover an unfinished write if there is one; what was recovered (``qms doctor``).
+
+        With ``wait`` False a writer holding the lock is left alone (its unit of work is not
+        unfinished, only under way). A read-only workspace is read as it is.
+        """
+        self._checked = True
+        if getattr(self._local, "journal", None) is not None or not self._intent.has_pending():
+            return []
+        try:
+            with self._lock.acquire(timeout=LOCK_TIMEOUT if wait else 0):
+                found = self._recover_locked()
+        except Timeout:
+            if wait:
+                raise StoreError(f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
+                                 "try again") from None
+            return []
+        except PermissionError:
+            return []
+        return [found] if found else []
+
+    @contextmanager
+    def settled(self) -> Iterator[list[Recovery]]:
+        """Hold the write lock, with any unfinished write recovered: a view no writer is half-way through.
+
+        Yields what was recovered. A workspace that cannot be locked (a read-only copy) is read as it is.
+        """
+        if getattr(self._local, "journal", None) is not None:
+            yield []  # inside this thread's own unit of work: its view is already consistent
+            return
+        try:
+            self._lock.acquire()
+        except Timeout as exc:
+            raise StoreError(f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
+                             "try again") from exc
+        except OSError:
+            yield []
+            return
+        try:
+            found = self._recover_locked()
+            yield [found] if found else []
+        finally:
+            self._lock.release()
+
+    def pending_intent(self) -> bool:
+        """True when an unfinished write is waiting to be recovered (or is under way)."""
+        return self._intent.has_pending()
+
+    def _check(self) -> None:
+        """Before this instance's first read: recover a dead writer's unfinished work if the lock is free."""
+        if not self._checked:
+            self.recover(wait=False)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -197,6 +361,7 @@ class Store:
 
     def _load(self, path: Path) -> dict[str, dict[str, Any]]:
         """The objects in one bucket by key, from cache while the file is unchanged."""
+        self._check()
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -231,6 +396,7 @@ class Store:
         return [k for path in self._buckets(collection) for k in self._load(path)]
 
     def _buckets(self, collection: str) -> list[Path]:
+        self._check()
         folder = self.db / _SAFE.sub("_", collection)
         key = self._folder_key(folder)
         if key is None:
@@ -427,8 +593,8 @@ class Store:
                  reason: str = "") -> int:
         """Store many objects at once (bulk import): each bucket is rewritten once, one log append.
 
-        Either every object is written and logged, or the call fails; a crash in the middle leaves the
-        objects written so far, each of which ``qms verify`` then names as never logged.
+        Either every object is written and logged, or none is: a crash in the middle is rolled back
+        when the workspace is next opened.
         """
         by_bucket: dict[Path, dict[str, dict[str, Any]]] = {}
         for key, obj in objects.items():
@@ -437,6 +603,7 @@ class Store:
             for path, group in by_bucket.items():
                 self._write_bucket(path, group)
             at = clock.stamp()
+            self._begin(durable=True)
             self.audit.append_many([
                 {"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
                  "state": digest(obj), "reason": reason}
@@ -457,6 +624,7 @@ class Store:
 
     def _log(self, collection: str, key: str, state: str | None, actor: str, action: str, reason: str,
              detail: dict[str, Any] | None) -> dict[str, Any]:
+        self._begin(durable=True)
         entry: dict[str, Any] = {
             "at": clock.stamp(), "actor": actor, "action": action, "collection": collection,
             "key": key, "state": state, "reason": reason,
@@ -489,7 +657,7 @@ class Store:
                 n += 1
             seqs[sequence] = n
             self._remember(path)
-            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
             return n
 
     def next_numbers(self, sequence: str, count: int, taken: Callable[[int], bool]) -> list[int]:
@@ -505,7 +673,7 @@ class Store:
                     out.append(n)
             seqs[sequence] = n
             self._remember(path)
-            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
             return out
 
     # -- blobs and files ------------------------------------------------------------------
@@ -523,7 +691,7 @@ class Store:
             path = self.blob_path(sha)
             if not path.exists():
                 self._remember(path)
-                atomic_write(path, data)
+                atomic_write(path, data, steps=True)
             self._log("blob", sha, sha, actor, action, "", detail)
         return sha
 

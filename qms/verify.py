@@ -2,7 +2,8 @@
 
 The log says, for every document revision, record, user, attachment and registered file, the
 sha256 of its last state. Verification recomputes the chain, then re-hashes every stored object
-and file and compares. A hand edit anywhere shows up as a named problem.
+and file and compares. A hand edit anywhere shows up as a named problem; a write interrupted by a
+crash does not, because it is recovered (rolled back or forward, and logged) before the check.
 """
 
 from __future__ import annotations
@@ -51,7 +52,21 @@ class Report:
 
 
 def verify_store(store: Store, workspace_root: Path) -> Report:
-    """Check the chain, then every stored object, blob and registered file against it."""
+    """Check the chain, then every stored object, blob and registered file against it.
+
+    It runs under the write lock, after recovering a write a crash left unfinished (``qms.intent``):
+    an interrupted write is not tampering, and a writer half-way through is not judged.
+    """
+    with store.settled():
+        report = _verify(store, workspace_root)
+        if store.pending_intent():
+            report.problems.insert(0, Problem(
+                "records/.intent", "a write was interrupted and could not be recovered here "
+                "(the workspace is read-only); run `qms doctor` where it can be written"))
+        return report
+
+
+def _verify(store: Store, workspace_root: Path) -> Report:
     chain_problems, entries = store.audit.check_chain()
     problems = [Problem(f"audit.log line {p.line}", p.message) for p in chain_problems]
     expected: dict[tuple[str, str], str | None] = {}

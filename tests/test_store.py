@@ -97,11 +97,8 @@ def test_a_writer_killed_mid_write_loses_nothing_committed(tmp_path: Path) -> No
     stored = {o["number"] for o in store.query("items")}
     assert set(acknowledged) <= stored, "an acknowledged write was lost"
     report = verify_store(store, tmp_path)
-    # Either everything matches, or exactly the object being written when the writer died is named.
-    assert len(report.problems) <= 1, report.problems
-    if report.problems:
-        assert report.problems[0].object.startswith("items/IT-")
-        assert report.problems[0].object.split("/")[1] not in acknowledged
+    # The write under way when the writer died is rolled back or forward with its audit entry.
+    assert report.ok, report.problems
     # The store keeps working after the crash, and a new write chains on cleanly.
     store.put("items", "IT-999999", {"after": "crash"}, actor="t", action="file")
     assert store.get("items", "IT-999999") == {"after": "crash"}

@@ -11,6 +11,7 @@ from qms.hookspecs import hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """Add the core command groups."""
     from qms.cli.demo import demo
+    from qms.cli.doctor import doctor
     from qms.cli.doc import doc
     from qms.cli.due import due
     from qms.cli.form import form
@@ -20,7 +21,7 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms.cli.anchor import head
     from qms.cli.workspace import check, init, plugins, verify
 
-    for command in (init, check, verify, head, plugins, user, demo, doc, form, record, due, retention):
+    for command in (init, check, verify, head, doctor, plugins, user, demo, doc, form, record, due, retention):
         cli.add_command(command)
     from qms.cli.pdf import attach as attach_pdf_commands
 
