@@ -133,6 +133,8 @@ def parse_form_text(text: str, filename: str, deep: bool = False) -> tuple[dict[
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         return None, [f"{filename}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]
+    except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 fails there, not in the parser
+        return None, [f"{filename}: holds an impossible date ({exc}); write it as YYYY-MM-DD or quote it"]
     if not isinstance(raw, dict):
         return None, [f"{filename}: must be a mapping of keys to values"]
     form = _plain(raw)

@@ -18,6 +18,8 @@ def front_matter(text: str) -> tuple[dict[str, object] | None, str | None]:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 2}: " if mark is not None else ""
         return None, f"{line}front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+    except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 fails there, not in the parser
+        return None, f"front matter holds an impossible date ({exc}); write it as YYYY-MM-DD or quote it"
     if not isinstance(meta, dict):
         return None, "front matter must be a mapping of keys to values"
     return meta, None

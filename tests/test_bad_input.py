@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -177,3 +178,23 @@ def test_bad_input_gets_one_line_and_stores_nothing(ws: Path, tmp_path: Path, us
     assert len(lines) == 1 and lines[0].startswith("Error: "), err
     assert says in lines[0]
     assert _snapshot(ws) == stored
+
+
+def test_workspace_files_with_an_impossible_date_are_named_in_one_line(invoke, workspace) -> None:  # type: ignore[no-untyped-def]
+    root = workspace.root
+    form = root / "forms" / "QR-8.2-01.yaml"
+    form.write_text(re.sub(r"(?m)^edition: .*$", "edition: 2026-13-45", form.read_text(encoding="utf-8"), count=1),
+                    encoding="utf-8")
+    procedure = sorted((root / "procedures").glob("*.md"))[0]
+    procedure.write_text(procedure.read_text(encoding="utf-8").replace("---\n", "---\nreviewed: 2026-02-30\n", 1),
+                         encoding="utf-8")
+    (root / "project-templates").mkdir()
+    (root / "project-templates" / "fit-out.yaml").write_text("id: fit-out\nedition: 2026-13-45\n", encoding="utf-8")
+    checked = invoke("check")
+    assert checked.exit_code == 1
+    said = checked.output
+    assert "forms/QR-8.2-01.yaml: holds an impossible date (month must be in 1..12); write it as YYYY-MM-DD" in said
+    assert f"procedures/{procedure.name}: front matter holds an impossible date (day is out of range for month)" in said
+    assert "project-templates/fit-out.yaml: holds an impossible date" in said
+    shown = invoke("form", "show", "QR-8.2-01")
+    assert shown.exit_code != 0 and shown.output.count("\n") == 1 and "holds an impossible date" in shown.output

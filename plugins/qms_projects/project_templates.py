@@ -112,6 +112,8 @@ def read_template(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
         return None, [f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]
     except UnicodeDecodeError:
         return None, [f"{where}: not UTF-8 text; save it as UTF-8"]
+    except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 fails there, not in the parser
+        return None, [f"{where}: holds an impossible date ({exc}); write it as YYYY-MM-DD or quote it"]
     problems = template_problems(raw, where)
     if not problems and f"{raw['id']}.yaml" != path.name:
         problems.append(f"{where}: id {raw['id']!r} does not match the file name")
