@@ -63,6 +63,10 @@ def test_head_is_signed_and_verify_since_accepts_its_json_text_and_file(tmp_path
     report = json.loads(run(app, ["verify", "--json", "--since", text]).output)
     assert report["ok"] and report["since"]["seq"] == head["seq"]
     assert report["chain_head"]["seq"] == report["entries"] > head["seq"]  # verify --json gives today's head
+    from qms.site.views import Site
+
+    shown = Site(app).verify(run=True).context["chain_head"]  # the auditor site's verification page
+    assert shown == report["chain_head"]["text"]
 
 
 def test_dropping_the_last_record_and_turning_the_numbers_back_is_caught_since_an_earlier_head(tmp_path: Path) -> None:

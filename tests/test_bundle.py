@@ -147,8 +147,10 @@ def test_the_manifest_carries_the_signed_chain_head_the_workspace_is_checked_aga
     with zipfile.ZipFile(bundle) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         last = json.loads(zf.read("audit.log").splitlines()[-1])
+        verify_page = zf.read("verify.html").decode("utf-8")
     head = manifest["chain_head"]
     assert (head["seq"], head["hash"]) == (last["seq"], last["hash"]) and head["signature"] and len(head["key"]) == 32
+    assert head["text"] in verify_page  # the verification page shows the head to take away
     since = qms(ws, "verify", "--since", str(bundle))
     assert since.exit_code == 0 and f"extends chain head #{head['seq']}" in since.output, since.output
     # A manifest whose head was moved back (to pass a truncated log) no longer verifies.

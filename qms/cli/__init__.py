@@ -47,8 +47,8 @@ class QMSGroup(click.Group):
         for arg in args:
             if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):
                 shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                raise CommandError(UsageError(f"argument {shown!r} is not valid UTF-8 text; "
-                                              "set the terminal to UTF-8 and type it again"))
+                raise CommandError(UsageError(f"argument {shown!r} is not valid UTF-8 text; set the terminal to UTF-8 "
+                                              "and type it again (a file named in another encoding: rename it)"))
         if ctx.parent is None:
             args = hoist_actor(args)
         return super().parse_args(ctx, args)

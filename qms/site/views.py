@@ -417,7 +417,17 @@ class Site:
             with self._lock:
                 self.last_verify = (self.now(), report)
         last = self.last_verify
-        return View("verify.html", {"report": last[1] if last else None, "at": last[0] if last else None})
+        return View("verify.html", {"report": last[1] if last else None, "at": last[0] if last else None,
+                                    "chain_head": self._chain_head() if last else None})
+
+    def _chain_head(self) -> str | None:
+        """The signed chain head for an auditor to take away (None where no key can be made)."""
+        from qms.anchors import current_head
+
+        try:
+            return current_head(self.app.store).text()
+        except QMSError:
+            return None
 
     def search(self, q: str) -> View:
         """Documents and records whose number, title or text contains ``q`` (Chinese or English, any case)."""
