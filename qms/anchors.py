@@ -22,6 +22,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,8 +219,29 @@ def _bundle_manifest(path: Path) -> Any:
     return manifest
 
 
+def _pdf_head(data: bytes, name: str) -> ChainHead:
+    """The head a qms PDF carries in its XMP metadata (the metadata stream may be deflated)."""
+    for m in re.finditer(rb"stream\r?\n", data):
+        end = data.find(b"endstream", m.end())
+        if end < 0:
+            break
+        body = data[m.end():end]
+        for text in (body, _inflate(body)):
+            found = re.search(rb"<qmschain:head>([^<]+)</qmschain:head>", text)
+            if found:
+                return from_text(found.group(1).decode("utf-8"))
+    raise UsageError(f"{name} carries no chain head (a PDF made by qms before PDFs carried one, or not by qms)")
+
+
+def _inflate(body: bytes) -> bytes:
+    try:
+        return zlib.decompressobj().decompress(body)
+    except zlib.error:
+        return b""
+
+
 def load_head(source: str) -> ChainHead:
-    """A head from ``source``: its JSON, its one-line form, a file holding either, or an evidence bundle."""
+    """A head from ``source``: its JSON, its one-line form, a file holding either, a qms PDF or an evidence bundle."""
     path = Path(source)
     try:
         is_file = len(source) < 4096 and path.exists()
@@ -228,6 +250,8 @@ def load_head(source: str) -> ChainHead:
     try:
         if is_file and (path.is_dir() or zipfile.is_zipfile(path)):
             return from_dict(_bundle_manifest(path))
+        if is_file and path.read_bytes()[:5] == b"%PDF-":
+            return _pdf_head(path.read_bytes(), source)
         text = path.read_text(encoding="utf-8") if is_file else source
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
         raise UsageError(f"cannot read a chain head from {source} ({exc})") from exc

@@ -25,7 +25,8 @@ def since_option(f: F) -> F:
     """Add ``--since HEAD_OR_BUNDLE`` to ``qms verify``."""
     return click.option(
         "--since", "since", metavar="HEAD_OR_BUNDLE",
-        help="A chain head taken earlier (its JSON or one-line form, a file holding one, or an evidence bundle): "
+        help="A chain head taken earlier (its JSON or one-line form, a file holding one, a PDF made by qms, or an "
+             "evidence bundle): "
              "also check that today's log extends it, so a truncated or re-hashed log is caught.")(f)
 
 
