@@ -169,7 +169,8 @@ def test_bad_input_gets_one_line_and_stores_nothing(ws: Path, tmp_path: Path, us
         args.append(make(tmp_path))
     args += after
     stored = _snapshot(ws)
-    env = {k: v for k, v in os.environ.items() if k != "QMS_NOW"}
+    # Every user of this workspace has PASSWORD: it proves who --as names.
+    env = {**{k: v for k, v in os.environ.items() if k != "QMS_NOW"}, "QMS_PASSWORD": PASSWORD}
     done = subprocess.run(args, capture_output=True, input=PASSWORD.encode() + b"\n", env=env, timeout=120)
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode in (1, 2), err

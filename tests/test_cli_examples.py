@@ -158,6 +158,7 @@ def test_help_example_works_when_copied(example: str, demo: Path, tmp_path: Path
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("QMS_NOW", NOW)
+    monkeypatch.setenv("QMS_PASSWORD", DEMO_PASSWORD)  # every demo user's: it proves who --as names
     _files(tmp_path)
     result = CliRunner().invoke(build(argv), argv, input=f"{DEMO_PASSWORD}\n" * 3)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -214,8 +215,11 @@ def _run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str
 
     if not (tmp_path / "ws").exists():
         shutil.copytree(demo, tmp_path / "ws")
+    from qms.demo_context import DEMO_PASSWORD
+
     monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("QMS_NOW", NOW)
+    monkeypatch.setenv("QMS_PASSWORD", DEMO_PASSWORD)
     result = CliRunner().invoke(build(list(args)), list(args))
     assert result.exit_code == 1, result.output
     return result.output

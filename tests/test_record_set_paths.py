@@ -15,7 +15,9 @@ def _qms(app, *args: str, input: str | None = None) -> Result:  # type: ignore[n
     from click.testing import CliRunner
 
     argv = ["--workspace", str(app.workspace.root), *args]
-    return CliRunner().invoke(make_cli(app.host), argv, input=input, catch_exceptions=False)
+    # Every user of the kit has PASSWORD: it proves who --as names.
+    return CliRunner().invoke(make_cli(app.host), argv, input=input, env={"QMS_PASSWORD": PASSWORD},
+                              catch_exceptions=False)
 
 
 def test_a_vetoed_verification_names_a_set_path_that_the_cli_accepts(tmp_path: Path) -> None:
