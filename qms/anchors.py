@@ -23,7 +23,7 @@ import os
 import re
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -34,6 +34,8 @@ from qms.errors import QMSError, UsageError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from qms.app import App
+    from qms.render.page import Page
     from qms.store import Store
 
 FORMAT = "qms-chain-head/1"
@@ -167,6 +169,11 @@ def head_of(entry: dict[str, Any] | None, key: WorkspaceKey) -> ChainHead:
 def current_head(store: Store) -> ChainHead:
     """The signed head of the store's audit log as it is now (only the log's tail is read)."""
     return head_of(store.audit.last(), load_key(store.root))
+
+
+def with_chain_head(app: App, page: Page) -> Page:
+    """``page`` to be rendered with the workspace's current chain head (a page that has one keeps it)."""
+    return page if page.head is not None else replace(page, head=current_head(app.store))
 
 
 # -- reading a head back ---------------------------------------------------------------------
@@ -358,4 +365,4 @@ def xmp_description(head: ChainHead) -> bytes:
 
 
 __all__ = ["ChainHead", "WorkspaceKey", "check_signature", "current_head", "extension_problems", "head_of",
-           "load_head", "load_key", "signed_head_problems"]
+           "load_head", "load_key", "signed_head_problems", "with_chain_head"]

@@ -20,7 +20,8 @@ What it holds:
 * **rendering**: ``templates`` (a plugin's Jinja2 templates over the core's base templates and
   macros), ``generic_record_html``, ``Page``, ``report_page``, ``render_pdf``, ``write_pdf``,
   ``target_file``, ``organisation``, ``Job``, ``render_all``, ``default_out``, ``signer_title`` (what
-  a signature block prints beside a name: the signer's post, else the role's display name);
+  a signature block prints beside a name: the signer's post, else the role's display name),
+  ``with_chain_head`` (a page to be rendered with the audit log's signed chain head, as every PDF is);
 * **settings**: ``settings`` (the workspace's ``qms.toml`` as plain data);
 * **command line**: ``QMSGroup``, ``pass_app``, ``json_option``, ``echo_json``, ``echo_table``,
   ``password_option``, ``read_password``, ``parse_sets``, ``read_data``;
@@ -104,6 +105,7 @@ if TYPE_CHECKING:
     from qms.render.output import target_file as target_file
     from qms.render.output import write_pdf as write_pdf
     from qms.render.page import Page as Page
+    from qms.anchors import with_chain_head as with_chain_head
     from qms.render.pdf import render_pdf as render_pdf
     from qms.render.report import report_page as report_page
     from qms.render.sources import organisation as organisation
@@ -170,6 +172,7 @@ _EXPORTS: dict[str, str] = {
     "render_all": "qms.render.batch:render_all",
     "default_out": "qms.render.batch:default_out",
     "signer_title": "qms.users:signer_title",
+    "with_chain_head": "qms.anchors:with_chain_head",
     # settings
     "settings": "qms.app:settings",
     # command line

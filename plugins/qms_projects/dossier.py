@@ -190,7 +190,7 @@ def pdf(app: App, number: str) -> tuple[bytes, int, str]:
                            title_en="Project dossier", organisation=api.organisation(app), generated_at=api.stamp(),
                            generated_by=app.actor_name or "", procedure=f.PROCEDURE,
                            data={"status": row, "records": {form: [r["number"] for r in facts.of(form)] for form in f.CHILDREN}})
-    result = api.render_pdf(page)
+    result = api.render_pdf(api.with_chain_head(app, page))
     return result.data, result.pages, page.title
 
 

@@ -520,6 +520,8 @@ def test_status_and_dossier_pdf(materials: App, tmp_path: Path, monkeypatch: pyt
     content = "".join(page.extract_text() for page in reader.pages)
     for expected in (xm, "项目档案", "技术交底", "马监理", "刘先生", "纸面签字", "基线历史", "QP-8.3-01"):
         assert expected in content, expected
+    head = json.loads(run(app, "head", "--json").output)
+    assert f"链头 chain head #{head['seq']} {head['hash'][:16]}" in content  # the dossier carries the chain head too
     fonts = {str(font) for page in reader.pages for font in (page["/Resources"].get("/Font") or {}).values()}
     assert fonts
     assert run(app, "projects", "pdf", "XM-2099-0001", "-o", str(tmp_path / "x.pdf")).exit_code == 2
