@@ -83,6 +83,13 @@ class ChainHead:
         """The one-line form, complete enough to check against: ``qms-chain-head/1 #SEQ HASH AT key FPR sig SIG``."""
         return f"{FORMAT} #{self.seq} {self.hash} {self.at or '-'} key {self.key} sig {self.signature}"
 
+    def public_raw(self) -> bytes | None:
+        """The raw public key the head carries (None in the one-line form)."""
+        try:
+            return _unb64(self.public_key) if self.public_key else None
+        except ValueError:
+            return None
+
     def footer(self) -> str:
         """The short line printed at the foot of every PDF page."""
         return f"链头 chain head #{self.seq} {self.hash[:16]}… · 密钥 key {self.key[:8]}"

@@ -364,4 +364,14 @@ def _verify(source: _Source) -> Report:
     return Report(problems=problems, entries=len(entries), objects=checked, head=head)
 
 
-__all__ = ["export_bundle", "verify_bundle"]
+def audit_entries(path: Path) -> list[dict[str, Any]]:
+    """The parsed entries of a bundle's audit log (zip or unpacked folder); empty when it has none."""
+    source = _Source(Path(path))
+    try:
+        raw = source.read("audit.log")
+        return _chain(raw)[1] if raw is not None else []
+    finally:
+        source.close()
+
+
+__all__ = ["audit_entries", "export_bundle", "verify_bundle"]

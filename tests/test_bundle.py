@@ -17,7 +17,9 @@ from qms.workspace import Workspace
 
 def qms(ws: Workspace, *args: str) -> Result:
     argv = ["--workspace", str(ws.root), *args]
-    return CliRunner().invoke(make_cli(sitekit.host()), argv, catch_exceptions=False)
+    # Module-scoped fixtures run outside the autouse env fixture: the password proves --as here.
+    return CliRunner().invoke(make_cli(sitekit.host()), argv, env={"QMS_PASSWORD": sitekit.PW},
+                              catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +164,25 @@ def test_the_manifest_carries_the_signed_chain_head_the_workspace_is_checked_aga
     assert result.exit_code == 1 and "signature does not verify" in problems["manifest.json"]
     refused = qms(ws, "verify", "--since", str(folder))
     assert refused.exit_code == 2 and "signature does not verify" in refused.output
+
+
+def test_a_bundle_is_checked_offline_against_an_earlier_head(exported: tuple[Workspace, Path], tmp_path: Path) -> None:
+    import shutil
+
+    from qms.store import Store
+
+    ws, bundle = exported
+    at_export = qms(ws, "head", "--json").output
+    ok = qms(ws, "verify", str(bundle), "--since", at_export)
+    assert ok.exit_code == 0 and "since: the log extends chain head" in ok.output, ok.output
+    # A head from after the export (the workspace moved on): this bundle's log does not reach it.
+    later = tmp_path / "ws"
+    shutil.copytree(ws.root, later)
+    Store(later / "records").log_event("event", "note", actor="aud", action="test.note")
+    head = json.loads(CliRunner().invoke(make_cli(sitekit.host()), ["--workspace", str(later), "head", "--json"]).output)
+    result = qms(ws, "verify", str(bundle), "--since", json.dumps(head), "--json")
+    problems = {p["object"]: p["message"] for p in json.loads(result.output)["problems"]}
+    assert result.exit_code == 1 and "truncated" in problems[f"audit.log entry {head['seq']}"]
 
 
 def test_not_a_bundle_is_one_clear_line(workspace: Workspace, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ The heads themselves (key, signing, reading back, the extension check) live in `
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -32,12 +33,24 @@ def since_option(f: F) -> F:
 
 def since_head(since: str | None, bundle: object | None) -> ChainHead | None:
     """The head given to ``--since``, read before anything is checked (bad input is refused first)."""
-    if since is None:
-        return None
-    if bundle is not None:
-        raise UsageError("--since checks the workspace's log; run it without BUNDLE "
-                         "(`qms verify BUNDLE` checks the bundle's own head)")
-    return load_head(since)
+    return load_head(since) if since is not None else None
+
+
+def check_since_bundle(bundle: Path, earlier: ChainHead | None, report: Report) -> dict[str, Any]:
+    """Add to ``report`` where the bundle's log fails to extend ``earlier`` (an auditor's earlier head, offline)."""
+    if earlier is None:
+        return {}
+    from qms.bundle import audit_entries
+
+    try:
+        exported: ChainHead | None = load_head(str(bundle))
+    except UsageError:
+        exported = None  # a bundle without a signed head: the earlier head must carry its public key
+    check_signature(earlier, exported.public_raw() if exported else None)
+    key = exported.key if exported else earlier.key
+    report.problems.extend(Problem(obj, message)
+                           for obj, message in extension_problems(earlier, audit_entries(bundle), key))
+    return {"since": earlier.as_dict()}
 
 
 def check_since(app: App, earlier: ChainHead | None, report: Report, as_json: bool) -> dict[str, Any]:
@@ -88,4 +101,4 @@ def head(app: App, as_json: bool) -> None:
                f"(public key {signed.public_key})")
 
 
-__all__ = ["check_since", "echo_since", "head", "since_head", "since_option"]
+__all__ = ["check_since", "check_since_bundle", "echo_since", "head", "since_head", "since_option"]

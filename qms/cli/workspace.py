@@ -12,7 +12,7 @@ import click
 from qms.app import App
 from qms.checks import run_checks
 from qms.cli import Session, echo_json, json_option, pass_app, pass_session, session_of
-from qms.cli.anchor import check_since, echo_since, since_head, since_option
+from qms.cli.anchor import check_since, check_since_bundle, echo_since, since_head, since_option
 from qms.errors import ExitCode
 from qms.verify import verify_store
 from qms.workspace import init_workspace
@@ -79,6 +79,7 @@ def verify(ctx: click.Context, bundle: Path | None, since: str | None, as_json: 
         from qms.bundle import verify_bundle
 
         report = verify_bundle(bundle)
+        extra = check_since_bundle(bundle, earlier, report)
     else:
         app = session_of(ctx).app()
         report = verify_store(app.store, app.workspace.root)
