@@ -209,6 +209,15 @@ def step_problem(template: dict[str, Any], stage: dict[str, Any], step: str) -> 
             + ", ".join(t["title"] for t in listed))
 
 
+def step_title(stage: dict[str, Any], step: str) -> str:
+    """The listed title of ``step`` in ``stage`` (a step given by its English name is filed by its Chinese one)."""
+    wanted = step.strip().casefold()
+    for listed in stage.get("acceptance_steps") or []:
+        if wanted in (listed["title"].casefold(), listed["title_en"].casefold()):
+            return str(listed["title"])
+    return step
+
+
 def stage_limit(stage: dict[str, Any], project_data: dict[str, Any]) -> str | None:
     """The stage's time limit for this project (``limit_if`` conditions first)."""
     for case in stage.get("limit_if", []):
@@ -219,5 +228,5 @@ def stage_limit(stage: dict[str, Any], project_data: dict[str, Any]) -> str | No
 
 __all__ = [
     "all_problems", "list_templates", "load", "post", "post_label", "read_template", "stage_index", "stage_label",
-    "stage_limit", "step_problem", "template_files", "template_problems",
+    "stage_limit", "step_problem", "step_title", "template_files", "template_problems",
 ]

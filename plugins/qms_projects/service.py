@@ -105,6 +105,7 @@ def accept(app: App, project: str, *, step: str, grade: str, inspector: str, pas
     stage = pg.current_stage(pf)
     if stage is None:
         raise UsageError(f"every gate of {project} has passed; there is no stage to accept work in")
+    step = tpl.step_title(stage, step)
     data = {"project": project, "stage": stage["id"], "step": step, "grade": grade, "inspector": inspector,
             "inspected_at": inspected_at or api.stamp()}
     data.update({k: v for k, v in (("standard", standard), ("findings", findings), ("treatment", treatment)) if v})

@@ -41,13 +41,13 @@ def test_an_acceptance_step_of_another_stage_is_refused_listing_the_stages_steps
             "Materials-arrival acceptance; its steps are: 瓷砖进场验收, 板材进场验收, 水电材料进场验收, 洁具和五金进场验收"
             ) in str(refused.value)
     assert _stored(app) == before
-    # A step of the stage, by its Chinese or English name, is accepted.
+    # A step of the stage, by its Chinese or English name, is accepted and filed by its Chinese name.
     done = service.accept(as_(app, "ma"), "XM-2026-0001", step="瓷砖进场验收", grade="合格", inspector="马监理",
                           password=PASSWORD)
     assert done["acceptance"]["state"] == "signed"
     english = service.accept(as_(app, "ma"), "XM-2026-0001", step="Board arrival", grade="良好", inspector="马监理",
                              password=PASSWORD)
-    assert english["acceptance"]["data"]["step"] == "Board arrival"
+    assert english["acceptance"]["data"]["step"] == "板材进场验收"
 
 
 def test_the_cli_refusal_is_one_line_and_a_step_cannot_be_moved_to_another_stage_later(
