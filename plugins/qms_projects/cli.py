@@ -167,6 +167,8 @@ def accept_cmd(app: App, number: str, step: str, grade: str, inspector: str, fin
       qms projects accept XM-2026-0003 --step 卫生间闭水试验（48小时） --grade 不合格 --inspector 马监理 \\
         --findings 渗漏 --treatment 返工 --responsible 郭工长 --rectify-by 2026-12-10T18:00:00 --as ma
     """
+    # A step of another stage is refused before the signer is asked for a password.
+    service.check_step(app, number, step)
     password = read_password(password_stdin, "Password to sign 签名 (验收签署)")
     result = service.accept(app, number, step=step, grade=grade, inspector=inspector, password=password,
                             findings=findings, treatment=treatment, responsible=responsible, rectify_by=rectify_by)

@@ -123,6 +123,15 @@ def accept(app: App, project: str, *, step: str, grade: str, inspector: str, pas
     return {"acceptance": ys, "rectification": zg}
 
 
+def check_step(app: App, project: str, step: str) -> None:
+    """Refuse ``step`` unless it is an acceptance step of the project's current stage."""
+    pf = facts(app, project)
+    stage = pg.current_stage(pf)
+    why = tpl.step_problem(pf.template, stage, step) if stage and stage.get("acceptance") != "none" else None
+    if why:
+        raise api.Refused(f"{project}: {why}")
+
+
 def record_payment(app: App, project: str, payment: str, amount: float, received_on: str, note: str = "") -> dict[str, Any]:
     """Add a received payment (中期款, 尾款 …) to the project."""
     record = api.get_record(app, project)
@@ -143,4 +152,4 @@ def close_condition(app: App, project: str, index: int, how: str, closed_on: str
     return api.update_record(app, project, {"conditions": conditions}, note=f"关口条件 {index} 关闭 condition closed")
 
 
-__all__ = ["accept", "close_condition", "facts", "open_gate", "parse_team", "record_payment", "register"]
+__all__ = ["accept", "check_step", "close_condition", "facts", "open_gate", "parse_team", "record_payment", "register"]
