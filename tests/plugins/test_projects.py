@@ -102,7 +102,7 @@ def test_a_project_keeps_the_template_edition_it_was_registered_with(app: App, m
     shipped = yaml.safe_load((tpl.PACKAGE_DIR / "fit-out.yaml").read_text(encoding="utf-8"))
     (folder / "fit-out.yaml").write_text(yaml.safe_dump(dict(shipped, edition="B/0", stages=shipped["stages"][:2]),
                                                         allow_unicode=True), encoding="utf-8")
-    assert len(facts(app, xm).template["stages"]) == 8 and facts(app, xm).data["template_edition"] == "A/0"
+    assert len(facts(app, xm).template["stages"]) == 8 and facts(app, xm).data["template_edition"] == "A/1"
     with pytest.raises(ValidationFailed, match="cannot change after registration"):
         records.update(as_(app, "guo"), xm, {"template_edition": "B/0"})
 
