@@ -30,6 +30,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,8 @@ from qms.intent import Intent, Recovery
 
 BUCKET_SIZE = 256
 LOCK_TIMEOUT = 60.0
+#: How often (seconds) a reader looks again for a dead writer's unfinished write (``Store._check``).
+RECHECK_SECONDS = 1.0
 #: Top-level fields whose values each bucket's entry in the bucket index lists, so that a query on
 #: one of them opens only the buckets holding the value (a plugin's query by form reads only the
 #: buckets of its own forms).
@@ -135,7 +138,7 @@ class Store:
         self._intent = Intent(root)
         #: What this instance found unfinished and recovered (``qms doctor`` reports it).
         self.recovered: list[Recovery] = []
-        self._checked = False
+        self._checked_at: float | None = None
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -263,7 +266,7 @@ class Store:
         entry (``store.recover``, collection ``event``) says what was done, chained on normally. A
         crash during recovery leaves the intent in place, and the next recovery repeats it.
         """
-        self._checked = True
+        self._checked_at = time.monotonic()
         if not self._intent.has_pending():
             return None
         pending = self._intent.pending()
@@ -307,7 +310,7 @@ class Store:
         With ``wait`` False a writer holding the lock is left alone (its unit of work is not
         unfinished, only under way). A read-only workspace is read as it is.
         """
-        self._checked = True
+        self._checked_at = time.monotonic()
         if getattr(self._local, "journal", None) is not None or not self._intent.has_pending():
             return []
         try:
@@ -350,8 +353,12 @@ class Store:
         return self._intent.has_pending()
 
     def _check(self) -> None:
-        """Before this instance's first read: recover a dead writer's unfinished work if the lock is free."""
-        if not self._checked:
+        """Before reading: recover a dead writer's unfinished work if the lock is free.
+
+        On the first read of this instance, then at most once a second, so a long-running server
+        does not show a dead writer's half-done work until the next write comes along.
+        """
+        if self._checked_at is None or time.monotonic() - self._checked_at > RECHECK_SECONDS:
             self.recover(wait=False)
 
     # -- reading ---------------------------------------------------------------------------

@@ -5,13 +5,15 @@ Usage: python tests/store_worker.py RECORDS_DIR WORKER COUNT [MODE]
 MODE ``file`` (the default) files one numbered item per unit of work. MODE ``mixed`` cycles
 through the kinds of write a workspace sees: an item filed with an attachment (sequence file,
 blob, bucket), an amendment of the item just filed, and a bulk filing of three items
-(``next_numbers`` and ``put_many``). Each line printed is an acknowledgement, printed only after
+(``next_numbers`` and ``put_many``); MODE ``paced`` does the same with a 10 ms pause after each
+write, leaving the lock to other writers (the lock is not fair). Each line printed is an acknowledgement, printed only after
 the write returned: ``KEY`` (filed), ``amend KEY REV`` (amended to revision REV).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,6 +65,8 @@ def main(records: str, worker: str, count: int, mode: str = "file") -> None:
             print(f"amend {last} {i}", flush=True)
         else:
             print(" ".join(file_many(store, worker, i)), flush=True)
+        if mode == "paced":
+            time.sleep(0.01)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,20 @@ def test_a_reader_opening_the_workspace_recovers_a_dead_writers_unfinished_write
     assert chain_problems == []
 
 
+def test_a_long_running_reader_recovers_a_writer_that_died_after_it_started(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    records = tmp_path / "records"
+    code, lines = _run_worker(records, None, count=3)
+    reader = Store(records)  # a server's store, open before the crash
+    assert len(reader.query("items")) == 4  # a filing, an amendment, a bulk filing of three
+    monkeypatch.setattr("qms.store.RECHECK_SECONDS", 0.0)  # instead of waiting a second
+    code, more = _run_worker(records, "replaced@3")
+    assert code == -signal.SIGKILL
+    _assert_nothing_lost(reader, lines + more)
+    assert [r.outcome for r in reader.recovered] == ["rolled back"]
+    assert verify_store(reader, tmp_path).ok
+
+
 def test_qms_doctor_says_what_it_recovered_and_logs_it(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", "测试公司")
     code, lines = _run_worker(ws.records, "replaced@6")
@@ -182,3 +196,36 @@ def test_random_kills_of_real_writers_lose_no_acknowledged_write(tmp_path: Path)
     assert kills >= 200 and failures == 0
     assert any(r["detail"]["outcome"] == "rolled back" for r in _recoveries(store)), \
         "no kill landed inside a write: the test did not test recovery"  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_a_writer_killed_beside_a_live_one_is_recovered_by_it(tmp_path: Path) -> None:
+    """30 kills of one writer while another keeps writing: the live one recovers under the lock."""
+    rng = random.Random(int(os.environ.get("QMS_KILL_SEED", 7)))
+    records = tmp_path / "records"
+    steady = subprocess.Popen([sys.executable, str(WORKER), str(records), "steady", "100000", "paced"],
+                              env=_env(), stdout=subprocess.PIPE, text=True)
+    assert steady.stdout is not None
+    steady.stdout.readline()
+    lines: list[str] = []
+    try:
+        for kill in range(30):
+            proc = subprocess.Popen([sys.executable, str(WORKER), str(records), f"k{kill}", "100000", "mixed"],
+                                    env=_env(), stdout=subprocess.PIPE, text=True)
+            assert proc.stdout is not None
+            lines.append(proc.stdout.readline().strip())
+            time.sleep(rng.uniform(0, 0.02))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            lines.extend(proc.stdout.read().splitlines())
+            proc.stdout.close()
+            assert steady.poll() is None, "the live writer must go on after the other one died"
+    finally:
+        steady.send_signal(signal.SIGTERM)
+        out, _ = steady.communicate()
+    lines += out.splitlines()
+    store = Store(records)
+    report = verify_store(store, tmp_path)
+    assert report.ok, report.problems
+    _assert_nothing_lost(store, [line for line in lines if line])
+    assert any(r["detail"]["outcome"] == "rolled back" for r in _recoveries(store))  # type: ignore[index]
