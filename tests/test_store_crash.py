@@ -165,6 +165,19 @@ def test_qms_doctor_says_what_it_recovered_and_logs_it(tmp_path: Path) -> None:
     assert verify.exit_code == 0 and "intact" in verify.output
 
 
+def test_qms_verify_after_a_crash_reports_intact_and_logs_the_recovery(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", "测试公司")
+    code, lines = _run_worker(ws.records, "audit-torn@4")  # half of a bulk filing's three audit lines written
+    assert code == -signal.SIGKILL
+    result = CliRunner().invoke(build([]), ["--workspace", str(ws.root), "verify", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["ok"] is True
+    store = Store(ws.records)
+    [recovery] = _recoveries(store)
+    assert recovery["detail"]["audit_entries_dropped"] == 1  # type: ignore[index]
+    _assert_nothing_lost(store, lines)
+
+
 @pytest.mark.slow
 def test_random_kills_of_real_writers_lose_no_acknowledged_write(tmp_path: Path) -> None:
     """At least 200 writers killed at random moments: 0 acknowledged writes lost, 0 verify failures."""
