@@ -5,7 +5,8 @@ YAML 1.1 as PyYAML reads it turns what clerks type into surprises: ``12:30`` bec
 those as the text typed, refuses aliases (a structure that refers to itself cannot be stored), and
 remembers the text of every number, so a number typed into a text field (``phone: 13800138000``)
 is stored as that text when the form says the field is text. Everything that is no JSON value
-(binary, sets, NaN) is refused in one line naming the field.
+(binary, sets, NaN) is refused in one line naming the field. Files saved as GBK (Notepad's and
+Excel's "ANSI" on Chinese Windows) are read as such.
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ DataLoader.add_constructor(_INT, DataLoader.construct_yaml_int)
 DataLoader.add_constructor(_FLOAT, DataLoader.construct_yaml_float)
 
 
+def decode_text(raw: bytes, name: str) -> str:
+    """A file's text: UTF-8 (a BOM is accepted), else GBK/GB18030 as Excel, WPS and Notepad save on Chinese Windows."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # UTF-8 text with a damaged byte would decode as GBK into nonsense that is then filed
+        # silently; real GBK text holds few or no valid UTF-8 sequences.
+        lenient = raw.decode("utf-8", errors="replace")
+        if sum(ord(c) > 127 and c != "\ufffd" for c in lenient) > 2 * lenient.count("\ufffd"):
+            line = raw[: exc.start].count(b"\n") + 1
+            raise UsageError(f"{name} line {line} is not valid UTF-8 (a damaged character); "
+                             "fix it or save the file again as UTF-8") from exc
+    try:
+        # GB18030 is the superset of GBK (and GB2312) that Chinese Windows calls "ANSI".
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name} is neither UTF-8 nor GBK text; save it as UTF-8") from exc
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a record can hold")
 
@@ -124,12 +144,11 @@ def read_data(source: str, form: dict[str, Any] | None = None) -> dict[str, Any]
         if not path.is_file():
             raise UsageError(f"no data file {source}; give a JSON or YAML file, or - for stdin")
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{source} is not UTF-8 text; save it as UTF-8") from exc
+            raw = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {source} ({exc.strerror}); give a readable JSON or YAML file") from exc
         name = path.name
+        text = decode_text(raw, name)
     try:
         try:
             data = json.loads(text, parse_constant=_no_constant)
@@ -156,4 +175,4 @@ def read_data(source: str, form: dict[str, Any] | None = None) -> dict[str, Any]
         raise UsageError(f"{name} is nested too deeply to be record data; fix it") from exc
 
 
-__all__ = ["DataLoader", "read_data"]
+__all__ = ["DataLoader", "decode_text", "read_data"]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms import forms, records, validation
+from qms.datafile import decode_text
 from qms.errors import UsageError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -37,21 +38,7 @@ def _read_text(path: Path) -> str:
         raise UsageError(f"no file {path}; give the CSV, JSONL or XLSX file to import") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path} ({exc.strerror}); give a readable CSV, JSONL or XLSX file") from exc
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # UTF-8 text with a damaged byte would decode as GBK into nonsense that then imports
-        # silently; real GBK text holds few or no valid UTF-8 sequences.
-        lenient = raw.decode("utf-8", errors="replace")
-        if sum(ord(c) > 127 and c != "\ufffd" for c in lenient) > 2 * lenient.count("\ufffd"):
-            line = raw[: exc.start].count(b"\n") + 1
-            raise UsageError(f"{path.name} line {line} is not valid UTF-8 (a damaged character); "
-                             "fix it or save the file again as UTF-8") from exc
-    try:
-        # GB18030 is the superset of GBK (and GB2312) that Chinese Windows calls "ANSI".
-        return raw.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path.name} is neither UTF-8 nor GBK text; save it as UTF-8 (CSV UTF-8 in Excel)") from exc
+    return decode_text(raw, path.name)
 
 
 def _no_constant(name: str) -> Any:
