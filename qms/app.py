@@ -7,6 +7,7 @@ view of the workspace.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,11 +22,17 @@ from qms.workspace import Workspace
 
 @dataclass
 class App:
-    """One opened workspace with its plugins; ``actor_name`` is who runs the command (``--as``)."""
+    """One opened workspace with its plugins; ``actor_name`` is who runs the command (``--as``).
+
+    ``proof`` is how the CLI makes its actor prove who they are (``qms.logins.Identity.prove``),
+    asked the first time a command changes something. In-process callers (the demo, the web
+    workspace after its own login, tests) vouch for the name they give and pass none.
+    """
 
     workspace: Workspace
     host: Host
     actor_name: str | None = None
+    proof: Callable[[App], None] | None = None
 
     def __post_init__(self) -> None:
         # The clock learns whether this workspace honours QMS_NOW (only a demo or test one does).
@@ -33,7 +40,9 @@ class App:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.workspace.records)
+        store = Store(self.workspace.records)
+        store.fixed_clock_allowed = self.workspace.config.fixed_clock_allowed
+        return store
 
     @cached_property
     def users(self) -> Users:
@@ -49,7 +58,9 @@ class App:
         return App(self.workspace, self.host, name)
 
     def actor(self, permission: str, action: str) -> dict[str, Any]:
-        """The acting user, refused unless their role carries ``permission``."""
+        """The acting user, refused unless they proved who they are and their role carries ``permission``."""
+        if self.proof is not None:
+            self.proof(self)
         return self.users.authorise(self.actor_name, permission, action)
 
 

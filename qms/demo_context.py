@@ -42,7 +42,8 @@ class DemoContext:
 def step_users(ctx: DemoContext) -> None:
     """Add the demo users."""
     for name, role, dept, full, post in DEMO_USERS:
-        ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full, post=post)
+        ctx.app.users.add(name, role, dept, DEMO_PASSWORD, actor="admin", full_name=full, post=post,
+                          by_password=DEMO_PASSWORD)
     ctx.say(f"users: {len(DEMO_USERS)} ({', '.join(n for n, *_ in DEMO_USERS)}), password {DEMO_PASSWORD!r}")
 
 

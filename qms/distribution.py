@@ -4,7 +4,8 @@ A copy is stored in collection ``copies`` under ``NUMBER#001``: which revision w
 department (and holder), when and by whom, and whether it came back. Copies handed outside the
 organisation are ``controlled: false`` (非受控 UNCONTROLLED): they are registered but never recalled.
 An acknowledgement (collection ``acknowledgements``, key ``NUMBER@EDITION@USER``) records that a
-user read and understood that exact revision, with the sha256 of its content.
+user read and understood that exact revision, with the sha256 of its content; given the user's
+password, it carries their Ed25519 signature (``signature``, meaning 阅知 acknowledged) too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from qms import clock
 from qms.documents import STATES, all_documents, in_force, require_revisions
 from qms.errors import NotFound, Refused, UsageError
+from qms.signatures import ACKNOWLEDGED, seal
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -111,8 +113,11 @@ def recall(app: App, number: str, copy_nos: list[str], all_outstanding: bool = F
     return done
 
 
-def acknowledge(app: App, number: str) -> dict[str, Any]:
-    """Record that the acting user read and understood the revision of ``number`` in force."""
+def acknowledge(app: App, number: str, password: str | None = None) -> dict[str, Any]:
+    """Record that the acting user read and understood the revision of ``number`` in force.
+
+    With the user's ``password`` the acknowledgement is signed (Ed25519) over the revision's sha256.
+    """
     user = app.actor("doc.acknowledge", "acknowledge documents")
     now = clock.now()
     revs = require_revisions(app, number, now)
@@ -128,6 +133,10 @@ def acknowledge(app: App, number: str) -> dict[str, Any]:
         ack = {"number": number, "edition": current["edition"], "content_sha256": current["content_sha256"],
                "name": user["name"], "full_name": user.get("full_name", user["name"]), "dept": user.get("dept", ""),
                "at": now.isoformat()}
+        if password is not None:
+            app.users.authenticate(user["name"], password)
+            ack["signature"] = seal(app, {"meaning": ACKNOWLEDGED, "name": user["name"], "at": ack["at"],
+                                          "sha256": current["content_sha256"]}, password, f"{ACKS}/{key}")
         app.store.put(ACKS, key, ack, actor=user["name"], action="doc.acknowledge",
                       detail={"edition": current["edition"], "content_sha256": current["content_sha256"]})
     return ack

@@ -238,6 +238,11 @@ def _refuse_state(number: str, rev: dict[str, Any], state: str, doing: str, need
     )
 
 
+def _obj(rev: dict[str, Any]) -> str:
+    """The stored object a signature on ``rev`` belongs to (what its Ed25519 signature binds)."""
+    return f"{COLLECTION}/{rev_key(rev['number'], rev['edition'])}"
+
+
 def _put(app: App, rev: dict[str, Any], actor: str, action: str, reason: str = "",
          detail: dict[str, Any] | None = None) -> None:
     app.store.put(COLLECTION, rev_key(rev["number"], rev["edition"]), rev, actor=actor, action=action,
@@ -368,7 +373,8 @@ def submit(app: App, number: str, reviewers: list[str], password: str) -> dict[s
             raise _refuse_state(number, rev, state, "submitting", "a draft")
         parsed = read_file(app, number, rev["edition"])
         sha = sha256_text(parsed["body"])
-        signature = sign(app, actor, password, PREPARED, sha, "doc.prepare", "sign documents as preparer")
+        signature = sign(app, actor, password, PREPARED, sha, "doc.prepare", "sign documents as preparer",
+                         obj=_obj(rev))
         rev.update(meta_fields(app, parsed["meta"]))
         rev.update({"state": "in_review", "content": parsed["body"], "content_sha256": sha,
                     "source": parsed["source"], "file_sha256": parsed["file_sha256"],
@@ -419,7 +425,8 @@ def review(app: App, number: str, accept: bool, comment: str, password: str) -> 
             raise Refused(f"{actor} has already reviewed {number} {rev['edition']}")
         if accept:
             _require_intact(app, rev, "the review")
-        signature = sign(app, actor, password, REVIEWED, rev["content_sha256"], "doc.review", "sign reviews")
+        signature = sign(app, actor, password, REVIEWED, rev["content_sha256"], "doc.review", "sign reviews",
+                         obj=_obj(rev))
         decision = "accept" if accept else "reject"
         rev["reviews"].append({"name": actor, "decision": decision, "comment": comment, "at": signature["at"],
                                "sha256": rev["content_sha256"]})
@@ -462,7 +469,8 @@ def approve(app: App, number: str, password: str) -> dict[str, Any]:
         if actor in accepted:
             raise Refused(f"{actor} reviewed {number} {rev['edition']} and may not also approve it; another approver must")
         _require_intact(app, rev, "approval")
-        signature = sign(app, actor, password, APPROVED, rev["content_sha256"], "doc.approve", "sign approvals")
+        signature = sign(app, actor, password, APPROVED, rev["content_sha256"], "doc.approve", "sign approvals",
+                         obj=_obj(rev))
         rev["signatures"].append(signature)
         rev["state"] = "approved"
         rev["approved_at"] = signature["at"]
@@ -587,7 +595,8 @@ def periodic_review(app: App, number: str, comment: str, password: str) -> dict[
             raise Refused(f"{number} has no effective revision ({revs[-1]['edition']} is {revs[-1]['state_label']}); "
                           f"only a document in force is reviewed periodically")
         rev = app.store.require(COLLECTION, rev_key(number, current["edition"]), "revision")
-        signature = sign(app, actor, password, REVIEWED, rev["content_sha256"], "doc.review", "sign reviews")
+        signature = sign(app, actor, password, REVIEWED, rev["content_sha256"], "doc.review", "sign reviews",
+                         obj=_obj(rev))
         rev.setdefault("periodic_reviews", []).append(signature | {"comment": comment.strip(), "kind": "periodic"})
         _event(rev, actor, "doc.periodic_review", "effective", "effective", comment.strip())
         _put(app, rev, actor, "doc.periodic_review", comment.strip())

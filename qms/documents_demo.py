@@ -80,7 +80,9 @@ def step_documents(ctx: DemoContext) -> None:
                            external={"ref": ext["ref"], "source": ext["source"], "version": ext["version"]})
     _through(ctx, ext["number"], "li")
     ctx.say(f"external: {ext['number']} {ext['ref']} {ext['title']} registered and reviewed")
-    distribution.acknowledge(_as(ctx, "zhao"), target)
+    from qms.demo_context import DEMO_PASSWORD
+
+    distribution.acknowledge(_as(ctx, "zhao"), target, DEMO_PASSWORD)
     pending = distribution.unacknowledged(ctx.app, target)
     ctx.say(f"acknowledged: zhao read {target} A/1; {len(pending)} holder(s) still to acknowledge it")
 

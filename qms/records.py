@@ -35,6 +35,7 @@ from qms import clock, form_control, forms, validation
 from qms.audit import digest
 from qms.errors import NotFound, PluginError, Refused, UsageError, ValidationFailed
 from qms.registry import State, Transition, Workflow
+from qms.signatures import seal
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -430,7 +431,9 @@ def move(app: App, number: str, target: str, *, note: str = "", password: str | 
         record["closed"] = bool(workflow_for(app, record["form"]).state(target).closed)  # type: ignore[union-attr]
         record["history"].append(_history(actor["name"], "move", source, target, note))
         if transition.signature:
-            record["signatures"].append(signature(record, transition.signature, signer))
+            assert password is not None
+            record["signatures"].append(seal(app, signature(record, transition.signature, signer), password,
+                                             f"{COLLECTION}/{number}"))
         app.store.put(COLLECTION, number, record, actor=actor["name"], action="record.move", reason=note,
                       detail={"from": source, "to": target, **({"signed": transition.signature} if transition.signature else {})})
         effects = _after(app, record, source, actor, depth=0)

@@ -19,7 +19,8 @@ and then use:
 * ``frozen_clock``: ``frozen_clock("2026-11-02T09:00")`` fixes the clock for the rest of the test;
 * ``file_record``: ``file_record("QR-7.2-01", {...}, by="li", moves=["submitted"])`` files a
   record through the core's services and moves it, returning the stored record;
-* ``qms_cli``: runs ``qms --workspace WS …`` in process and returns click's result.
+* ``qms_cli``: runs ``qms --workspace WS …`` in process (``QMS_PASSWORD`` set to ``PASSWORD``, which
+  proves ``--as NAME``) and returns click's result.
 
 Helpers for code outside pytest fixtures: ``make_app`` and ``add_users``. Users are added from a
 prepared copy: hashing passwords costs a quarter of a second each, a copy costs milliseconds.
@@ -41,7 +42,8 @@ from qms.app import App
 from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace, init_workspace
 
-PASSWORD = "plugin-test-pass-1"
+#: The password of every test user (the demo's too), so one ``QMS_PASSWORD`` proves any ``--as NAME``.
+PASSWORD = "demo-pass-2026"
 
 #: name, role, department, full name, post: one user of each kind a procedure usually needs.
 DEFAULT_USERS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -67,7 +69,7 @@ def add_users(app: App, users: Sequence[User], password: str = PASSWORD) -> None
         name, role, dept = user[0], user[1], user[2]
         full = user[3] if len(user) > 3 else name.title()  # type: ignore[misc]
         post = user[4] if len(user) > 4 else ""  # type: ignore[misc]
-        app.users.add(name, role, dept, password, actor="admin", full_name=full, post=post)
+        app.users.add(name, role, dept, password, actor="admin", full_name=full, post=post, by_password=password)
 
 
 def make_app(root: Path, plugins: Sequence[ModuleType | object], users: Sequence[User] = DEFAULT_USERS,
@@ -162,7 +164,9 @@ def qms_cli(qms_app: App) -> Callable[..., Result]:
 
     def run(*args: str, input: str | None = None) -> Result:
         argv = ["--workspace", str(qms_app.workspace.root), *args]
-        return CliRunner().invoke(build(argv), argv, input=input, catch_exceptions=False)
+        # The users' password proves who ``--as NAME`` is, as QMS_PASSWORD does for a script.
+        return CliRunner().invoke(build(argv), argv, input=input, env={"QMS_PASSWORD": PASSWORD},
+                                  catch_exceptions=False)
 
     return run
 

@@ -1,7 +1,9 @@
-"""Workspace users: names, roles, departments, posts (职务), active state and scrypt password hashes.
+"""Workspace users: names, roles, departments, posts (职务), active state, scrypt password hashes and signing keys.
 
 Passwords are never stored: only a salted scrypt hash (slow on purpose). A signature asks for the
-password again through ``authenticate``; so does the auditor site's login.
+password again through ``authenticate``; so does the auditor site's login. Each user's Ed25519
+signing key is sealed by their password (``qms.keys``); adding a user or changing a password makes
+a new key pair, whose public half is registered in the audit log, signed by whoever registered it.
 
 A user's *role* says what the software lets them do; their *post* (职务, e.g. 总经理, 管理者代表,
 文控) is the office they sign in, which a workflow may require for a signed move and which the
@@ -17,8 +19,10 @@ import os
 import re
 from typing import Any
 
-from qms import clock
-from qms.errors import AuthError, NotFound, PermissionDenied, UsageError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from qms import clock, keys
+from qms.errors import AuthError, NotFound, PermissionDenied, Refused, UsageError
 from qms.store import Store
 from qms.workspace import Config
 
@@ -78,8 +82,11 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def public(user: dict[str, Any]) -> dict[str, Any]:
-    """A user without the password hash."""
-    return {k: v for k, v in user.items() if k != "password"}
+    """A user without the password hash and sealed key (the key's id stays)."""
+    shown = {k: v for k, v in user.items() if k not in ("password", "key")}
+    if user.get("key"):
+        shown["key_id"] = user["key"]["id"]
+    return shown
 
 
 class Users:
@@ -101,8 +108,12 @@ class Users:
         return sorted((public(u) for _, u in self.store.iter(COLLECTION)), key=lambda u: u["name"])
 
     def add(self, name: str, role: str, dept: str, password: str, actor: str, full_name: str = "",
-            post: str = "") -> dict[str, Any]:
-        """Create a user; the first user of a workspace must be an admin and may create itself."""
+            post: str = "", by_password: str | None = None) -> dict[str, Any]:
+        """Create a user; the first user of a workspace must be an admin and may create itself.
+
+        The new user's signing key is registered in the audit log, signed by the key of ``actor``
+        (unlocked with ``by_password``) or, for the first admin, by the new key itself.
+        """
         if not _NAME.match(name):
             raise UsageError(f"user name {name!r} may hold only letters, digits, '.', '-' and '_' (at most 40)")
         if role not in self.config.roles:
@@ -113,10 +124,12 @@ class Users:
         with self.store.transaction():
             if self.store.get(COLLECTION, name) is not None:
                 raise UsageError(f"user {name!r} already exists; choose another name or use `qms user passwd`")
+            origin = keys.OWN if actor == name else keys.ENROLMENT
+            key, registration = self._new_key(name, password, actor, origin, by_password)
             user = {"name": name, "full_name": full_name or name, "role": role, "dept": dept, "post": post,
-                    "password": hash_password(password), "created": clock.stamp(), "active": True}
+                    "password": hash_password(password), "created": clock.stamp(), "active": True, "key": key}
             self.store.put(COLLECTION, name, user, actor=actor, action="user.add",
-                           detail={"role": role, "dept": dept, "post": post})
+                           detail={"role": role, "dept": dept, "post": post, "key": registration})
         return public(user)
 
     def change(self, name: str, actor: str, *, role: str | None = None, dept: str | None = None,
@@ -162,14 +175,72 @@ class Users:
         """True before the first user is added."""
         return not self.store.keys(COLLECTION)
 
-    def set_password(self, name: str, password: str, actor: str) -> None:
-        """Replace a user's password."""
+    def set_password(self, name: str, password: str, actor: str, by_password: str | None = None) -> None:
+        """Replace a user's password, with a new signing key.
+
+        Set by the user, the key is their own; set by an admin (``by_password`` is the admin's own
+        password, which signs the key's registration), it is an admin-reset key, which may not sign
+        until the user chooses a password of their own: the admin knows this one too.
+        """
         if len(password) < MIN_PASSWORD:
             raise UsageError(f"the password must have at least {MIN_PASSWORD} characters")
+        if actor != name and by_password is None:
+            raise AuthError(f"resetting {name}'s password needs your own password ({actor}); nothing was changed")
         with self.store.transaction():
             user = self.get(name)
+            origin = keys.OWN if actor == name else keys.ADMIN_RESET
+            key, registration = self._new_key(name, password, actor, origin, by_password)
             user["password"] = hash_password(password)
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.passwd")
+            user["key"] = key
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.passwd", detail={"key": registration})
+
+    def _new_key(self, name: str, password: str, actor: str, origin: str,
+                 by_password: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new sealed key for ``name`` and its registration (for the audit entry), signed by its registrar."""
+        stored, private = keys.new_key(password)
+        registration = {"id": stored["id"], "public": stored["public"], "origin": origin, "at": clock.stamp(),
+                        "by": actor}
+        registrar: tuple[str, Ed25519PrivateKey] | None = None
+        if actor == name:
+            registrar = (stored["id"], private)  # the holder proves possession by signing it
+        elif by_password is not None and self.store.get(COLLECTION, actor) is not None:
+            # (A fixture may add users "as admin" before any admin exists; nothing can sign for them then.)
+            own, own_private = self.unlock_key(actor, by_password)
+            registrar = (own["id"], own_private)
+        if registrar is not None:
+            registration["attest"] = {"key": registrar[0], "ed25519": keys.sign_bytes(
+                registrar[1], keys.registration_message(name, registration))}
+        stored.update({"origin": origin, "at": registration["at"], "by": actor})
+        return stored, registration
+
+    def unlock_key(self, name: str, password: str) -> tuple[dict[str, Any], Ed25519PrivateKey]:
+        """The stored key of ``name`` and its private half, opened with ``password``.
+
+        A user from before signing keys gets one now, from the password just proven, registered
+        in the audit log like any other.
+        """
+        user = self.store.get(COLLECTION, name)
+        if user is None or not check_password(password, user["password"]):
+            raise AuthError(f"wrong password for {name!r}; nothing was changed")
+        _refuse_inactive(user)
+        stored = user.get("key")
+        if not stored:
+            with self.store.transaction():
+                stored, registration = self._new_key(name, password, name, keys.OWN, None)
+                user["key"] = stored
+                self.store.put(COLLECTION, name, user, actor=name, action="user.key", detail={"key": registration})
+        private = keys.unlock(stored, password)
+        if private is None:
+            raise AuthError(f"the signing key of {name!r} does not open with this password; ask an admin")
+        return stored, private
+
+    def signing_key(self, name: str, password: str) -> tuple[dict[str, Any], Ed25519PrivateKey]:
+        """Like ``unlock_key``, refused for a key an admin set by resetting the password."""
+        stored, private = self.unlock_key(name, password)
+        if stored.get("origin") == keys.ADMIN_RESET:
+            raise Refused(f"{name}'s password was reset by {stored.get('by')} on {str(stored.get('at'))[:10]}, who knows "
+                          f"it too; {name} must choose their own with `qms user passwd` before signing")
+        return stored, private
 
     def authenticate(self, name: str, password: str) -> dict[str, Any]:
         """The user if ``password`` is right; ``AuthError`` (saying which) otherwise."""
@@ -184,7 +255,7 @@ class Users:
     def authorise(self, name: str | None, permission: str, action: str) -> dict[str, Any]:
         """The acting user if their role allows ``permission``; a clear refusal otherwise."""
         if not name:
-            raise UsageError(f"{action} changes the workspace: say who you are with --as NAME or QMS_USER")
+            raise UsageError(f"{action} changes the workspace: say who you are with `qms login NAME` (or --as NAME with QMS_PASSWORD)")
         user = self.store.get(COLLECTION, name)
         if user is None:
             raise AuthError(f"unknown user {name!r}; list users with `qms user list`")

@@ -8,13 +8,14 @@ crash does not, because it is recovered (rolled back or forward, and logged) bef
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qms.audit import digest
 from qms.chronology import backward_steps
 from qms.errors import QMSError
+from qms.signature_report import check_signatures
 from qms.store import Store, sha256_file
 from qms.workspace import CONFIG_NAME, parse_config
 
@@ -39,6 +40,7 @@ class Report:
     entries: int
     objects: int
     head: str
+    signatures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -48,7 +50,7 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` and the auditor site."""
         return {"ok": self.ok, "entries": self.entries, "objects": self.objects, "head": self.head,
-                "problems": [p.as_dict() for p in self.problems]}
+                "problems": [p.as_dict() for p in self.problems], "signatures": self.signatures}
 
 
 def verify_store(store: Store, workspace_root: Path) -> Report:
@@ -109,7 +111,11 @@ def _verify(store: Store, workspace_root: Path) -> Report:
         elif state is not None and (collection, key) not in seen:
             problems.append(Problem(f"{collection}/{key}", "missing from the store although the audit log has it"))
     problems.extend(_time_problems(entries, workspace_root))
-    return Report(problems=problems, entries=len(entries), objects=checked, head=entries[-1]["hash"] if entries else "")
+    # Each signature against the key the log registered for its signer (qms.signature_report).
+    signed = check_signatures(store, entries)
+    problems.extend(Problem(obj, message) for obj, message in signed.problems)
+    return Report(problems=problems, entries=len(entries), objects=checked, head=entries[-1]["hash"] if entries else "",
+                  signatures=signed.summary())
 
 
 def _time_problems(entries: list[dict[str, Any]], workspace_root: Path) -> list[Problem]:

@@ -8,22 +8,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from qms import clock
 from qms.cli import build
+from qms.testing import PASSWORD
 from qms.workspace import Workspace, init_workspace
 
-ADMIN_PASSWORD = "admin-pass-1"
+ADMIN_PASSWORD = PASSWORD
 
 Invoke = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's workspace, user or disabled plugins."""
-    for var in ("QMS_WORKSPACE", "QMS_USER", "QMS_DISABLE_PLUGINS", "QMS_NOW"):
+    for var in ("QMS_WORKSPACE", "QMS_USER", "QMS_DISABLE_PLUGINS", "QMS_NOW", "QMS_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    # Until a test opens a workspace, none honours a fixed clock (the flag is per process).
-    monkeypatch.setattr(clock, "_fixed_allowed", False)
+    # Every test user has the shared test password, which proves who `--as NAME` is (like PGPASSWORD);
+    # logins are kept in a config folder of the test's own, never the developer's.
+    monkeypatch.setenv("QMS_PASSWORD", PASSWORD)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def admin(invoke: Invoke) -> str:
 def add_user(invoke: Invoke, admin: str) -> Callable[..., None]:
     """Add a user as the admin: ``add_user(name, role, dept, password=…)``."""
 
-    def add(name: str, role: str, dept: str = "品质部", password: str = "user-pass-1", full_name: str = "") -> None:
+    def add(name: str, role: str, dept: str = "品质部", password: str = PASSWORD, full_name: str = "") -> None:
         args = ["--as", admin, "user", "add", name, "--role", role, "--dept", dept, "--password-stdin"]
         if full_name:
             args += ["--full-name", full_name]

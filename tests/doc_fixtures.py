@@ -13,7 +13,7 @@ from qms.app import App
 from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace
 
-PW = "user-pass-1"
+PW = "demo-pass-2026"
 NUMBER = "QP-9.1-01"
 USERS = (
     ("admin", "admin", "质量管理部"), ("zhou", "quality_officer", "质量管理部"), ("li", "quality_officer", "品质部"),
@@ -44,6 +44,7 @@ def ws(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.setenv("QMS_NOW", "2026-11-02T09:00:00")
     # Cheap password hashes: these tests sign dozens of times; the cost factor is tested with users.
     monkeypatch.setattr("qms.users._N", 2**4)
+    monkeypatch.setattr("qms.keys._N", 2**4)
     app = App(workspace, Host(make_plugin_manager(entrypoints=False)))
     for name, role, dept in USERS:
         app.users.add(name, role, dept, PW, actor="admin", full_name=name.upper())

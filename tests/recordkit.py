@@ -31,7 +31,7 @@ from qms.registry import (
 )
 from qms.workspace import Workspace, init_workspace
 
-PASSWORD = "test-pass-2026"
+PASSWORD = "demo-pass-2026"
 FORM_NUMBER = "QR-9.9-01"
 SIMPLE_FORM = "QR-9.9-02"
 

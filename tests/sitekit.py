@@ -19,7 +19,7 @@ from qms.host import Host, make_plugin_manager
 from qms.registry import FormBinding, Registry
 from qms.workspace import Workspace, init_workspace
 
-PW = "site-pass-2026"
+PW = "demo-pass-2026"
 NOW = "2026-11-02T09:00:00"
 PROC = "QP-9.8-01"
 FORM = "QR-9.8-01"

@@ -104,7 +104,7 @@ def test_users_add_list_and_roles(invoke: Invoke, admin: str, add_user: object, 
     listed = invoke("user", "list", "--json")
     assert '"li"' in listed.output and '"department"' in listed.output and "password" not in listed.output
     stored = Store(workspace.records).get("users", "li")
-    assert stored is not None and stored["password"].startswith("scrypt$") and "user-pass-1" not in str(stored)
+    assert stored is not None and stored["password"].startswith("scrypt$") and "demo-pass-2026" not in str(stored)
     refused = invoke("--as", "li", "user", "add", "x", "--role", "admin", "--dept", "x", "--password-stdin",
                      input="longenough\n")
     assert refused.exit_code == 1

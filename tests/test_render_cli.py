@@ -19,7 +19,7 @@ from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace
 from tests.test_pdf import FORM, record
 
-PASSWORD = "render-pass-1"
+PASSWORD = "demo-pass-2026"
 NUMBER = "QP-9.9-01"
 # A form no plugin owns, so the core's generic layout and default workflow apply.
 TEST_FORM = {**FORM, "number": "QR-9.8-01", "procedure": NUMBER, "prefix": "TT"}

@@ -15,6 +15,7 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms.cli.doc import doc
     from qms.cli.due import due
     from qms.cli.form import form
+    from qms.cli.login import login, logout, token
     from qms.cli.record import record
     from qms.cli.retention import retention
     from qms.cli.user import user
@@ -22,6 +23,8 @@ def qms_register_commands(cli: click.Group) -> None:
     from qms.cli.workspace import check, init, plugins, verify
 
     for command in (init, check, verify, head, doctor, plugins, user, demo, doc, form, record, due, retention):
+        cli.add_command(command)
+    for command in (login, logout, token):
         cli.add_command(command)
     from qms.cli.pdf import attach as attach_pdf_commands
 

@@ -92,7 +92,13 @@ class Session:
     def app(self) -> App:
         """The opened workspace (found from --workspace, QMS_WORKSPACE or the current folder)."""
         if self._app is None:
-            self._app = App(find_workspace(self.workspace_option), self.host, self.actor_name)
+            from qms.logins import Identity, saved_login
+
+            workspace = find_workspace(self.workspace_option)
+            login = saved_login(workspace.root)
+            # Without --as, the user logged in on this workspace acts; either way they must prove it.
+            actor = self.actor_name or (str(login["user"]) if login else None)
+            self._app = App(workspace, self.host, actor, proof=Identity(login).prove)
         return self._app
 
 
@@ -148,7 +154,8 @@ def make_cli(host: Host) -> click.Group:
     @click.version_option(__version__, prog_name="qms")
     @click.option("--workspace", "-w", metavar="DIR", envvar="QMS_WORKSPACE",
                   help="The workspace folder (default: the current folder or the nearest above it).")
-    @click.option("--as", "actor", metavar="NAME", envvar="QMS_USER", help="Act as this workspace user.")
+    @click.option("--as", "actor", metavar="NAME", envvar="QMS_USER",
+                  help="Act as this workspace user (proven by `qms login NAME`, QMS_PASSWORD or QMS_TOKEN).")
     @click.option("--disable-plugin", multiple=True, metavar="NAME", help="Start without this plugin (repeatable).")
     @click.pass_context
     def cli(ctx: click.Context, workspace: str | None, actor: str | None, disable_plugin: tuple[str, ...]) -> None:
@@ -158,6 +165,7 @@ def make_cli(host: Host) -> click.Group:
         Examples:
           qms init ./acme && cd acme
           qms user add zhang --role admin --dept 质量管理部
+          qms login zhang
           qms verify
         """
         ctx.obj = Session(host=host, workspace_option=workspace, actor_name=actor)

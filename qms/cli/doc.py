@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -424,16 +425,20 @@ def doc_recall(app: App, number: str, copy_nos: tuple[str, ...], all_out: bool, 
 
 @doc.command("acknowledge")
 @click.argument("number", shell_complete=complete_documents)
+@password_option
 @json_option
 @pass_app
-def doc_acknowledge(app: App, number: str, as_json: bool) -> None:
-    """Record that you read and understood the revision in force (已阅知).
+def doc_acknowledge(app: App, number: str, password_stdin: bool, as_json: bool) -> None:
+    """Record that you read and understood the revision in force (已阅知), signed with your password.
+
+    The password comes from QMS_PASSWORD when set, else --password-stdin or the prompt.
 
     \b
     Example:
       qms doc acknowledge QP-8.2-01 --as zhao
     """
-    ack = distribution.acknowledge(app, number)
+    password = os.environ.get("QMS_PASSWORD") or read_password(password_stdin, "Password to sign 阅知 acknowledged")
+    ack = distribution.acknowledge(app, number, password)
     if as_json:
         echo_json(ack)
         return

@@ -8,6 +8,7 @@ from qms.app import App
 from qms.cli import echo_json, json_option, pass_app, password_option, read_password
 from qms.cli.table import echo_table
 from qms.errors import UsageError
+from qms.logins import own_password
 
 
 @click.group()
@@ -33,7 +34,8 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, post: st
              as_json: bool) -> None:
     """Add a user; the password is asked twice and stored only as a scrypt hash.
 
-    The first user of a workspace must be an admin and needs no --as.
+    The first user of a workspace must be an admin and needs no --as. Adding any other user
+    needs your own password too (QMS_PASSWORD, or asked on a terminal): it signs the new user's key.
 
     \b
     Example:
@@ -42,11 +44,13 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, post: st
     if app.users.is_empty():
         if role != "admin":
             raise UsageError("the first user of a workspace must have the role admin")
-        actor = name
+        actor, by_password = name, None
     else:
         actor = app.actor("user.manage", "add users")["name"]
+        by_password = own_password(app, "adding a user")
     password = read_password(password_stdin, "Password", confirm=not password_stdin)
-    added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name, post=post)
+    added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name, post=post,
+                          by_password=by_password)
     if as_json:
         echo_json({k: v for k, v in added.items() if k != "password"})
         return
@@ -91,6 +95,7 @@ def user_set(app: App, name: str, role: str | None, dept: str | None, post: str 
       qms user set zhao --post 业务经理 --as admin
     """
     actor = app.actor("user.manage", "change users")["name"]
+    own_password(app, "changing a user")
     changed = app.users.change(name, actor, role=role, dept=dept, post=post, full_name=full_name)
     if as_json:
         echo_json(changed)
@@ -112,6 +117,7 @@ def user_deactivate(app: App, name: str, reason: str, as_json: bool) -> None:
       qms user deactivate zhao --reason "离职 left the company" --as admin
     """
     actor = app.actor("user.manage", "deactivate users")["name"]
+    own_password(app, "deactivating a user")
     done = app.users.deactivate(name, actor, reason)
     if as_json:
         echo_json(done)
@@ -124,22 +130,27 @@ def user_deactivate(app: App, name: str, reason: str, as_json: bool) -> None:
 @password_option
 @pass_app
 def user_passwd(app: App, name: str | None, password_stdin: bool) -> None:
-    """Change a password: your own, or (as admin) another user's.
+    """Change a password: your own, or (as admin, with your own password) another user's.
+
+    Either way the user gets a new signing key. A key set by an admin's reset may not sign:
+    the user chooses their own password with `qms user passwd` first.
 
     \b
     Example:
       qms user passwd --as li
     """
     if not app.actor_name:
-        raise UsageError("say who you are with --as NAME or QMS_USER")
+        raise UsageError("say who you are with `qms login NAME` or --as NAME")
     target = name or app.actor_name
+    by_password = None
     if target != app.actor_name:
         app.actor("user.manage", "change another user's password")
+        by_password = own_password(app, "resetting another user's password")
     else:
         # Changing one's own password proves knowledge of the current one first.
         app.users.authenticate(target, read_password(password_stdin, "Current password"))
     password = read_password(password_stdin, "New password", confirm=not password_stdin)
-    app.users.set_password(target, password, actor=app.actor_name)
+    app.users.set_password(target, password, actor=app.actor_name, by_password=by_password)
     click.echo(f"password of {target} changed")
 
 

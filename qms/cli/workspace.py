@@ -59,17 +59,22 @@ def check(app: App, as_json: bool) -> None:
 @click.command()
 @click.argument("bundle", required=False, type=click.Path(exists=True, path_type=Path))
 @since_option
+@click.option("--signatures", "show_signatures", is_flag=True,
+              help="List every signature with the key it was made under and whether it verifies.")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, bundle: Path | None, since: str | None, as_json: bool) -> None:
+def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_signatures: bool, as_json: bool) -> None:
     """Check the audit log chain and every stored object, attachment and PDF against it.
 
+    Every Ed25519 signature is checked against its signer's key as registered in the audit log;
+    signatures from before signing keys are counted as unsigned (legacy).
     Exit 0 when everything matches, 1 naming each object whose bytes changed. With --since, a
     log truncated or rewritten (even re-hashed) before a chain head kept outside is caught.
 
     \b
     Examples:
       qms verify
+      qms verify --signatures
       qms verify --json
       qms verify --since head-2026-12.json
     """
@@ -89,11 +94,25 @@ def verify(ctx: click.Context, bundle: Path | None, since: str | None, as_json: 
     else:
         for p in report.problems:
             click.echo(f"CHANGED {p.object}: {p.message}")
+        _echo_signatures(report.signatures, show_signatures)
         status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
         click.echo(f"verify: {status}; {report.entries} audit entries, {report.objects} objects checked, head {report.head[:16]}")
         echo_since(earlier, report)
     if not report.ok:
         sys.exit(int(ExitCode.NONCONFORMITY))
+
+
+def _echo_signatures(summary: dict[str, Any], each: bool) -> None:
+    """The signature counts, and with ``each`` every signature with its key and status."""
+    if not summary:
+        return
+    if each:
+        for s in summary["signatures"]:
+            key = f"key {s['key']} ({s['origin']})" if s["key"] else "no key"
+            click.echo(f"{s['status']}: {s['object']} {s['meaning']} by {s['name']} at {s['at']}, {key}")
+    counts = summary["counts"]
+    click.echo(f"signatures: {counts['verified']} verified (Ed25519), {counts['unsigned (legacy)']} unsigned (legacy), "
+               f"{counts['failed']} failed")
 
 
 @click.command()

@@ -12,7 +12,7 @@ from qms.app import App
 from qms.clock import frozen_at
 from qms.testing import make_app as make_plugin_app
 
-PASSWORD = "complaint-pass-1"
+PASSWORD = "demo-pass-2026"
 #: The complaints plugin alone: no other procedure plugin takes part.
 PLUGINS = (qms_complaints.hooks,)
 USERS = (

@@ -17,7 +17,7 @@ from qms.app import App
 from qms.clock import frozen_at
 from qms.testing import make_app as make_plugin_app
 
-PASSWORD = "equip-pass-1"
+PASSWORD = "demo-pass-2026"
 USERS = (
     ("admin", "admin", "质量管理部"),
     ("sun", "department", "设备科", "孙设备", "设备管理员"),

@@ -22,7 +22,7 @@ from qms.host import Host
 from qms.testing import make_app as make_plugin_app
 from qms.testing import make_host
 
-PASSWORD = "proj-pass-2026"
+PASSWORD = "demo-pass-2026"
 NOW = "2026-11-02T09:00:00"
 
 USERS: tuple[tuple[str, str, str, str], ...] = (

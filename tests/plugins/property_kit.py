@@ -11,7 +11,7 @@ from qms import records
 from qms.app import App
 from qms.testing import make_app as make_test_app
 
-PASSWORD = "prop-pass-2026"
+PASSWORD = "demo-pass-2026"
 NOW = "2026-11-02T09:00:00"  # a Monday
 
 #: The property plugin, and the complaints plugin its hand-overs file complaints with.

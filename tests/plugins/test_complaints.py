@@ -271,7 +271,7 @@ def test_internal_branch_verification_by_someone_owning_no_action(app: App) -> N
     with at("2026-10-20T09:01:00"):
         records.update(as_user(app, "sun"), number, {"actions": done})
     # sun owns the action: he may not verify it, even with the quality department's permission.
-    app.users.add("sun2", "quality_officer", "品质部", "complaint-pass-1", actor="admin")
+    app.users.add("sun2", "quality_officer", "品质部", "demo-pass-2026", actor="admin")
     with at("2026-10-20T09:02:00"):
         records.update(as_user(app, "li"), number, {"actions": [{**done[0], "owner": "sun2"}]})
     with pytest.raises(Refused, match="sun2 owns a corrective action and may not verify"):

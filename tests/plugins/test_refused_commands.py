@@ -80,7 +80,7 @@ def prop_pass_refund(tmp_path: Path) -> tuple[App, list[str]]:
     number = _issued_pass(app)
     passes.hand_back(app, number)
     # 财务部 may refund; an outsider of another department may not.
-    app.users.add("ye", "department", "采购部", "prop-pass-2026", actor="admin", full_name="叶采购")
+    app.users.add("ye", "department", "采购部", "demo-pass-2026", actor="admin", full_name="叶采购")
     return app, ["property", "pass", "refund", number, "--voucher", "CW-1"]
 
 
