@@ -133,3 +133,22 @@ def test_an_expired_or_revoked_token_is_refused(ws: Workspace, invoke: Invoke, n
     revoked = invoke("doc", "new", NUMBER, env={"QMS_TOKEN": token})
     assert revoked.exit_code != 0 and "unknown or was revoked" in revoked.output
     assert not Store(ws.records).query("revisions")
+
+
+def test_an_admin_reset_password_cannot_sign_as_the_user(ws: Workspace, invoke: Invoke) -> None:
+    from qms import documents
+
+    write(ws)
+    assert invoke("--as", "zhou", "doc", "new", NUMBER).exit_code == 0
+    assert invoke("--as", "zhou", "doc", "submit", NUMBER, "--reviewer", "li", "--password-stdin",
+                  input=PW + "\n").exit_code == 0
+    assert invoke("--as", "li", "doc", "review", NUMBER, "--accept", "--password-stdin", input=PW + "\n").exit_code == 0
+    reset = invoke("--as", "admin", "user", "passwd", "wang", "--password-stdin", input="admin-knows-1\n")
+    assert reset.exit_code == 0, reset.output
+    signed = invoke("--as", "wang", "doc", "approve", NUMBER, "--password-stdin", input="admin-knows-1\n",
+                    env={"QMS_PASSWORD": "admin-knows-1"})
+    assert signed.exit_code != 0
+    assert "wang's password was reset by admin" in signed.output and "`qms user passwd`" in signed.output
+    rev = Store(ws.records).get(documents.COLLECTION, f"{NUMBER}@A/0") or {}
+    assert rev["state"] == "in_review"
+    assert invoke("verify").exit_code == 0
