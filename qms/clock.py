@@ -6,9 +6,10 @@
 
 A fixed clock would let anyone backdate a record, so it is honoured only in a workspace whose
 ``qms.toml`` says ``[workspace] kind = "demo"`` or ``"test"``. Opening a workspace (``App``) tells
-this module which kind it is (``allow_fixed``); a process serves one workspace at a time. In any
-other workspace ``now()`` ignores ``QMS_NOW`` and ``check_writable()`` (called by the store before
-every write) refuses the change, so nothing is filed at a pretended time.
+this module which kind it is (``allow_fixed``), and every write through that workspace's store says
+it again, so a process that holds several workspaces writes each by its own rule. In any other
+workspace ``now()`` ignores ``QMS_NOW`` and ``check_writable()`` (called by the store before every
+write) refuses the change, so nothing is filed at a pretended time.
 """
 
 from __future__ import annotations

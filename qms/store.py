@@ -120,6 +120,9 @@ def bucket_of(key: str) -> str:
 class Store:
     """Objects by collection and key, with the audit log; one instance per workspace ``records/``."""
 
+    #: Whether the workspace honours ``QMS_NOW`` (set by ``App``); None leaves the clock as it is.
+    fixed_clock_allowed: bool | None = None
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.db = root / "db"
@@ -156,6 +159,8 @@ class Store:
         unfinished intent rolls it back or forward before going on, so objects and their audit
         entries are either both there or neither.
         """
+        if self.fixed_clock_allowed is not None:
+            clock.allow_fixed(self.fixed_clock_allowed)  # the clock follows the workspace being written
         clock.check_writable()  # before anything is written: no change at a pretended time
         self.root.mkdir(parents=True, exist_ok=True)
         try:

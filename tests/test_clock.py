@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from qms import clock
@@ -129,3 +130,15 @@ def test_a_pdf_is_not_written_into_a_production_workspace_under_a_fixed_clock(tm
     batch = _run(root, "--as", "admin", "render", env={"QMS_NOW": BACKDATED})
     assert batch.exit_code == 1 and "QMS_NOW" in batch.output
     assert not (root / "records" / "pdf").exists()
+
+
+def test_each_workspace_keeps_its_own_clock_rule_in_one_process(tmp_path: Path) -> None:
+    host = Host(make_plugin_manager(plugins=(), entrypoints=False))
+    demo = App(init_workspace(tmp_path / "demo", kind="demo"), host)
+    real = App(init_workspace(tmp_path / "real"), host)  # opened last: the process clock follows it for now
+    with clock.frozen_at(BACKDATED):
+        entry = demo.store.log_event("event", "note", actor="admin", action="note")
+        assert entry["at"] == BACKDATED and entry["clock"] == "fixed"
+        with pytest.raises(clock.FixedClockRefused, match="unset QMS_NOW"):
+            real.store.log_event("event", "note", actor="admin", action="note")
+    assert not real.store.audit.path.exists()
