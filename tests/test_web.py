@@ -121,6 +121,19 @@ def test_acknowledging_from_my_work_records_it_once(app: App, client: FlaskClien
     assert again.status_code == 409 and "already acknowledged" in again.text
 
 
+def test_an_acknowledgement_given_with_the_password_on_the_document_page_is_signed(app: App,
+                                                                                  client: FlaskClient) -> None:
+    distribution.distribute(app.acting_as("zhou"), webkit.PROC, "业务部", holder="zhao")
+    as_(client, "zhao")
+    assert 'name="password"' in client.get(f"/work/documents/{webkit.PROC}").text
+    wrong = client.post(f"/work/documents/{webkit.PROC}/acknowledge", data={"csrf": token(client), "password": "nope-nope"})
+    assert wrong.status_code != 302 and not distribution.acknowledgements(app, webkit.PROC)
+    sent = client.post(f"/work/documents/{webkit.PROC}/acknowledge", data={"csrf": token(client), "password": webkit.PW})
+    assert sent.status_code == 302
+    (ack,) = distribution.acknowledgements(app, webkit.PROC)
+    assert ack["signature"]["meaning"] == "阅知 acknowledged" and ack["signature"]["ed25519"]
+
+
 def test_a_manager_also_sees_the_items_of_their_department(app: App, client: FlaskClient) -> None:
     app.users.add("boss", "approver", "业务部", webkit.PW, actor="admin", full_name="业务经理")
     as_(client, "zhao")

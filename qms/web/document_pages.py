@@ -152,7 +152,8 @@ def add(bp: Blueprint, app: App) -> None:
                 documents.revise(user_app, number, form.get("major") == "1", form.get("reason", "")[:2000])
                 return redirect(url_for("work.edit_document", number=number))
             elif act == "acknowledge":
-                distribution.acknowledge(user_app, number)
+                # With the password the acknowledgement is signed (Ed25519); My work's one-click one is not.
+                distribution.acknowledge(user_app, number, password or None)
             elif act == "obsolete":
                 documents.obsolete(user_app, number, form.get("reason", "")[:2000])
         except QMSError as exc:
