@@ -5,9 +5,10 @@ retention when that many years have passed since it was closed (or filed); a rec
 is kept. A correction and the record it corrects are one piece of evidence: the chain is past
 retention only when every member is, and is disposed of together.
 
-Disposal needs an approver (the ``record.dispose`` permission) who signs with their password. The
-record and any attachment no other record uses are removed; the audit log and the ``disposals``
-register keep the fact (number, form, dates, who, why) and not the content (ISO 9001 7.5.3.2 d).
+Disposal needs an approver (the ``record.dispose`` permission) who signs with their password (an
+Ed25519 signature, 销毁 disposed, over the sha256 of the record as last logged). The record and any
+attachment no other record uses are removed; the audit log and the ``disposals`` register keep the
+fact (number, form, dates, who, why, the signature) and not the content (ISO 9001 7.5.3.2 d).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qms import clock, forms, records
+from qms.audit import digest
 from qms.errors import NotFound, Refused, UsageError
+from qms.signatures import DISPOSED, seal
 from qms.dates import add_months
 
 if TYPE_CHECKING:
@@ -116,6 +119,9 @@ def dispose(app: App, numbers: list[str], reason: str, password: str) -> list[di
                     "retain_until": item["retain_until"], "retention": {"years": item["years"], "after": item["after"]},
                     "disposed_at": at, "approved_by": approver["name"], "approver_name": approver.get("full_name", ""),
                     "reason": reason, "attachments": len(record.get("attachments", []))}
+            # Signed over the sha256 of the record as last logged, so the fact names exactly what went.
+            fact["signature"] = seal(app, {"meaning": DISPOSED, "name": approver["name"], "at": at,
+                                           "sha256": digest(record)}, password, f"{DISPOSALS}/{record['number']}")
             app.store.delete(records.COLLECTION, record["number"], actor=approver["name"], action="record.dispose",
                              reason=reason, detail={k: fact[k] for k in ("form", "form_edition", "closed_at", "retain_until")})
             app.store.put(DISPOSALS, record["number"], fact, actor=approver["name"], action="record.disposed",

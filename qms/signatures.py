@@ -23,6 +23,8 @@ APPROVED = "批准 approved"
 MEANINGS = (PREPARED, REVIEWED, APPROVED)
 #: The meaning of a signed read-and-understood acknowledgement (``qms.distribution``).
 ACKNOWLEDGED = "阅知 acknowledged"
+#: The meaning of an approver's signed disposal of a record past retention (``qms.retention``).
+DISPOSED = "销毁 disposed"
 
 
 def sign(app: App, name: str, password: str, meaning: str, content_sha256: str, permission: str,

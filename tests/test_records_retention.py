@@ -59,8 +59,11 @@ def test_listing_and_disposing_records_past_retention(tmp_path: Path, monkeypatc
     assert (entry["action"], entry["state"], entry["actor"], entry["reason"]) == ("record.dispose", None, "wang", "保存期满")
     (fact, _) = retention.disposals(app)
     assert fact["number"] == old and fact["approved_by"] == "wang" and "data" not in fact
+    assert fact["signature"]["meaning"] == "销毁 disposed" and fact["signature"]["ed25519"]
     assert "by wang: 保存期满" in run(app, ["retention", "log"]).output
-    assert verify_store(app.store, app.workspace.root).ok
+    report = verify_store(app.store, app.workspace.root)
+    assert report.ok and {s["object"] for s in report.signatures["signatures"] if s["meaning"] == "销毁 disposed"} == \
+        {f"disposals/{old}", f"disposals/{with_photo}"}
 
 
 def test_a_corrected_record_is_disposed_of_with_its_corrections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
