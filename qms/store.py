@@ -357,6 +357,16 @@ class Store:
         """True when an unfinished write is waiting to be recovered (or is under way)."""
         return self._intent.has_pending()
 
+    def last_committed(self) -> dict[str, Any] | None:
+        """The last audit entry of committed work: the head to hand out (in a PDF, a bundle, ``qms head``).
+
+        Read under the write lock, so it is never an entry of another writer's unit of work under
+        way, which a refusal or a crash may still roll back. Inside this thread's own unit of work
+        it is that unit's latest entry.
+        """
+        with self.settled():
+            return self.audit.last()
+
     def _check(self) -> None:
         """Before reading: recover a dead writer's unfinished work if the lock is free.
 

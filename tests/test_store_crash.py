@@ -8,12 +8,14 @@ workspace intact, and every write the worker acknowledged is still there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +147,35 @@ def test_a_long_running_reader_recovers_a_writer_that_died_after_it_started(tmp_
     _assert_nothing_lost(reader, lines + more)
     assert [r.outcome for r in reader.recovered] == ["rolled back"]
     assert verify_store(reader, tmp_path).ok
+
+
+def test_the_head_handed_out_is_never_one_a_unit_of_work_under_way_may_roll_back(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    Store(records).put("items", "IT-000001", {"rev": 0}, actor="t", action="item.file")
+    before = Store(records).audit.last()
+    writing, refuse = threading.Event(), threading.Event()
+
+    def refused_command() -> None:
+        store = Store(records)
+        with contextlib.suppress(RuntimeError), store.transaction():
+            store.put("items", "IT-000002", {"rev": 0}, actor="t", action="item.file")
+            writing.set()
+            refuse.wait(10)
+            raise RuntimeError("a later step refused")
+
+    worker = threading.Thread(target=refused_command)
+    worker.start()
+    assert writing.wait(10)
+    assert Store(records).audit.last() != before  # an unlocked read sees the entry under way
+    heads: list[object] = []
+    reader = threading.Thread(target=lambda: heads.append(Store(records).last_committed()))
+    reader.start()
+    reader.join(0.3)
+    assert heads == [], "the head was read while a unit of work was under way"
+    refuse.set()
+    worker.join(10)
+    reader.join(10)
+    assert heads == [before]
 
 
 def test_qms_doctor_says_what_it_recovered_and_logs_it(tmp_path: Path) -> None:
