@@ -183,6 +183,9 @@ def test_qms_user_unlock_clears_the_throttle_and_is_logged(app: App) -> None:
     assert (entry["actor"], entry["key"]) == ("admin", "li")
     unknown = cli_run(app, "--as", "admin", "user", "unlock", "nobody")
     assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output
+    fail_until_throttled(site, "10.0.3.2", "li")
+    wrong = cli_run(app, "--as", "admin", "user", "unlock", "li", env={"QMS_PASSWORD": "not-the-admins"})
+    assert wrong.exit_code != 0 and login_from(site, "10.0.3.2", "li", sitekit.PW)[0] == 429  # a wrong password unlocks nothing
 
 
 def test_unknown_names_get_the_same_answer_and_append_nothing_to_the_audit_log(app: App) -> None:
@@ -220,9 +223,9 @@ def test_failed_logins_are_logged_as_a_summary_naming_only_known_users(app: App,
     assert verify_store(app.store, app.workspace.root).ok
 
 
-def cli_run(app: App, *args: str) -> Any:
+def cli_run(app: App, *args: str, env: dict[str, str] | None = None) -> Any:
     argv = ["--workspace", str(app.workspace.root), *args]
-    return CliRunner().invoke(build(argv), argv, catch_exceptions=False)
+    return CliRunner().invoke(build(argv), argv, env=env, catch_exceptions=False)
 
 
 def test_logout_ends_the_session_and_the_old_cookie_with_it(flask_app: Flask, app: App) -> None:
@@ -443,6 +446,8 @@ def test_due_audit_and_verify_pages(client: FlaskClient, app: App) -> None:
     assert status == 200 and "Not checked yet" in html
     status, html = get(client, "/verify?run=1")
     assert status == 200 and "完整 Intact" in html
+    signed = verify_store(app.store, app.workspace.root).signatures["counts"]["verified"]
+    assert signed and f"签名 Signatures: {signed} 已验证 verified (Ed25519) · 0 无密钥旧签名 unsigned (legacy) · 0 未通过 failed" in html
     with client.get("/audit.log") as r:
         assert r.status_code == 200 and r.data == app.store.audit.path.read_bytes()[: len(r.data)]
 

@@ -170,6 +170,7 @@ def user_unlock(app: App, name: str, as_json: bool) -> None:
     from qms.site.throttle import Throttle
 
     actor = app.actor("user.manage", "unlock users")["name"]
+    own_password(app, "unlocking a user")
     app.users.get(name)  # an unknown name is one clear line
     with app.store.transaction():
         throttle = Throttle(app.store)
