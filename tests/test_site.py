@@ -448,8 +448,6 @@ def test_due_audit_and_verify_pages(client: FlaskClient, app: App) -> None:
     assert status == 200 and "完整 Intact" in html
     signed = verify_store(app.store, app.workspace.root).signatures["counts"]["verified"]
     assert signed and f"签名 Signatures: {signed} 已验证 verified (Ed25519) · 0 无密钥旧签名 unsigned (legacy) · 0 未通过 failed" in html
-    signed = verify_store(app.store, app.workspace.root).signatures["counts"]["verified"]
-    assert signed and f"签名 Signatures: {signed} 已验证 verified (Ed25519) · 0 无密钥旧签名 unsigned (legacy) · 0 未通过 failed" in html
     with client.get("/audit.log") as r:
         assert r.status_code == 200 and r.data == app.store.audit.path.read_bytes()[: len(r.data)]
 
