@@ -292,6 +292,12 @@ class Store:
             if not pending.committed:
                 self._restore(self.root / rel, old)
         dropped = 0 if pending.committed else self._truncate_audit(pending.header.get("audit_size"))
+        # A writer killed between writing a temporary file and renaming it leaves it behind. Under
+        # the lock no writer has one open in the folders of db/ and blobs/, so those are garbage.
+        for folder in {(self.root / rel).parent for rel in files}:
+            if folder.is_relative_to(self.db) or folder.is_relative_to(self.blobs):
+                for tmp in folder.glob(".tmp-*"):
+                    tmp.unlink(missing_ok=True)
         faults.reached("recover-restored")
         recovery = Recovery(outcome="rolled forward" if pending.committed else "rolled back",
                             started=str(pending.header.get("started") or ""), pid=pending.header.get("pid"),

@@ -84,6 +84,8 @@ def test_a_writer_killed_at_any_step_leaves_both_object_and_log_entry_or_neither
     store = Store(records)
     _assert_nothing_lost(store, lines)
     assert (records / ".intent").read_bytes() == b""
+    leftovers = [p for p in records.rglob(".tmp-*") if "cache" not in p.parts]
+    assert leftovers == [], "a temporary file of the interrupted write was left behind"
     # Before the audit entries are durable the write is undone; after its commit mark it is kept;
     # once the intent is emptied there is nothing left to recover.
     expected = {"done": [], "commit": ["rolled forward"]}.get(step, ["rolled back"])
