@@ -143,8 +143,9 @@ def revoke(app: App, prefix: str, actor: str) -> dict[str, Any]:
 class Identity:
     """How the actor of one CLI command proves who they are; checked once, when a command first changes something."""
 
-    def __init__(self, login: dict[str, Any] | None) -> None:
+    def __init__(self, login: dict[str, Any] | None, named: str | None = None) -> None:
         self.login = login
+        self.named = named  # the name given with --as or QMS_USER, if any
         self.proven = False
 
     def prove(self, app: App) -> None:
@@ -156,8 +157,9 @@ class Identity:
         password = os.environ.get("QMS_PASSWORD")
         if token:
             owner = check_token(app, token)["user"]
-            if name and name != owner:
-                raise AuthError(f"QMS_TOKEN belongs to {owner}, not {name}; drop --as or use {name}'s own token")
+            if self.named and self.named != owner:
+                raise AuthError(f"QMS_TOKEN belongs to {owner}, not {self.named}; "
+                                f"drop --as or use {self.named}'s own token")
             app.actor_name = owner
         elif not name:
             raise UsageError("this command changes the workspace: say who you are with `qms login NAME` first "

@@ -32,6 +32,9 @@ def test_as_without_a_login_or_password_is_refused_and_changes_nothing(ws: Works
     assert result.output.strip() == ("Error: --as zhou alone proves nothing: run `qms login zhou` first, or set "
                                      "QMS_PASSWORD (QMS_TOKEN for scripts); nothing was changed")
     assert _entries(ws) == before and not Store(ws.records).query("revisions")
+    named = invoke("doc", "new", NUMBER, env={"QMS_USER": "zhou"})
+    assert named.exit_code != 0 and "run `qms login zhou` first" in named.output
+    assert _entries(ws) == before
 
 
 def test_the_admin_reset_attack_is_refused_without_the_admins_password(ws: Workspace, invoke: Invoke,
@@ -117,6 +120,11 @@ def test_a_script_token_made_by_an_admin_acts_as_its_user(ws: Workspace, invoke:
     # The token is zhou's, not anyone's.
     other = invoke("--as", "li", "doc", "new", "QP-9.1-02", env={"QMS_TOKEN": token})
     assert other.exit_code != 0 and "QMS_TOKEN belongs to zhou, not li" in other.output
+    # A script token acts as its user even where someone else is logged in.
+    assert invoke("login", "li", "--password-stdin", input=PW + "\n").exit_code == 0
+    write(ws, "QP-9.1-02")
+    assert invoke("doc", "new", "QP-9.1-02", env={"QMS_TOKEN": token}).exit_code == 0
+    assert _entries(ws)[-1]["actor"] == "zhou"
 
 
 def test_an_expired_or_revoked_token_is_refused(ws: Workspace, invoke: Invoke, nopw: None,

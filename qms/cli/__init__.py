@@ -98,7 +98,7 @@ class Session:
             login = saved_login(workspace.root)
             # Without --as, the user logged in on this workspace acts; either way they must prove it.
             actor = self.actor_name or (str(login["user"]) if login else None)
-            self._app = App(workspace, self.host, actor, proof=Identity(login).prove)
+            self._app = App(workspace, self.host, actor, proof=Identity(login, self.actor_name).prove)
         return self._app
 
 
