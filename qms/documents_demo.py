@@ -94,5 +94,7 @@ def step_forms(ctx: DemoContext) -> None:
         for i, number in enumerate(numbers):
             documents.new_document(_as(ctx, "zhou"), number)
             _through(ctx, number, ("chen", "li")[i % 2])
+    issued = sorted({str(documents.get_revision(ctx.app, n)["edition"]) for n in numbers})
     ctx.say(f"forms: {len(numbers)} forms (表单) taken under document control: prepared by zhou, reviewed by "
-            f"li/chen, approved by wang and issued A/0; records are filed on the issued edition only")
+            f"li/chen, approved by wang and issued at their file's edition ({', '.join(issued)}); records are "
+            f"filed on the issued edition only")
