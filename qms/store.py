@@ -325,15 +325,18 @@ class Store:
         if getattr(self._local, "journal", None) is not None or not self._intent.has_pending():
             return []
         try:
-            with self._lock.acquire(timeout=LOCK_TIMEOUT if wait else 0):
-                found = self._recover_locked()
+            self._lock.acquire(timeout=LOCK_TIMEOUT if wait else 0)
         except Timeout:
             if wait:
                 raise StoreError(f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
                                  "try again") from None
             return []
-        except PermissionError:
-            return []
+        except OSError:
+            return []  # the lock file cannot be made: a read-only copy
+        try:
+            found = self._recover_locked()
+        finally:
+            self._lock.release()
         return [found] if found else []
 
     @contextmanager

@@ -9,6 +9,7 @@ workspace intact, and every write the worker acknowledged is still there.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import random
@@ -178,6 +179,25 @@ def test_the_head_handed_out_is_never_one_a_unit_of_work_under_way_may_roll_back
     worker.join(10)
     reader.join(10)
     assert heads == [before]
+
+
+def test_a_read_only_copy_with_an_unfinished_write_is_read_as_it_is_and_the_write_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = tmp_path / "records"
+    code, lines = _run_worker(records, "replaced@6")
+    assert code == -signal.SIGKILL
+    before = {p: p.read_bytes() for p in records.rglob("*") if p.is_file()}
+    store = Store(records)
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(store._lock, "acquire", read_only)  # root may write anywhere: pretend
+    assert store.get("items", "IT-000001") is not None
+    report = verify_store(store, tmp_path)
+    assert not report.ok and report.problems[0].object == "records/.intent"
+    assert "qms doctor" in report.problems[0].message
+    assert {p: p.read_bytes() for p in records.rglob("*") if p.is_file()} == before
 
 
 def test_qms_doctor_says_what_it_recovered_and_logs_it(tmp_path: Path) -> None:
