@@ -95,9 +95,15 @@ class Intent:
                 os.close(fd)
         faults.reached("intent")
 
-    def remember(self, relpath: str, old: bytes | None) -> None:
-        """Record (durably) the bytes ``relpath`` held before this unit of work first changes it."""
-        self._line({"path": relpath, "old": None if old is None else base64.b64encode(old).decode("ascii")})
+    def remember(self, files: list[tuple[str, bytes | None]]) -> None:
+        """Record (durably, one fsync) the bytes each file held before this unit of work first changes it."""
+        assert self._file is not None
+        for relpath, old in files:
+            self._file.write(json.dumps({"path": relpath, "old": None if old is None else base64.b64encode(old).decode("ascii")},
+                                        separators=(",", ":")).encode("utf-8") + b"\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._unsynced = False
         faults.reached("remember")
 
     def commit(self) -> None:

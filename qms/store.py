@@ -196,22 +196,29 @@ class Store:
         except FileNotFoundError:
             return None
 
-    def _remember(self, path: Path) -> None:
-        """Keep the bytes ``path`` holds before the current transaction first changes it.
+    def _remember(self, *paths: Path) -> None:
+        """Keep the bytes each of ``paths`` holds before the current transaction first changes it.
 
         In memory for a refused command, and (except derived cache files) durably in the intent,
-        before the file changes, for a crash.
+        before the file changes, for a crash: several paths with one fsync (a bulk filing).
         """
         journal: _Journal | None = getattr(self._local, "journal", None)
-        if journal is not None and path not in journal.files:
+        if journal is None:
+            return
+        records: list[tuple[str, bytes | None]] = []
+        for path in paths:
+            if path in journal.files:
+                continue
             try:
                 old: bytes | None = path.read_bytes()
             except FileNotFoundError:
                 old = None
             journal.files[path] = old
             if not path.is_relative_to(self.root / "cache"):
-                self._begin(journal)
-                self._intent.remember(path.relative_to(self.root).as_posix(), old)
+                records.append((path.relative_to(self.root).as_posix(), old))
+        if records:
+            self._begin(journal)
+            self._intent.remember(records)
 
     def _begin(self, journal: _Journal | None = None, *, durable: bool = False) -> None:
         """Open the intent of the running unit of work before its first change (file or audit entry).
@@ -631,6 +638,7 @@ class Store:
         for key, obj in objects.items():
             by_bucket.setdefault(self._path(collection, key), {})[key] = obj
         with self.transaction():
+            self._remember(*by_bucket)  # every bucket's old bytes in the intent with one fsync
             for path, group in by_bucket.items():
                 self._write_bucket(path, group)
             at = clock.stamp()
