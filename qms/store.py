@@ -6,6 +6,7 @@ Layout under a workspace's ``records/``::
     db/_sequences.json              next numbers of the numbering sequences
     blobs/<ab>/<sha256>             attachments and other bytes, stored by their hash
     audit.log                       the hash-chained audit log (``qms.audit``)
+    .intent                         the write-ahead intent of the unit of work under way (``qms.intent``)
     .qms.lock                       the write lock
 
 Plain TinyDB rewrites a whole file on every write; putting at most ``BUCKET_SIZE`` objects in a
@@ -16,7 +17,9 @@ lock (a rename is atomic) and cache parsed buckets until their inode, size or mt
 
 A transaction is a unit of work: the outermost ``transaction()`` remembers the bytes of every file
 it is about to change and the length of the audit log, and puts them back when the work inside it
-raises, so a refused command leaves no stray object, no used-up number and no audit entry.
+raises, so a refused command leaves no stray object, no used-up number and no audit entry. The
+same bytes go to ``.intent`` (fsynced before each file changes, with a commit mark after the audit
+entries), so a crash is undone, or completed, by whoever next opens the workspace, and logged.
 
 This is the only module that imports TinyDB. Its public surface is deliberately narrow (put, get,
 query by fields, next number, blobs) so the same interface can later run on PostgreSQL.
