@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from qms import faults
 from qms.cli import build
 from qms.store import Store
 from qms.verify import verify_store
-from qms.workspace import init_workspace
+from qms.workspace import Workspace, init_workspace
 
 WORKER = Path(__file__).with_name("store_worker.py")
 WRITE_STEPS = [s for s in faults.STEPS if not s.startswith("recover-")]
@@ -229,6 +230,33 @@ def test_qms_verify_after_a_crash_reports_intact_and_logs_the_recovery(tmp_path:
     [recovery] = _recoveries(store)
     assert recovery["detail"]["audit_entries_dropped"] == 1  # type: ignore[index]
     _assert_nothing_lost(store, lines)
+
+
+COMPLAINT = ("--set", "received_at=2026-12-05T09:00:00", "--set", "channel=电话", "--set", "customer=某某公司",
+             "--set", "content=漏水")
+
+
+@pytest.mark.parametrize("step", ["remember", "replaced", "audit", "commit"])
+def test_qms_record_new_killed_at_each_of_its_writes_files_the_record_whole_or_not_at_all(
+        workspace: Workspace, add_user: Callable[..., None], step: str) -> None:
+    add_user("zhao", "department", "业务部")
+    qms = [sys.executable, "-m", "qms", "--workspace", str(workspace.root)]
+    filed: list[str] = []
+    for nth in range(1, 30):
+        run = subprocess.run([*qms, "--as", "zhao", "record", "new", "QR-8.2-01", *COMPLAINT],
+                             env=_env(f"{step}@{nth}"), capture_output=True, text=True, timeout=60)
+        if run.returncode == 0:
+            filed.append(run.stdout.split()[1])
+            break
+        assert run.returncode == -signal.SIGKILL, run.stderr
+        verify = subprocess.run([*qms, "verify", "--json"], env=_env(), capture_output=True, text=True, timeout=60)
+        assert verify.returncode == 0 and json.loads(verify.stdout)["ok"], verify.stdout
+    assert filed, f"qms record new never finished without reaching step {step!r} again"
+    assert nth > 1, f"qms record new never reached step {step!r}"
+    numbers = sorted(Store(workspace.records).keys("records"))
+    # Rolled back: the number was not used up; rolled forward (after the commit mark): it was filed.
+    assert numbers == [f"KS-2026-{i:04d}" for i in range(1, len(numbers) + 1)] and filed[-1] == numbers[-1]
+    assert len(numbers) == (nth if step == "commit" else 1)
 
 
 @pytest.mark.slow
