@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -71,7 +72,7 @@ def _assert_nothing_lost(store: Store, lines: list[str]) -> None:
     assert numbers == list(range(1, len(numbers) + 1)), "a number was used up by a write that was rolled back"
 
 
-def _recoveries(store: Store) -> list[dict[str, object]]:
+def _recoveries(store: Store) -> list[dict[str, Any]]:
     return [e for e in store.audit.entries() if e["action"] == "store.recover"]
 
 
@@ -91,7 +92,7 @@ def test_a_writer_killed_at_any_step_leaves_both_object_and_log_entry_or_neither
     # Before the audit entries are durable the write is undone; after its commit mark it is kept;
     # once the intent is emptied there is nothing left to recover.
     expected = {"done": [], "commit": ["rolled forward"]}.get(step, ["rolled back"])
-    assert [r["detail"]["outcome"] for r in _recoveries(store)] == expected  # type: ignore[index]
+    assert [r["detail"]["outcome"] for r in _recoveries(store)] == expected
     # The workspace goes on: the next writer chains on cleanly and reuses no number.
     code, more = _run_worker(records, None, count=4)
     assert code == 0
@@ -109,7 +110,7 @@ def test_the_next_writer_recovers_under_the_lock_before_it_writes(tmp_path: Path
     code, more = _run_worker(records, None, count=3)  # no reader or verify in between
     assert code == 0
     store = Store(records)
-    assert [r["detail"]["outcome"] for r in _recoveries(store)] == ["rolled back"]  # type: ignore[index]
+    assert [r["detail"]["outcome"] for r in _recoveries(store)] == ["rolled back"]
     _assert_nothing_lost(store, lines + more)
     assert verify_store(store, tmp_path).ok
 
@@ -228,7 +229,7 @@ def test_qms_verify_after_a_crash_reports_intact_and_logs_the_recovery(tmp_path:
     assert json.loads(result.output)["ok"] is True
     store = Store(ws.records)
     [recovery] = _recoveries(store)
-    assert recovery["detail"]["audit_entries_dropped"] == 1  # type: ignore[index]
+    assert recovery["detail"]["audit_entries_dropped"] == 1
     _assert_nothing_lost(store, lines)
 
 
@@ -289,7 +290,7 @@ def test_random_kills_of_real_writers_lose_no_acknowledged_write(tmp_path: Path)
     _assert_nothing_lost(store, lines)
     assert kills >= 200 and failures == 0
     assert any(r["detail"]["outcome"] == "rolled back" for r in _recoveries(store)), \
-        "no kill landed inside a write: the test did not test recovery"  # type: ignore[index]
+        "no kill landed inside a write: the test did not test recovery"
 
 
 @pytest.mark.slow
@@ -322,4 +323,4 @@ def test_a_writer_killed_beside_a_live_one_is_recovered_by_it(tmp_path: Path) ->
     report = verify_store(store, tmp_path)
     assert report.ok, report.problems
     _assert_nothing_lost(store, [line for line in lines if line])
-    assert any(r["detail"]["outcome"] == "rolled back" for r in _recoveries(store))  # type: ignore[index]
+    assert any(r["detail"]["outcome"] == "rolled back" for r in _recoveries(store))
