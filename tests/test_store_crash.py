@@ -220,6 +220,16 @@ def test_qms_doctor_says_what_it_recovered_and_logs_it(tmp_path: Path) -> None:
     assert verify.exit_code == 0 and "intact" in verify.output
 
 
+def test_qms_doctor_still_names_a_hand_edit_and_exits_1(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", "测试公司")
+    code, _ = _run_worker(ws.records, None, count=2)
+    bucket = ws.records / "db" / "items" / "IT-0.json"
+    bucket.write_text(bucket.read_text("utf-8").replace('"rev": 1', '"rev": 9'), encoding="utf-8")
+    result = CliRunner().invoke(build([]), ["--workspace", str(ws.root), "doctor"])
+    assert result.exit_code == 1
+    assert "nothing to recover" in result.output and "CHANGED items/IT-000001" in result.output
+
+
 def test_qms_verify_after_a_crash_reports_intact_and_logs_the_recovery(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", "测试公司")
     code, lines = _run_worker(ws.records, "audit-torn@4")  # half of a bulk filing's three audit lines written
