@@ -1,15 +1,15 @@
 """The store's write-ahead intent: what an unfinished unit of work changed, so a crash can be undone.
 
 ``records/.intent`` is empty while no write is under way. The first change a unit of work makes
-writes a header (the audit log's length before it, who started it and when) and fsyncs it; every
-file it then changes first gets one line holding the file's old bytes (or ``null``: it did not
-exist), fsynced before the file is replaced. The unit commits by appending a commit mark after its
-audit entries are durable, and then empties the file. So whoever next opens the workspace finds
-one of three things:
+writes a header (the audit log's length before it, who started it and when), durable before that
+change; every file it then changes first gets one line holding the file's old bytes (or ``null``:
+it did not exist), fsynced before the file is replaced. The unit commits by appending a commit mark
+after its audit entries are durable, and then empties the file. So whoever next opens the workspace
+finds one of three things:
 
 * an empty file: nothing to do;
-* lines without a commit mark: the writer died before its audit entries were durable; its files get
-  their old bytes back and the log its old length (**rolled back**);
+* lines without a commit mark: the writer died before committing; its files get their old bytes
+  back and the log its old length, dropping any entries it had appended (**rolled back**);
 * a commit mark: everything was written and logged; the intent only was not yet emptied (**rolled
   forward**: nothing to put back).
 
