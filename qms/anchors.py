@@ -174,8 +174,12 @@ def head_of(entry: dict[str, Any] | None, key: WorkspaceKey) -> ChainHead:
 
 
 def current_head(store: Store) -> ChainHead:
-    """The signed head of the store's audit log as it is now (only the log's tail is read)."""
-    return head_of(store.audit.last(), load_key(store.root))
+    """The signed head of the store's committed work (only the log's tail is read).
+
+    Never the entry of another writer's unit of work still under way: a refusal or a crash could
+    roll it back, and a head handed out for it would later look like a truncated log.
+    """
+    return head_of(store.last_committed(), load_key(store.root))
 
 
 def with_chain_head(app: App, page: Page) -> Page:
