@@ -5,13 +5,20 @@ The package re-exports the hook marker plugins use (``qms.hookimpl``) and the ve
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from qms.hookspecs import hookimpl
 
-try:
-    __version__ = version("qms")
-except PackageNotFoundError:  # running from a bare source tree
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> str:
+    """``__version__``, looked up on first use (PEP 562) through the cached plugin discovery.
+
+    Asking ``importlib.metadata`` here would cost every start of ``qms`` its import and a scan
+    of the installed distributions, even for commands that never print the version.
+    """
+    if name == "__version__":
+        from qms.discovery import qms_version
+
+        return qms_version()
+    raise AttributeError(f"module 'qms' has no attribute {name!r}")
+
 
 __all__ = ["__version__", "hookimpl"]

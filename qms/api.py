@@ -24,7 +24,8 @@ What it holds:
   ``with_chain_head`` (a page to be rendered with the audit log's signed chain head, as every PDF is);
 * **settings**: ``settings`` (the workspace's ``qms.toml`` as plain data);
 * **command line**: ``QMSGroup``, ``pass_app``, ``json_option``, ``echo_json``, ``echo_table``,
-  ``password_option``, ``read_password``, ``parse_sets``, ``read_data``;
+  ``password_option``, ``read_password``, ``parse_sets``, ``read_data``; ``LazyCommand`` (a command
+  ``qms --help`` lists from its one-line help, imported only when it runs or its help is shown);
 * **demonstration**: ``DemoContext``, ``DemoStep``, ``DEMO_PASSWORD``, ``DEMO_USERS``;
 * **errors**: ``QMSError``, ``UsageError``, ``NotFound``, ``Refused``, ``ValidationFailed``,
   ``ConfigError``, ``PluginError``; and ``App``, the opened workspace a command runs against.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from qms.cli import json_option as json_option
     from qms.cli import pass_app as pass_app
     from qms.cli import password_option as password_option
+    from qms.cli.lazy import LazyCommand as LazyCommand
     from qms.cli import read_password as read_password
     from qms.cli.record import parse_sets as parse_sets
     from qms.datafile import read_data as read_data
@@ -185,6 +187,7 @@ _EXPORTS: dict[str, str] = {
     "read_password": "qms.cli:read_password",
     "parse_sets": "qms.cli.record:parse_sets",
     "read_data": "qms.datafile:read_data",
+    "LazyCommand": "qms.cli.lazy:LazyCommand",
     # demonstration
     "DemoContext": "qms.demo_context:DemoContext",
     "DemoStep": "qms.demo_context:DemoStep",

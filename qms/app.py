@@ -10,14 +10,18 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms import clock
 from qms.host import Host
-from qms.store import Store
-from qms.users import Users
-from qms.dates import WorkCalendar
 from qms.workspace import Workspace
+
+if TYPE_CHECKING:
+    # Imported where first used instead: the store, the users (and their signing keys) and the
+    # calendar cost every start of `qms` tens of milliseconds, and plugins name ``App`` at import.
+    from qms.dates import WorkCalendar
+    from qms.store import Store
+    from qms.users import Users
 
 
 @dataclass
@@ -40,17 +44,23 @@ class App:
 
     @cached_property
     def store(self) -> Store:
+        from qms.store import Store
+
         store = Store(self.workspace.records)
         store.fixed_clock_allowed = self.workspace.config.fixed_clock_allowed
         return store
 
     @cached_property
     def users(self) -> Users:
+        from qms.users import Users
+
         return Users(self.store, self.workspace.config)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
         """The workspace's working-day calendar (Chinese calendar plus the days in ``qms.toml``)."""
+        from qms.dates import WorkCalendar
+
         return WorkCalendar.from_config(self.workspace.config)
 
     def acting_as(self, name: str) -> App:

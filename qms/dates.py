@@ -23,14 +23,11 @@ holiday.
 
 from __future__ import annotations
 
-import calendar as _stdcal
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
-
-import chinese_calendar
 
 from qms.errors import ConfigError, UsageError
 from qms.workspace import Config
@@ -160,7 +157,9 @@ def add_months(moment: _Day, months: int) -> _Day:
     month0 = moment.month - 1 + months
     year = moment.year + month0 // 12
     month = month0 % 12 + 1
-    day = min(moment.day, _stdcal.monthrange(year, month)[1])
+    import calendar  # here: its import (with locale) would cost every start of `qms`, which plugins pay at import
+
+    day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
 
@@ -183,6 +182,8 @@ class WorkCalendar:
     @staticmethod
     def has_data(year: int) -> bool:
         """Whether ``chinese-calendar`` knows the holidays of ``year``."""
+        import chinese_calendar  # on first use: `qms --help` never asks the calendar
+
         try:
             chinese_calendar.is_workday(date(year, 6, 1))
         except NotImplementedError:
@@ -199,6 +200,8 @@ class WorkCalendar:
         elif day in self.holidays:
             result = False
         else:
+            import chinese_calendar  # imported on first use; each day is asked once (the cache above)
+
             try:
                 result = bool(chinese_calendar.is_workday(day))
             except NotImplementedError:

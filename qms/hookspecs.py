@@ -361,6 +361,9 @@ def qms_register_commands(cli: click.Group) -> None:
 
     Called once when the CLI is built. A procedure plugin adds one group named after its slug
     (``qms complaints report``). A name that is already taken is refused with a plugin error.
+    Every start of ``qms`` (``qms --help`` too) calls this hook, so add the group as
+    ``api.LazyCommand(slug, "package.cli:group", first_paragraph_of_its_help)``: its module is then
+    imported only when one of its commands runs or its help is shown.
 
     :param cli: the root ``click.Group``.
 

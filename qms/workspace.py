@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +73,8 @@ def _get(table: dict[str, Any], key: str, kind: type, default: Any, where: str) 
 
 def parse_config(path: Path) -> Config:
     """Read and check ``qms.toml``; a malformed file is one clear ``ConfigError``."""
+    import tomllib  # here, not at the top: `qms --help` reads no workspace and should not pay for the parser
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -181,6 +181,8 @@ def init_workspace(target: Path, organisation: str | None = None, *, kind: str =
     ``kind`` ``"demo"`` or ``"test"`` is written to ``[workspace]`` in ``qms.toml``: only such a
     workspace honours a fixed clock (``QMS_NOW``).
     """
+    import shutil  # only `qms init` copies files; every other command starts without it
+
     if kind not in WORKSPACE_KINDS:
         raise WorkspaceError(f"workspace kind must be one of {', '.join(WORKSPACE_KINDS)}, not {kind!r}")
     if (target / CONFIG_NAME).exists():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qms import api
-from qms.api import App, echo_json, json_option, pass_app, UsageError
+from qms.api import echo_json, json_option, pass_app, UsageError
 
 from qms_complaints import categories, due, service, severity
 from qms_complaints.forms import COMPLAINT, VISIT
+
+if TYPE_CHECKING:
+    from qms.api import App  # annotations only: importing the App opens the store's modules at start-up
 
 
 @click.group()

@@ -97,9 +97,10 @@ def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> li
 @hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """``qms complaints``."""
-    from qms_complaints.cli import complaints
-
-    cli.add_command(complaints)
+    # Listed by `qms --help` from this line; the command module is imported only when it is used.
+    cli.add_command(api.LazyCommand("complaints", "qms_complaints.cli:complaints",
+                                    "Customer complaints (客户投诉, QP-8.2-01): monthly analysis, escalation, "
+                                    "follow-up visits."))
 
 
 

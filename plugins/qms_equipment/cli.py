@@ -9,26 +9,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 
 from qms import api
 from qms.api import (
-    App,
     echo_json,
     json_option,
     pass_app,
     password_option,
     read_password,
     record_query,
-    target_file,
     UsageError,
-    write_pdf,
 )
 
 from qms_equipment import due, register, service, status
+
+if TYPE_CHECKING:
+    from qms.api import App  # annotations only: importing the App opens the store's modules at start-up
 
 _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -44,6 +44,8 @@ def _data(app: App, form_number: str, data_source: str | None, sets: tuple[str, 
 
 def _write_pdf(app: App, page: Any, target: Path, as_json: bool) -> None:
     """Render ``page`` to ``target``; a file inside the workspace is logged so `qms verify` checks it."""
+    from qms.api import target_file, write_pdf  # here, not at the top: the renderer costs every start of qms
+
     written = write_pdf(app, page, target_file(target, "equipment"), action="equipment.pdf")
     if as_json:
         echo_json(written.as_dict())

@@ -108,9 +108,10 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 @hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """Add the ``qms equipment`` group."""
-    from qms_equipment.cli import equipment
-
-    cli.add_command(equipment)
+    # Listed by `qms --help` from this line; the command module is imported only when it is used.
+    cli.add_command(api.LazyCommand("equipment", "qms_equipment.cli:equipment",
+                                    "Equipment control (设备管理 QP-7.1-01): register, status, calibration, due list, "
+                                    "cards and labels."))
 
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qms import api
 from qms.api import (
-    App,
     echo_json,
     json_option,
     pass_app,
@@ -23,6 +22,9 @@ from qms.api import (
 from qms_projects import dossier, figures, service
 from qms_projects import forms as f
 from qms_projects import project_templates as tpl
+
+if TYPE_CHECKING:
+    from qms.api import App  # annotations only: importing the App opens the store's modules at start-up
 
 
 @click.group()

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qms import api
 from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
 from qms_projects import forms as f
@@ -100,9 +101,10 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 @hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """``qms projects …``."""
-    from qms_projects.cli import projects
-
-    cli.add_command(projects)
+    # Listed by `qms --help` from this line; the command module is imported only when it is used.
+    cli.add_command(api.LazyCommand("projects", "qms_projects.cli:projects",
+                                    "Projects (项目运作管理, QP-8.3-01): templates, stage gates, acceptance, change "
+                                    "control, status, dossier."))
 
 
 @hookimpl

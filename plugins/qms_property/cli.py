@@ -7,21 +7,25 @@ repair, handing a complaint over, return visits, pass renewal and refund) and th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qms import api
-from qms.api import App, echo_json, json_option, parse_sets, pass_app, QMSGroup, read_data, UsageError
+from qms.api import echo_json, json_option, pass_app, QMSGroup, UsageError
 
 from qms_property import config, intake, passes, repairs
 from qms_property.forms import PASS, REPAIR, SATISFACTION_LEVELS
 
+if TYPE_CHECKING:
+    from qms.api import App  # annotations only: importing the App opens the store's modules at start-up;
+    # parse_sets and read_data are reached through ``api.`` when a command runs, for the same reason
+
 
 def _data(app: App, form_number: str, source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
     form = api.current_form(app, form_number)
-    data = read_data(source, form) if source else {}
-    data.update(parse_sets(form, sets))
+    data = api.read_data(source, form) if source else {}
+    data.update(api.parse_sets(form, sets))
     return data
 
 
@@ -79,7 +83,7 @@ def request_dispatch(app: App, number: str, service_class: str, technician: str 
     Example:
       qms property request dispatch FW-2026-0001 --class C --set warranty_until=2027-06-30 --technician 张师傅 --as qian
     """
-    extra = parse_sets(api.current_form(app, REPAIR), sets)
+    extra = api.parse_sets(api.current_form(app, REPAIR), sets)
     order = intake.dispatch(app, number, service_class, technician=technician, dispatcher=dispatcher,
                             extra=extra)
     data = order["data"]
@@ -103,7 +107,7 @@ def request_handoff(app: App, number: str, sets: tuple[str, ...], as_json: bool)
     """
     from qms_property.forms import COMPLAINT
 
-    extra = parse_sets(api.current_form(app, COMPLAINT), sets)
+    extra = api.parse_sets(api.current_form(app, COMPLAINT), sets)
     complaint = intake.handoff(app, number, extra=extra)
     _say(as_json, complaint, f"{number} → {complaint['number']} ({complaint['form']}, {complaint['state']}); "
                              f"{number} closes when the complaint closes")

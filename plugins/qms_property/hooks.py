@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from qms import api
 from qms.api import FormBinding, hookimpl, Procedure, Registry, WorkCalendar
 
 
@@ -96,9 +97,10 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 @hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """Add ``qms property``."""
-    from qms_property.cli import property_group
-
-    cli.add_command(property_group)
+    # Listed by `qms --help` from this line; the command module is imported only when it is used.
+    cli.add_command(api.LazyCommand("property", "qms_property.cli:property_group",
+                                    "物业服务 Property services (QP-8.5-01): requests, repairs, return visits, "
+                                    "vehicle passes."))
 
 
 

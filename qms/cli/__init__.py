@@ -10,15 +10,20 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from qms import __version__
-from qms.app import App
+import qms
+from qms.cli.lazy import CommandTable, peek
 from qms.errors import ExitCode, PluginError, QMSError, UsageError
 from qms.host import Host, make_plugin_manager
 from qms.workspace import find_workspace
+
+if TYPE_CHECKING:
+    # Only for annotations: importing the App pulls in the store, users and signing keys, which
+    # `qms --help` must not pay for (tests/test_cli_startup.py).
+    from qms.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,7 +38,25 @@ class CommandError(click.ClickException):
 
 
 class QMSGroup(click.Group):
-    """A group that turns every ``QMSError`` raised below it into one clear line."""
+    """A group that turns every ``QMSError`` raised below it into one clear line.
+
+    Its commands may be ``LazyCommand`` placeholders (``qms.cli.lazy``): its help lists them from
+    their one-line help, and each is imported only when it runs or its own help is shown.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = CommandTable(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, reading each entry without importing it (a placeholder's help is
+        # the real command's first paragraph, so the line printed is the same).
+        commands = [(name, peek(self.commands, name)) for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in commands if not command.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in shown])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -92,6 +115,7 @@ class Session:
     def app(self) -> App:
         """The opened workspace (found from --workspace, QMS_WORKSPACE or the current folder)."""
         if self._app is None:
+            from qms.app import App
             from qms.logins import Identity, saved_login
 
             workspace = find_workspace(self.workspace_option)
@@ -151,7 +175,7 @@ def make_cli(host: Host) -> click.Group:
     """Build the root command group with every plugin's commands."""
 
     @click.group(cls=QMSGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-    @click.version_option(__version__, prog_name="qms")
+    @click.version_option(qms.__version__, prog_name="qms")
     @click.option("--workspace", "-w", metavar="DIR", envvar="QMS_WORKSPACE",
                   help="The workspace folder (default: the current folder or the nearest above it).")
     @click.option("--as", "actor", metavar="NAME", envvar="QMS_USER",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from qms.app import App
 from qms.cli import echo_json, json_option, pass_app
 from qms.cli.table import echo_table
-from qms.due import due_items
+
+if TYPE_CHECKING:
+    from qms.app import App
 
 
 @click.command()
@@ -24,6 +27,10 @@ def due(app: App, dept: str | None, as_json: bool) -> None:
     Example:
       qms due --dept 品质部
     """
+    # Imported here, not at the top: it brings the form validator (jsonschema), which
+    # `qms due --help` must not wait for.
+    from qms.due import due_items
+
     found = due_items(app, dept=dept)
     if as_json:
         echo_json(found.as_dict())

@@ -1,0 +1,146 @@
+"""Start-up of the ``qms`` command: what ``qms --help`` imports, its lazy command table, cached plugin discovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from qms import discovery
+from qms.cli import build
+from qms.cli.lazy import LazyCommand, peek
+
+#: Modules a command imports when it runs, never when ``qms`` only starts or prints help.
+HEAVY = ("weasyprint", "jsonschema", "jinja2", "markdown_it", "rich", "cryptography", "openpyxl", "yaml", "tinydb")
+
+_PROBE = """
+import sys
+from qms.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("\\nIMPORTED " + " ".join(sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)), file=sys.stderr)
+"""
+
+
+def _env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QMS_")}
+    env["QMS_CACHE_DIR"] = str(cache)
+    if extra_path is not None:
+        env["PYTHONPATH"] = str(extra_path)
+    return env
+
+
+def _heavy_imported(args: list[str], cache: Path) -> list[str]:
+    probe = f"HEAVY = {HEAVY!r}\n{_PROBE}"
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=_env(cache))
+    assert "Traceback" not in result.stderr, result.stderr
+    line = result.stderr.rsplit("IMPORTED", 1)[1]
+    return line.split()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["due", "--help"]], ids=" ".join)
+def test_starting_qms_for_help_or_version_imports_no_heavy_module(args: list[str], tmp_path: Path) -> None:
+    # Twice: once filling the plugin discovery cache, once reading it.
+    assert _heavy_imported(args, tmp_path) == []
+    assert _heavy_imported(args, tmp_path) == []
+
+
+def test_the_heavy_module_probe_sees_an_import(tmp_path: Path) -> None:
+    # The probe above must be able to fail: the record commands' module brings the validator.
+    assert "jsonschema" in _heavy_imported(["record", "--help"], tmp_path)
+
+
+def _first_paragraph(command: click.Command) -> str:
+    text = (command.short_help or command.help or "").split("\n\n")[0]
+    return " ".join(word for word in text.split() if word != "\b")
+
+
+def test_every_lazy_command_line_matches_the_real_command() -> None:
+    cli = build([])
+    entries = {name: peek(cli.commands, name) for name in cli.commands}
+    lazy = {name: entry for name, entry in entries.items() if isinstance(entry, LazyCommand)}
+    assert {"doc", "record", "due", "verify", "complaints", "equipment", "projects", "property"} <= set(lazy)
+    for name, placeholder in lazy.items():
+        real = placeholder.load()
+        assert real.name == name, f"{placeholder.target} is named {real.name!r}, listed as {name!r}"
+        assert placeholder.help == _first_paragraph(real), f"the help line of {name!r} differs from its command's"
+        assert not real.hidden and not real.deprecated
+
+
+def test_qms_help_lists_every_command_as_the_real_commands_would() -> None:
+    cli = build([])
+    lazy_help = CliRunner().invoke(cli, ["--help"]).output
+    assert any(isinstance(peek(cli.commands, name), LazyCommand) for name in cli.commands)
+    for name in list(cli.commands):
+        cli.commands[name]  # noqa: B018 - reading an entry imports the real command in its place
+    assert not any(isinstance(peek(cli.commands, name), LazyCommand) for name in cli.commands)
+    assert CliRunner().invoke(cli, ["--help"]).output == lazy_help
+
+
+def test_a_lazy_command_runs_and_shows_its_full_help() -> None:
+    result = CliRunner().invoke(build([]), ["due", "--help"])
+    assert result.exit_code == 0
+    assert "Working days follow the Chinese calendar" in result.output and "--dept" in result.output
+
+
+def _distribution(site: Path, name: str) -> None:
+    dist = site / f"qms_{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: qms-{name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[qms]\n{name} = qms_{name}_mod\n")
+    (site / f"qms_{name}_mod.py").write_text(textwrap.dedent("""
+        from qms import hookimpl
+
+        @hookimpl
+        def qms_register_procedures(registry):
+            pass
+        """))
+
+
+def _plugin_names(tmp_path: Path, site: Path) -> set[str]:
+    result = subprocess.run([sys.executable, "-m", "qms", "plugins", "--json"], cwd=tmp_path, capture_output=True,
+                            text=True, env=_env(tmp_path / "cache", site))
+    assert result.returncode == 0, result.stderr
+    return {p["name"] for p in json.loads(result.stdout)}
+
+
+def test_cached_plugin_discovery_sees_a_plugin_installed_or_removed_after_it(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    before = _plugin_names(tmp_path, site)
+    assert "complaints" in before and "late" not in before
+    assert list((tmp_path / "cache").glob("plugins-*.json")), "the discovery was not cached"
+    _distribution(site, "late")
+    assert "late" in _plugin_names(tmp_path, site)
+    shutil.rmtree(site / "qms_late-0.1.dist-info")
+    assert "late" not in _plugin_names(tmp_path, site)
+
+
+def test_plugin_discovery_is_read_from_the_cache_while_nothing_changed(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QMS_CACHE_DIR", str(tmp_path))
+    scans: list[int] = []
+    real_scan = discovery._scan
+
+    def counting_scan() -> dict[str, Any]:
+        scans.append(1)
+        return real_scan()
+
+    monkeypatch.setattr(discovery, "_scan", counting_scan)
+    monkeypatch.setattr(discovery, "_memo", None)
+    first = discovery.plugin_entry_points()
+    monkeypatch.setattr(discovery, "_memo", None)  # as a new process: only the file remains
+    assert discovery.plugin_entry_points() == first and discovery.qms_version()
+    assert len(scans) == 1
+    assert {"complaints", "equipment", "projects", "property"} <= {found.name for found in first}
