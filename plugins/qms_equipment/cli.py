@@ -99,6 +99,33 @@ def register_cmd(app: App, unit_code: str | None, attachment_of: str | None, dat
                    f"{status.STATES[filed['state']]}")
 
 
+@equipment.command("approve-purchase")
+@click.argument("number")
+@click.option("--note", default="", help="A remark kept with the approval in the card's history.")
+@password_option
+@json_option
+@pass_app
+def approve_purchase_cmd(app: App, number: str, note: str, password_stdin: bool, as_json: bool) -> None:
+    """Sign the approval of a purchase of ¥2,000 or more (采购批准); the equipment goes into use (在用).
+
+    Only a user of 物资管理部 signs it, with their password, and not the one who registered the card.
+    Until then the card stays 待批准 and the equipment may not be used.
+
+    \b
+    Example:
+      qms equipment approve-purchase 101007 --as xu
+    """
+    password = read_password(password_stdin, "Password (to sign the purchase approval)")
+    approved = service.approve_purchase(app, number, password, note)
+    if as_json:
+        echo_json(approved)
+        return
+    sig = approved["signatures"][-1]
+    click.echo(f"{approved['data']['equipment_no']} {approved['data']['name']}: 采购批准 purchase approved, signed by "
+               f"{sig.get('full_name') or sig['name']} ({sig['name']}, {api.signer_title(sig)}) at {api.show_time(sig['at'])}; "
+               f"{status.STATES[approved['state']]}")
+
+
 @equipment.command("list")
 @click.option("--dept", help="Only this using department.")
 @click.option("--status", "state", help="Only this status in effect (e.g. 停用).")

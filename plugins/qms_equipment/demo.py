@@ -1,7 +1,9 @@
 """The demo's equipment step: a year of equipment control in two units, in time order.
 
 Unit 101 (项目部, construction machinery) and unit 102 (品质部, measuring instruments) register
-eleven pieces of equipment plus the tower crane's tie-in frame, which carries the crane's number.
+eleven pieces of equipment plus the tower crane's tie-in frame, which carries the crane's number;
+the purchases of ¥2,000 or more wait in 待批准 until xu (物资管理部) signs their approval, and one
+bought at the end of October still waits at the demo clock.
 The year brings maintenance to plan (one deferred within the quarter, one left overdue), a daily
 check, a mixer breakdown repaired, an ordinary accident, calibrations — on time, late, 准用, one
 internal calibration of the multimeter that fails, stopping it at once and listing the records
@@ -19,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 
-from qms.api import frozen_at, Refused, ValidationFailed
+from qms.api import frozen_at, record_query, Refused, ValidationFailed
 
 from qms_equipment import register, service
 from qms_equipment.rules import APPROVAL_LIMIT
@@ -34,7 +36,6 @@ APPROVER = ("xu", "approver", "物资管理部", "徐物资", "物资管理部�
 
 ACCEPT = {"acceptance_result": "合格", "acceptance_equipment": "孙设备", "acceptance_purchasing": "郑采购",
           "acceptance_technical": "冯技术"}
-APPROVED = {"purchase_approved_dept": "物资管理部", "purchase_approved_by": "xu"}
 
 
 def _machine(name: str, category: str, model: str, route: str, price: float | None, **more: Any) -> dict[str, Any]:
@@ -45,10 +46,8 @@ def _machine(name: str, category: str, model: str, route: str, price: float | No
     if price is not None:
         data["price"] = price
     if route == "购置" and price and price >= APPROVAL_LIMIT:
-        for key, value in {**APPROVED, "purchase_approved_on": "2025-12-20",
-                           "purchase_request": f"CG-2025-{int(price) % 997:03d}"}.items():
-            data.setdefault(key, value)
-    return data
+        data.setdefault("purchase_request", f"CG-2025-{int(price) % 997:03d}")
+    return {k: v for k, v in data.items() if v is not None}  # None: a field left out (not yet in service)
 
 
 def _instrument(name: str, model: str, rng: str, accuracy: str, mode: str, cycle: int, price: float, **more: Any) -> dict[str, Any]:
@@ -58,8 +57,6 @@ def _instrument(name: str, model: str, rng: str, accuracy: str, mode: str, cycle
             "accuracy": accuracy, "cal_mode": mode, "cal_cycle_months": cycle, **ACCEPT, **more}
     if mode == "外校":
         data["cal_provider"] = "市计量测试研究院"
-    if price >= APPROVAL_LIMIT:
-        data.update(APPROVED, purchase_approved_on="2025-12-20")
     return data
 
 
@@ -104,6 +101,13 @@ def step_equipment(ctx: DemoContext) -> None:
                                                  "attachment_of": no["crane"]})
     ctx.say(f"equipment: {len(no)} pieces in units 101 and 102 ({', '.join(sorted(no.values()))}) and an attachment; "
             f"the tower crane's tie-in frame {frame['number']} carries the crane's number {no['crane']}")
+    xu = _as(ctx, "xu")
+    with frozen_at("2026-01-08T17:00:00"):
+        waiting = [c for c in register.cards(record_query(ctx.app)) if c["state"] == "awaiting_approval"]
+        for found in waiting:
+            service.approve_purchase(xu, found["number"], DEMO_PASSWORD, "同意采购 purchase approved")
+    ctx.say(f"purchase approval: {', '.join(c['data']['equipment_no'] for c in waiting)} (¥{APPROVAL_LIMIT:,} or more) "
+            f"waited in 待批准 until xu (物资管理部) signed the approval; then in use")
 
     def cal(app: App, key: str, day: str, result: str, base: dict[str, Any], **more: Any) -> dict[str, Any]:
         with frozen_at(f"{day}T16:00:00"):
@@ -159,15 +163,16 @@ def step_equipment(ctx: DemoContext) -> None:
             "replacement_value": 5600.0, "appraisal_opinion": "已无修复价值，建议报废并更新", "appraised_by": "孙设备",
             "replacement_planned": True})
         service.advance(wu, scrap["number"], "applied", {"applicant": "吴项目", "reason": "老化严重，存在触电隐患"})
-        service.advance(_as(ctx, "xu"), scrap["number"], "approved", note="同意报废，更新 BX1-500", password=DEMO_PASSWORD)
+        service.advance(xu, scrap["number"], "approved", note="同意报废，更新 BX1-500", password=DEMO_PASSWORD)
         try:
             service.advance(sun, scrap["number"], "scrapped")
         except Refused as exc:
             ctx.say(f"refused: scrapping {no['welder']} before its replacement arrived — {str(exc)[:110]}…")
     with frozen_at("2026-10-20T14:00:00"):
         new = service.register_equipment(sun, _machine("交流电焊机", "加工设备", "BX1-500", "购置", 5600.0,
-                                                       acceptance_date="2026-10-20", commissioned_on="2026-10-20",
-                                                       purchase_approved_on="2026-10-13"))
+                                                       acceptance_date="2026-10-20", commissioned_on="2026-10-20"))
+    with frozen_at("2026-10-20T15:00:00"):
+        service.approve_purchase(xu, new["number"], DEMO_PASSWORD, "同意采购，更新 BX1-500")
         service.advance(sun, scrap["number"], "replacement_arrived",
                            {"replacement_no": new["data"]["equipment_no"], "replacement_arrived_on": "2026-10-20"})
         service.advance(sun, scrap["number"], "scrapped", note="替换设备已到位，报废")
@@ -199,10 +204,14 @@ def step_equipment(ctx: DemoContext) -> None:
 
     with frozen_at("2026-10-31T16:00:00"):
         service.set_status(wu, no["genset"], "备用", "主体封顶，发电机组转为备用")
+        bender = service.register_equipment(sun, _machine("钢筋弯曲机", "加工设备", "GW40", "购置", 6800.0,
+                                                          acceptance_date="2026-10-31", commissioned_on=None))
+    ctx.say(f"purchase approval: {bender['data']['equipment_no']} 钢筋弯曲机 (¥6,800) registered {bender['number']}, "
+            f"待批准 until 物资管理部 signs (`qms equipment approve-purchase {bender['data']['equipment_no']} --as xu`)")
     with frozen_at(END):
         stopped = service.enforce(sun)
     ctx.say("enforce: " + (", ".join(f"{m['equipment_no']} {m['name']} → 停用 ({m['reason'][:24]}…)" for m in stopped) or "none"))
-    _render(ctx, sorted({*no.values(), new["data"]["equipment_no"]}))
+    _render(ctx, sorted({*no.values(), new["data"]["equipment_no"], bender["data"]["equipment_no"]}))
 
 
 def _render(ctx: DemoContext, numbers: list[str]) -> None:

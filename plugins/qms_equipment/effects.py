@@ -6,7 +6,9 @@
   had before (a card stopped for another reason stays stopped; the quality officer is told);
 * repair started → the card moves to 维修; repaired → to the status the repair record names;
 * scrapping application reaches 已报废 → the card gets ``scrap_ref`` and moves to 报废;
-* a 重大 accident investigated → 物资管理部 is told (also when an investigated accident is updated to 重大).
+* a 重大 accident investigated → 物资管理部 is told (also when an investigated accident is updated to 重大);
+* a card of a purchase of ¥2,000 or more filed → it moves to 待批准 at once, and 物资管理部 is told to
+  sign the approval.
 
 The card's current state is read through the query, so no effect is returned that its workflow
 would refuse.
@@ -20,6 +22,7 @@ from typing import Any
 from qms.api import RecordQuery
 
 from qms_equipment import register, status
+from qms_equipment.rules import APPROVAL_LIMIT, needs_approval
 
 
 def _card(query: RecordQuery, number: str) -> dict[str, Any] | None:
@@ -63,7 +66,15 @@ def _major_accident(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def saved(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """After a save: an investigated accident found 重大 is announced at once, not at a later move."""
+    """After a save: a purchase awaits its approval; an investigated accident found 重大 is announced at once."""
+    if record.get("form") == register.FORM_CARD and action == "file" and record.get("state") == "in_use" \
+            and needs_approval(record["data"]):
+        price = record["data"].get("price")
+        return [_move(record, status.AWAITING, f"采购单价 ¥{price:,.2f} ≥ ¥{APPROVAL_LIMIT:,}：待物资管理部签字批准 "
+                                               f"purchase awaits the signed approval of 物资管理部"),
+                {"effect": "notify", "to": "物资管理部",
+                 "message": f"{record['number']}（设备 {record['data'].get('equipment_no')}）采购待批准，请签字 "
+                            f"purchase awaits your signed approval: qms equipment approve-purchase {record['number']}"}]
     if record.get("form") != register.FORM_ACCIDENT or action != "update" or record.get("state") != "investigated":
         return []
     was = (previous or {}).get("severity")

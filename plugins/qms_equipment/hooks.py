@@ -50,15 +50,15 @@ def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] 
 
 @hookimpl
 def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
-    """The scrapping order, closing a failed calibration, returning repaired equipment to service."""
+    """The scrapping order, closing a failed calibration, repaired equipment, who approves a purchase."""
     from qms_equipment.rules import vetoes
 
-    return vetoes(record, target)
+    return vetoes(record, target, actor)
 
 
 @hookimpl
 def qms_after_save(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """An investigated accident found 重大 is announced from that save."""
+    """A purchase of ¥2,000 or more waits for approval from its filing; a 重大 accident is announced."""
     from qms_equipment.effects import saved
 
     return saved(record, action, previous)

@@ -36,6 +36,24 @@ def _change(entry: dict[str, Any]) -> list[Any]:
             entry.get("note")]
 
 
+def approval_rows(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """The purchase approval: the signature (signer, post, time), the wait for it, or an old card's typed approver."""
+    from qms_equipment.workflow import PURCHASE_APPROVED
+
+    label = "采购批准 Purchase approval"
+    sig = next((s for s in reversed(card.get("signatures") or []) if s.get("meaning") == PURCHASE_APPROVED), None)
+    if sig is not None:
+        who = f"{sig.get('full_name') or sig['name']}（{sig['name']}）"
+        return [(label, f"{who} · {api.signer_title(sig)} · 签字 signed {api.show_time(sig.get('at'))}")]
+    if card.get("state") == status.AWAITING:
+        return [(label, "待物资管理部签字批准，不得使用 awaiting the signature of 物资管理部; not to be used")]
+    data = card.get("data") or {}
+    if data.get("purchase_approved_by"):
+        return [(label, f"{data['purchase_approved_by']} {data.get('purchase_approved_on') or ''}"
+                        f"（登记，无签字 typed at registration, unsigned）")]
+    return []
+
+
 def card_html(history: dict[str, Any], form: dict[str, Any]) -> str:
     """The card (its fields as the form lays them out), status in effect, and its whole history."""
     card, row, recs = history["card"], history["row"], history["records"]
@@ -47,6 +65,7 @@ def card_html(history: dict[str, Any], form: dict[str, Any]) -> str:
         "card.html.j2", equipment_no=row["equipment_no"], card=row["card"],
         state=status.STATES.get(row["state"], row["state"]), differs=row["differs"],
         stored=status.STATES.get(row["stored_state"], ""), reason=row["status_reason"], calibration=calibration_rows,
+        approval=approval_rows(card),
         body=Markup(generic_record_html(card, form)),
         attachments=[[a["number"], a["data"].get("name"), a["data"].get("model"), a["data"].get("serial_no"),
                       status.STATES.get(a["state"], a["state"])] for a in history["attachments"]],
@@ -92,4 +111,4 @@ def calibration_record_html(record: dict[str, Any], form: dict[str, Any]) -> str
                                                      body=Markup(generic_record_html(record, form))))
 
 
-__all__ = ["calibration_record_html", "card_html", "labels_html"]
+__all__ = ["approval_rows", "calibration_record_html", "card_html", "labels_html"]

@@ -13,10 +13,11 @@ from typing import Any
 from qms import api
 from qms.api import RecordQuery
 
-from qms_equipment import calibration, register
+from qms_equipment import calibration, register, status
+from qms_equipment.workflow import PURCHASE_APPROVED
 
 Problems = list[dict[str, str]]
-#: Purchases of this price or more (CNY; 二千元以上 includes the bound) need 物资管理部 approval (5.1.3).
+#: Purchases of this price or more (CNY; 二千元以上 includes the bound) need 物资管理部's signed approval (5.1.3).
 APPROVAL_LIMIT = 2000
 APPROVING_DEPT = "物资管理部"
 #: A deferred maintenance is re-planned within one quarter of its planned date (5.5.3).
@@ -65,7 +66,7 @@ def card_problems(data: dict[str, Any], record: dict[str, Any] | None, query: Re
         if taken is not None:
             found.append(_p("equipment_no", f"{number} is already the number of {taken['data'].get('name')} ({taken['number']}); "
                                             f"numbers are never reused — let `qms equipment register --unit {unit}` give the next one"))
-    found += purchase_problems(data)
+    found += purchase_problems(data, record)
     found += acceptance_problems(data)
     found += measuring_problems(data)
     scrap = data.get("scrap_ref")
@@ -79,27 +80,66 @@ def card_problems(data: dict[str, Any], record: dict[str, Any] | None, query: Re
     return found
 
 
-def purchase_problems(data: dict[str, Any]) -> Problems:
-    """A purchase of ¥2,000 or more needs the approval of 物资管理部, given before the acceptance."""
+def needs_approval(data: dict[str, Any]) -> bool:
+    """Whether the card is a purchase of ¥2,000 or more, which 物资管理部 approves by signature (5.1.3)."""
+    price = data.get("price")
+    return data.get("route") == "购置" and isinstance(price, int | float) and price >= APPROVAL_LIMIT
+
+
+#: The fields in which cards filed before the approval was signed named the approver by hand; old
+#: cards keep them (and their checks), new cards get the approval as a signature instead.
+TYPED_APPROVAL = ("purchase_approved_dept", "purchase_approved_by", "purchase_approved_on")
+
+
+def purchase_problems(data: dict[str, Any], record: dict[str, Any] | None = None) -> Problems:
+    """A purchase states its price; its approval is signed, never typed, on a new card."""
     if data.get("route") != "购置":
         return []
     price = data.get("price")
     if price is None:
         return [_p("price", "is required for purchased equipment (购置), to decide whether 物资管理部 must approve it")]
-    if price < APPROVAL_LIMIT:
+    typed = [name for name in TYPED_APPROVAL if data.get(name)]
+    if record is None:
+        return [_p(name, f"is not typed: the approval of a purchase of ¥{APPROVAL_LIMIT:,} or more is signed by a user of "
+                         f"{APPROVING_DEPT} after registration (`qms equipment approve-purchase CARD`); leave it out")
+                for name in typed]
+    if not typed:
+        signed = any(sig.get("meaning") == PURCHASE_APPROVED for sig in record.get("signatures") or [])
+        if needs_approval(data) and not signed and record.get("state") != status.AWAITING:
+            # Raising the price (or changing the route) afterwards must not bypass the signature.
+            return [_p("price", f"a card that went into use without {APPROVING_DEPT}'s signed approval cannot become a "
+                                f"purchase of ¥{APPROVAL_LIMIT:,} or more; correct the card with the approval in place")]
         return []
+    # A card filed before the approval was signed: its typed approval keeps the checks it was filed under.
     found: Problems = []
-    if data.get("purchase_approved_dept") != APPROVING_DEPT:
-        found.append(_p("purchase_approved_dept", f"a purchase of ¥{APPROVAL_LIMIT:,} or more (this one ¥{price:,.2f}) needs the "
-                                                  f"approval of {APPROVING_DEPT}; give purchase_approved_dept={APPROVING_DEPT}"))
-    for name in ("purchase_approved_by", "purchase_approved_on"):
-        if not data.get(name):
-            found.append(_p(name, f"is required: a purchase of ¥{APPROVAL_LIMIT:,} or more needs {APPROVING_DEPT}'s approval"))
+    if data.get("purchase_approved_dept") not in (None, APPROVING_DEPT):
+        found.append(_p("purchase_approved_dept", f"a purchase is approved by {APPROVING_DEPT}"))
     approved = api.parse_date(data.get("purchase_approved_on"))
     accepted = api.parse_date(data.get("acceptance_date"))
     if approved and accepted and approved > accepted:
         found.append(_p("purchase_approved_on", "must not be later than the acceptance: the purchase is approved first"))
     return found
+
+
+def registered_by(record: dict[str, Any]) -> str:
+    """The user who filed the card."""
+    first = (record.get("history") or [{}])[0]
+    return str(record.get("created_by") or first.get("actor") or "")
+
+
+def purchase_vetoes(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
+    """Only a just-filed purchase of ¥2,000 or more waits for approval; its registrar may not approve it."""
+    data, number = record.get("data") or {}, record.get("number")
+    if target == status.AWAITING:
+        just_filed = len(record.get("history") or []) == 1
+        if not (just_filed and needs_approval(data)):
+            return [f"{number}: only a purchase of ¥{APPROVAL_LIMIT:,} or more waits for {APPROVING_DEPT}'s approval, "
+                    f"and only as it is registered"]
+        return []
+    if record.get("state") == status.AWAITING and actor.get("name") and actor.get("name") == registered_by(record):
+        return [f"{actor['name']} registered it and may not approve its own purchase (segregation of duties); "
+                f"another user of {APPROVING_DEPT} signs the approval"]
+    return []
 
 
 def acceptance_problems(data: dict[str, Any]) -> Problems:
@@ -255,9 +295,11 @@ def validate(form: str, data: dict[str, Any], record: dict[str, Any] | None, que
 # -- transition vetoes ------------------------------------------------------------------------
 
 
-def vetoes(record: dict[str, Any], target: str) -> list[str]:
+def vetoes(record: dict[str, Any], target: str, actor: dict[str, Any] | None = None) -> list[str]:
     """Reasons a move of an equipment record must not happen now."""
     form, data, number = record.get("form"), record.get("data") or {}, record.get("number")
+    if form == register.FORM_CARD:
+        return purchase_vetoes(record, target, actor or {})
     if form == register.FORM_SCRAP:
         return scrap_vetoes(record, target)
     if form == register.FORM_CALIBRATION and target == "closed" and data.get("result") == "不合格":
@@ -288,4 +330,5 @@ def scrap_vetoes(record: dict[str, Any], target: str) -> list[str]:
     return []
 
 
-__all__ = ["APPROVAL_LIMIT", "APPROVING_DEPT", "REPLAN_MONTHS", "validate", "vetoes"]
+__all__ = ["APPROVAL_LIMIT", "APPROVING_DEPT", "REPLAN_MONTHS", "TYPED_APPROVAL", "needs_approval", "registered_by",
+           "validate", "vetoes"]

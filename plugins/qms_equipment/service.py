@@ -14,7 +14,7 @@ from typing import Any
 from qms import api
 from qms.api import App, NotFound, record_query, UsageError
 
-from qms_equipment import calibration, register, status
+from qms_equipment import calibration, register, rules, status
 
 
 def today() -> date:
@@ -40,12 +40,16 @@ def register_equipment(app: App, data: dict[str, Any], *, state: str = "in_use",
     """File an equipment card; the 6-digit number is the unit's next unless given.
 
     An attachment (``attachment_of``: the main unit's card or equipment number) takes the main
-    unit's number. ``state`` other than 在用 is set by a transition right after filing.
+    unit's number. ``state`` other than 在用 is set by a transition right after filing. A purchase of
+    ¥2,000 or more is left in 待批准 by the plugin's own effect, for 物资管理部 to sign.
     """
     data = dict(data)
     target = status.state_id(state)
-    if target is None or target == "scrapped":
+    if target is None or target in ("scrapped", status.AWAITING):
         raise UsageError(f"a new card starts in 在用, 备用, 闲置 or 封存, not {state!r}")
+    if target != "in_use" and rules.needs_approval(data):
+        raise UsageError(f"a purchase of ¥{rules.APPROVAL_LIMIT:,} or more is registered awaiting {rules.APPROVING_DEPT}'s "
+                         f"signed approval and goes into use with it; change its status after the approval")
     query = record_query(app)
     with api.transaction(app):
         main_ref = data.get("attachment_of")
@@ -75,7 +79,21 @@ def set_status(app: App, ref: str, state: str, reason: str) -> dict[str, Any]:
         raise UsageError("equipment is scrapped through its scrapping application (QR-7.1-06): "
                          "appraisal → application → approval → replacement → scrapped")
     found = card(app, ref)
+    if found["state"] == status.AWAITING:
+        raise UsageError(f"{found['number']} awaits {rules.APPROVING_DEPT}'s signed purchase approval: a user of "
+                         f"{rules.APPROVING_DEPT} signs it with `qms equipment approve-purchase {found['number']} --as NAME`, "
+                         f"which puts it in use")
     return api.move_record(app, found["number"], target, note=reason.strip())["record"]
+
+
+def approve_purchase(app: App, ref: str, password: str, note: str = "") -> dict[str, Any]:
+    """Sign the approval of a purchase of ¥2,000 or more (a user of 物资管理部, not its registrar); it goes into use."""
+    found = card(app, ref)
+    if found["state"] != status.AWAITING:
+        raise UsageError(f"{found['number']} ({found['data'].get('equipment_no')}) awaits no purchase approval: it is "
+                         f"{status.STATES.get(found['state'], found['state'])}")
+    return api.move_record(app, found["number"], "in_use", note=note or "批准采购，投入使用 purchase approved",
+                           password=password)["record"]
 
 
 def enforce(app: App) -> list[dict[str, Any]]:
@@ -247,6 +265,6 @@ def history(app: App, ref: str) -> dict[str, Any]:
             "records": by_form}
 
 
-__all__ = ["advance", "appraise", "assess", "calibrate", "card", "complete_maintenance", "complete_repair", "daily_check",
+__all__ = ["advance", "appraise", "approve_purchase", "assess", "calibrate", "card", "complete_maintenance", "complete_repair", "daily_check",
            "defer_maintenance", "enforce", "history", "impact", "notify_repair", "plan_maintenance", "register_equipment",
            "report_accident", "set_status", "today"]

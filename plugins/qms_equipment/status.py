@@ -20,7 +20,11 @@ from typing import Any
 
 from qms_equipment import calibration
 
-#: State id → bilingual label, in the order of the procedure's table 5.9.
+#: A purchase of ¥2,000 or more is registered in this state and goes into use only when 物资管理部
+#: has signed its approval (5.1.3); it is no equipment status of table 5.9, so no status change
+#: leads into it or out of it.
+AWAITING = "awaiting_approval"
+#: State id → bilingual label, in the order of the procedure's table 5.9, then the approval wait.
 STATES: dict[str, str] = {
     "in_use": "在用 In use",
     "standby": "备用 Standby",
@@ -29,11 +33,12 @@ STATES: dict[str, str] = {
     "sealed": "封存 Sealed",
     "stopped": "停用 Out of use",
     "scrapped": "报废 Scrapped",
+    AWAITING: "待批准 Awaiting purchase approval",
 }
 #: Chinese status name → state id (the CLI accepts either).
 ZH: dict[str, str] = {label.split()[0]: state for state, label in STATES.items()}
 #: States in which the equipment may not be named as used in a new record (5.4.2, 5.9).
-UNUSABLE = frozenset({"repair", "sealed", "stopped", "scrapped"})
+UNUSABLE = frozenset({"repair", "sealed", "stopped", "scrapped", AWAITING})
 #: States counted as in good condition for 完好率.
 GOOD = frozenset({"in_use", "standby"})
 
@@ -74,7 +79,7 @@ def stopped_by_calibration(card: dict[str, Any]) -> bool:
 def effective(card: dict[str, Any], calibrations: list[dict[str, Any]], today: date) -> tuple[str, str]:
     """The status in effect on ``today`` and why it differs from the stored one ('' when it does not)."""
     stored = str(card.get("state", ""))
-    if stored in ("scrapped", "sealed", "repair") or not card.get("data", {}).get("measuring"):
+    if stored in ("scrapped", "sealed", "repair", AWAITING) or not card.get("data", {}).get("measuring"):
         return stored, ""
     summary = calibration.summary(card, calibrations, today)
     latest = summary["latest"]
@@ -90,5 +95,5 @@ def effective(card: dict[str, Any], calibrations: list[dict[str, Any]], today: d
     return stored, ""
 
 
-__all__ = ["CALIBRATION_MARKS", "GOOD", "REASON_FAILED", "REASON_NEVER", "REASON_OVERDUE", "STATES", "UNUSABLE", "ZH",
+__all__ = ["AWAITING", "CALIBRATION_MARKS", "GOOD", "REASON_FAILED", "REASON_NEVER", "REASON_OVERDUE", "STATES", "UNUSABLE", "ZH",
            "effective", "last_entry_into", "state_id", "stopped_by_calibration", "zh"]

@@ -3,6 +3,8 @@
 * 设备卡片 QR-7.1-01: the card's state *is* the equipment status (在用, 备用, 闲置, 维修, 封存, 停用,
   报废), so every status change is a record transition with its reason in the history. 报废 is
   final and needs the number of the scrapping application that reached 已报废 (``scrap_ref``).
+  A purchase of ¥2,000 or more is moved to 待批准 as it is filed and goes to 在用 only by the signed
+  approval of a user of 物资管理部 other than the one who registered it.
 * 设备保养记录 QR-7.1-02: 计划 → 已完成, or 计划 → 已推迟 (reason, new date within one quarter) → 已完成.
 * 计量器具校准记录 QR-7.1-03: 已记录 → 已确认 (signed by 品质部, 设备科, a 计量员 or a 设备管理员; a
   failure stops the instrument) → 已关闭.
@@ -23,6 +25,9 @@ from qms_equipment import register, status
 #: to 设备科 and each unit's 设备管理员, who are department users of many departments).
 ANY = ("admin", "quality_officer", "department", "approver")
 APPROVE_SCRAP = ("物资管理部", "admin")
+#: Who signs the approval of a purchase of ¥2,000 or more (5.1.3, seed D7 3.1.1).
+APPROVE_PURCHASE_DEPTS = ("物资管理部",)
+PURCHASE_APPROVED = "批准采购 purchase approved"
 #: Who confirms a calibration by signature: 品质部 (which runs calibration, seed D21 4.2) or 设备科, or
 #: whoever holds the post 计量员 or 设备管理员 in another department.
 CALIBRATION_POSTS = ("计量员", "设备管理员")
@@ -30,15 +35,22 @@ CALIBRATION_DEPTS = ("品质部", "设备科")
 
 
 def card_workflow() -> Workflow:
-    """Equipment status as the card's state; any status may change to any other, 报废 is final."""
+    """Equipment status as the card's state; any status may change to any other, 报废 is final.
+
+    A purchase awaiting approval leaves 待批准 only by the signed approval, into 在用; the move into
+    待批准 is made by the plugin as the card is filed (any other is vetoed).
+    """
     states = tuple(
         State(name, label, requires=("scrap_ref",) if name == "scrapped" else (), closed=name == "scrapped")
         for name, label in status.STATES.items()
     )
-    transitions = tuple(
-        Transition(source, target, roles=ANY, label=status.STATES[target])
-        for source in status.STATES for target in status.STATES
-        if source != target and source != "scrapped"
+    statuses = [name for name in status.STATES if name != status.AWAITING]
+    transitions = (
+        *(Transition(source, target, roles=ANY, label=status.STATES[target])
+          for source in statuses for target in statuses if source != target and source != "scrapped"),
+        Transition("in_use", status.AWAITING, roles=ANY, label="待采购批准 Await purchase approval"),
+        Transition(status.AWAITING, "in_use", roles=ANY, signature=PURCHASE_APPROVED, label="批准采购 Approve purchase",
+                   depts=APPROVE_PURCHASE_DEPTS),
     )
     return Workflow(form=register.FORM_CARD, states=states, transitions=transitions, initial="in_use")
 
@@ -145,4 +157,4 @@ def workflows() -> list[Workflow]:
             scrap_workflow()]
 
 
-__all__ = ["ANY", "APPROVE_SCRAP", "CALIBRATION_DEPTS", "CALIBRATION_POSTS", "workflows"]
+__all__ = ["ANY", "APPROVE_PURCHASE_DEPTS", "APPROVE_SCRAP", "PURCHASE_APPROVED", "CALIBRATION_DEPTS", "CALIBRATION_POSTS", "workflows"]

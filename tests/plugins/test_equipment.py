@@ -104,21 +104,17 @@ def test_numbers_are_never_given_twice_and_must_match_the_unit(app: App) -> None
 # -- purchase approval and acceptance ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("price", "approved", "ok"), [
-    (1999.99, False, True), (2000, False, False), (2000, True, True), (2000.01, False, False), (680000, True, True),
-    (5600, False, False),
+@pytest.mark.parametrize(("price", "state"), [
+    (1999.99, "in_use"), (2000, "awaiting_approval"), (2000.01, "awaiting_approval"), (680000, "awaiting_approval"),
 ])
-def test_purchases_of_2000_and_above_need_the_approval_of_物资管理部(app: App, price: float, approved: bool, ok: bool) -> None:
-    # 二千元以上 includes the bound: a purchase of exactly ¥2,000 needs the approval.
+def test_purchases_of_2000_and_above_wait_for_the_approval_of_物资管理部(app: App, price: float, state: str) -> None:
+    # 二千元以上 includes the bound: a purchase of exactly ¥2,000 needs the (signed) approval.
     data = machine(route="购置", price=price, acceptance_purchasing="郑采购", acceptance_technical="冯技术")
-    if approved:
-        data.update(purchase_approved_dept="物资管理部", purchase_approved_by="xu", purchase_approved_on="2026-01-02")
-    if ok:
-        assert registered(app, data)["data"]["price"] == price
-    else:
-        with at("2026-01-08"), pytest.raises(ValidationFailed) as exc:
-            service.register_equipment(as_user(app, "sun"), data)
-        assert "needs the approval of 物资管理部" in _problems(exc)
+    assert registered(app, data)["state"] == state
+    with at("2026-01-08"), pytest.raises(ValidationFailed) as exc:
+        service.register_equipment(as_user(app, "sun"), machine(route="购置", acceptance_purchasing="郑采购",
+                                                                acceptance_technical="冯技术"))
+    assert "is required for purchased equipment (购置)" in _problems(exc)
 
 
 def test_leased_equipment_needs_no_purchase_approval_but_purchases_need_the_joint_acceptance(app: App) -> None:

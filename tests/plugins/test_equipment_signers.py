@@ -1,22 +1,27 @@
 """QP-7.1-01: purchase approval and calibration are signed by users of the right department or post.
 
-A purchase over ¥2,000 is approved by a user of 物资管理部 (seed D7 3.1.1), named by user name, not
-typed as free text. A calibration is recorded by, and its confirmation signed by, a user of 品质部 or
-设备科 or one whose post is 计量员 or 设备管理员. The core checks ``x-ref: user`` fields against the
-workspace's users (``x-ref-depts`` / ``x-ref-posts``) and the confirmation's ``posts``/``depts``.
+A purchase of ¥2,000 or more is registered awaiting approval and goes into use only when a user of
+物资管理部 (seed D7 3.1.1) signs the approval with their password; the one who registered it may not.
+A calibration is recorded by, and its confirmation signed by, a user of 品质部 or 设备科 or one whose
+post is 计量员 or 设备管理员. The core checks ``x-ref: user`` fields against the workspace's users
+(``x-ref-depts`` / ``x-ref-posts``) and the confirmation's ``posts``/``depts``.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
 from qms_equipment import register, service
 
 from qms.app import App
-from qms.errors import Refused, ValidationFailed
-from qms import forms
+from qms.cli import make_cli
+from qms.errors import QMSError, Refused, UsageError, ValidationFailed
+from qms import forms, records
 from qms.recordquery import record_query
 from qms.site.app import create_app
 from qms.web.record_pages import ref_choices
@@ -28,32 +33,100 @@ def app(tmp_path: Path) -> App:
     return make_app(tmp_path)
 
 
-def _purchase(approved_by: str) -> dict[str, object]:
-    return machine(route="购置", price=5600, acceptance_purchasing="郑采购", acceptance_technical="冯技术",
-                   purchase_approved_dept="物资管理部", purchase_approved_by=approved_by, purchase_approved_on="2026-01-02")
+def _purchase(**over: object) -> dict[str, object]:
+    return machine(**{"route": "购置", "price": 5600, "acceptance_purchasing": "郑采购", "acceptance_technical": "冯技术",
+                      **over})
 
 
-def test_a_purchase_over_2000_is_approved_by_a_user_of_物资管理部(app: App) -> None:
-    card = registered(app, _purchase("xu"))
-    assert card["data"]["purchase_approved_by"] == "xu"
+def _approve(app: App, number: str, who: str, password: str = PASSWORD) -> dict[str, object]:
+    with at("2026-01-09T10:00:00"):
+        return service.approve_purchase(as_user(app, who), number, password)
 
 
-@pytest.mark.parametrize(("approver", "says"), [
-    ("徐物资", "'徐物资' is not a user of this workspace"),
-    ("wang", "wang (王总经理) is not a user of 物资管理部"),
-])
-def test_a_purchase_approval_by_anyone_else_is_refused_and_stores_nothing(app: App, approver: str, says: str) -> None:
+@pytest.mark.parametrize(("price", "state"), [(1999.99, "in_use"), (2000, "awaiting_approval"), (5600, "awaiting_approval")])
+def test_a_purchase_of_2000_or_more_is_registered_awaiting_the_signed_approval(app: App, price: float, state: str) -> None:
+    # 二千元以上 includes the bound: a purchase of exactly ¥2,000 waits for 物资管理部's signature too.
+    card = registered(app, _purchase(price=price))
+    assert card["state"] == state
+    assert card["signatures"] == []
+
+
+def test_a_purchase_awaiting_approval_cannot_be_put_in_use_without_the_signature(app: App) -> None:
+    card = registered(app, _purchase())
+    with at("2026-01-09"), pytest.raises(Refused, match="signed act"):
+        records.move(as_user(app, "xu"), card["number"], "in_use")  # no password: no signature, no move
+    for target in ("standby", "idle", "repair"):
+        with at("2026-01-09"), pytest.raises(Refused, match=f"no transition from awaiting_approval to {target}"):
+            records.move(as_user(app, "sun"), card["number"], target)
+    with at("2026-01-09"), pytest.raises(UsageError, match="approve-purchase"):
+        service.set_status(as_user(app, "sun"), card["number"], "在用", "投入使用")
+    assert records.get(app, card["number"])["state"] == "awaiting_approval"
+
+
+def test_the_purchase_approval_needs_the_password_of_a_物资管理部_user(app: App) -> None:
+    card = registered(app, _purchase())
+    with pytest.raises(Refused, match="needs department 物资管理部"):
+        _approve(app, card["number"], "wang")  # 总经理, right password, wrong department
+    with pytest.raises(Refused, match="needs department 物资管理部"):
+        _approve(app, card["number"], "li")
+    with pytest.raises(QMSError, match="wrong password"):
+        _approve(app, card["number"], "xu", password="wrong-password")
+    kept = records.get(app, card["number"])
+    assert kept["state"] == "awaiting_approval" and kept["signatures"] == []
+    approved = _approve(app, card["number"], "xu")
+    assert approved["state"] == "in_use"
+    (sig,) = approved["signatures"]
+    assert (sig["name"], sig["post"], sig["meaning"]) == ("xu", "物资管理部经理", "批准采购 purchase approved")
+    assert sig["at"].startswith("2026-01-09T10:00")
+
+
+def test_the_registering_user_cannot_approve_their_own_purchase(app: App) -> None:
+    app.users.add("qian", "department", "物资管理部", PASSWORD, actor="admin", full_name="钱物资", post="物资管理员")
+    with at("2026-01-08"):
+        card = service.register_equipment(as_user(app, "qian"), _purchase())
+    with pytest.raises(Refused, match="registered it and may not approve its own purchase"):
+        _approve(app, card["number"], "qian")
+    assert records.get(app, card["number"])["signatures"] == []
+    assert _approve(app, card["number"], "xu")["state"] == "in_use"
+
+
+def test_a_new_card_may_not_carry_a_typed_purchase_approver(app: App) -> None:
     with at("2026-01-08"), pytest.raises(ValidationFailed) as exc:
-        service.register_equipment(as_user(app, "sun"), _purchase(approver))
-    assert says in "\n".join(exc.value.problems)
+        service.register_equipment(as_user(app, "sun"), _purchase(purchase_approved_dept="物资管理部",
+                                                                  purchase_approved_by="xu", purchase_approved_on="2026-01-02"))
+    assert "is signed by a user of 物资管理部" in "\n".join(exc.value.problems)
     assert register.cards(record_query(app)) == []
 
 
-def test_a_purchase_approval_by_a_deactivated_user_is_refused(app: App) -> None:
-    app.users.deactivate("xu", "admin", "调离 transferred")
-    with at("2026-01-08"), pytest.raises(ValidationFailed) as exc:
-        service.register_equipment(as_user(app, "sun"), _purchase("xu"))
-    assert "xu is deactivated" in "\n".join(exc.value.problems)
+def test_raising_a_card_in_use_to_a_purchase_of_2000_or_more_does_not_bypass_the_signature(app: App) -> None:
+    card = registered(app, _purchase(price=1800))
+    with at("2026-01-09"), pytest.raises(ValidationFailed) as exc:
+        records.update(as_user(app, "sun"), card["number"], {"price": 2600})
+    assert "cannot become a purchase of ¥2,000 or more" in "\n".join(exc.value.problems)
+    approved = _approve(app, registered(app, _purchase(equipment_no="101002"))["number"], "xu")
+    with at("2026-01-10"):
+        assert records.update(as_user(app, "sun"), approved["number"], {"price": 7000})["data"]["price"] == 7000
+
+
+def test_the_approval_is_signed_through_the_cli_and_the_card_pdf_shows_the_signers_post(app: App, tmp_path: Path) -> None:
+    card = registered(app, _purchase())
+    cli = make_cli(app.host)
+    base = ["--workspace", str(app.workspace.root)]
+    with at("2026-01-09T10:00:00"):
+        refused = CliRunner().invoke(cli, [*base, "--as", "sun", "equipment", "approve-purchase", "101001",
+                                           "--password-stdin"], input=PASSWORD + "\n")
+        assert refused.exit_code != 0 and "Traceback" not in refused.output
+        assert "registered it and may not approve its own purchase" in refused.output
+        done = CliRunner().invoke(cli, [*base, "--as", "xu", "equipment", "approve-purchase", "101001",
+                                        "--password-stdin"], input=PASSWORD + "\n")
+    assert done.exit_code == 0, done.output
+    assert "101001" in done.output and "徐物资" in done.output
+    out = tmp_path / "card.pdf"
+    with at("2026-01-10T09:00:00"):
+        r = CliRunner().invoke(cli, [*base, "--as", "sun", "equipment", "card", card["number"], "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    assert "采购批准" in text and "徐物资" in text and "物资管理部经理" in text and "2026-01-09 10:00" in text
 
 
 def _instrument(app: App) -> str:
@@ -124,3 +197,25 @@ def test_a_failed_calibrations_impact_is_assessed_by_a_user_of_品质部(app: Ap
         service.assess(as_user(app, "li"), failed["number"], "无影响", "李品质")
     with at("2026-05-21"):
         assert service.assess(as_user(app, "li"), failed["number"], "无影响", "li")["state"] == "closed"
+
+
+def test_the_web_workspace_shows_the_purchase_approval_as_a_signing_box_and_signs_it(app: App) -> None:
+    card = registered(app, _purchase())
+    client = create_app(app, secret_key="test-secret").test_client()
+    with client.get("/login") as page:
+        token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
+    assert token
+    client.post("/login", data={"name": "xu", "password": PASSWORD, "csrf": token.group(1)})
+    with at("2026-01-09T10:00:00"), client.get(f"/work/records/{card['number']}") as r:
+        html = r.get_data(as_text=True)
+    assert r.status_code == 200, html[:300]
+    assert 'class="move signed" data-target="in_use"' in html and "批准采购 purchase approved" in html
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf
+    with at("2026-01-09T10:00:00"):
+        client.post(f"/work/records/{card['number']}/move", data={"target": "in_use", "csrf": csrf.group(1)})
+        assert records.get(app, card["number"])["state"] == "awaiting_approval"  # no password, no signature
+        client.post(f"/work/records/{card['number']}/move", data={"target": "in_use", "password": PASSWORD,
+                                                             "csrf": csrf.group(1)})
+    signed = records.get(app, card["number"])
+    assert signed["state"] == "in_use" and signed["signatures"][0]["name"] == "xu"
