@@ -30,7 +30,8 @@ def intact_rate(query: RecordQuery, now: datetime) -> dict[str, Any]:
     grouped = register.calibrations_by_card(query)
     counted = good = 0
     for card in register.cards(query):
-        if register.is_attachment(card) or card.get("state") == "scrapped":
+        # Scrapped equipment has left the register; a purchase awaiting approval has not yet entered service.
+        if register.is_attachment(card) or card.get("state") in ("scrapped", status.AWAITING):
             continue
         counted += 1
         state, _ = status.effective(card, grouped.get(card["number"], []), now.date())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,29 @@ def test_the_web_workspace_shows_the_purchase_approval_as_a_signing_box_and_sign
                                                              "csrf": csrf.group(1)})
     signed = records.get(app, card["number"])
     assert signed["state"] == "in_use" and signed["signatures"][0]["name"] == "xu"
+
+
+def test_a_purchase_awaiting_approval_is_not_yet_counted_in_the_intact_rate(app: App) -> None:
+    from qms_equipment.figures import intact_rate
+
+    registered(app, machine())
+    registered(app, _purchase(equipment_no="101002"))
+    with at("2026-01-09T10:00:00"):
+        rate = intact_rate(record_query(app), datetime.fromisoformat("2026-01-09T10:00:00"))
+    assert (rate["data"]["good"], rate["data"]["total"]) == (1, 1)
+
+
+def test_a_purchase_registered_with_another_status_is_refused_and_stores_nothing(app: App) -> None:
+    with at("2026-01-08"), pytest.raises(UsageError, match="change its status after the approval"):
+        service.register_equipment(as_user(app, "sun"), _purchase(), state="备用")
+    assert register.cards(record_query(app)) == []
+
+
+def test_the_approval_is_also_the_signed_record_move_to_in_use(app: App) -> None:
+    card = registered(app, _purchase())
+    base = ["--workspace", str(app.workspace.root), "--as", "xu", "record", "move", card["number"], "in_use"]
+    with at("2026-01-09T10:00:00"):
+        r = CliRunner().invoke(make_cli(app.host), [*base, "--password-stdin"], input=PASSWORD + "\n")
+    assert r.exit_code == 0, r.output
+    (sig,) = records.get(app, card["number"])["signatures"]
+    assert (sig["name"], sig["post"]) == ("xu", "物资管理部经理")
