@@ -115,8 +115,9 @@ def approve_purchase_cmd(app: App, number: str, note: str, password_stdin: bool,
     Example:
       qms equipment approve-purchase 101007 --as xu
     """
+    found = service.awaiting_approval(app, number)  # refused before the password is asked
     password = read_password(password_stdin, "Password (to sign the purchase approval)")
-    approved = service.approve_purchase(app, number, password, note)
+    approved = service.approve_purchase(app, found["number"], password, note)
     if as_json:
         echo_json(approved)
         return

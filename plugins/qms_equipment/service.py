@@ -12,7 +12,7 @@ from typing import Any
 
 
 from qms import api
-from qms.api import App, NotFound, record_query, UsageError
+from qms.api import App, NotFound, record_query, Refused, UsageError
 
 from qms_equipment import calibration, register, rules, status
 
@@ -86,12 +86,24 @@ def set_status(app: App, ref: str, state: str, reason: str) -> dict[str, Any]:
     return api.move_record(app, found["number"], target, note=reason.strip())["record"]
 
 
-def approve_purchase(app: App, ref: str, password: str, note: str = "") -> dict[str, Any]:
-    """Sign the approval of a purchase of ¥2,000 or more (a user of 物资管理部, not its registrar); it goes into use."""
+def awaiting_approval(app: App, ref: str) -> dict[str, Any]:
+    """The card ``ref`` if it awaits a purchase approval the acting user may sign; refused otherwise.
+
+    Checked before the password is asked; the signed move checks it all again (and the department).
+    """
     found = card(app, ref)
     if found["state"] != status.AWAITING:
         raise UsageError(f"{found['number']} ({found['data'].get('equipment_no')}) awaits no purchase approval: it is "
                          f"{status.STATES.get(found['state'], found['state'])}")
+    if app.actor_name and app.actor_name == rules.registered_by(found):
+        raise Refused(f"{found['number']} cannot move to in_use: {app.actor_name} registered it and may not approve its "
+                      f"own purchase (segregation of duties); another user of {rules.APPROVING_DEPT} signs the approval")
+    return found
+
+
+def approve_purchase(app: App, ref: str, password: str, note: str = "") -> dict[str, Any]:
+    """Sign the approval of a purchase of ¥2,000 or more (a user of 物资管理部, not its registrar); it goes into use."""
+    found = awaiting_approval(app, ref)
     return api.move_record(app, found["number"], "in_use", note=note or "批准采购，投入使用 purchase approved",
                            password=password)["record"]
 
@@ -265,6 +277,6 @@ def history(app: App, ref: str) -> dict[str, Any]:
             "records": by_form}
 
 
-__all__ = ["advance", "appraise", "approve_purchase", "assess", "calibrate", "card", "complete_maintenance", "complete_repair", "daily_check",
+__all__ = ["advance", "appraise", "approve_purchase", "awaiting_approval", "assess", "calibrate", "card", "complete_maintenance", "complete_repair", "daily_check",
            "defer_maintenance", "enforce", "history", "impact", "notify_repair", "plan_maintenance", "register_equipment",
            "report_accident", "set_status", "today"]

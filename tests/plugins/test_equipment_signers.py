@@ -114,8 +114,7 @@ def test_the_approval_is_signed_through_the_cli_and_the_card_pdf_shows_the_signe
     cli = make_cli(app.host)
     base = ["--workspace", str(app.workspace.root)]
     with at("2026-01-09T10:00:00"):
-        refused = CliRunner().invoke(cli, [*base, "--as", "sun", "equipment", "approve-purchase", "101001",
-                                           "--password-stdin"], input=PASSWORD + "\n")
+        refused = CliRunner().invoke(cli, [*base, "--as", "sun", "equipment", "approve-purchase", "101001"])
         assert refused.exit_code != 0 and "Traceback" not in refused.output
         assert "registered it and may not approve its own purchase" in refused.output
         done = CliRunner().invoke(cli, [*base, "--as", "xu", "equipment", "approve-purchase", "101001",
