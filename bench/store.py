@@ -9,11 +9,15 @@ intent, ``qms.intent``) is measured per write, p50/p95/p99, through an ``App`` o
 CLI opens it: this tree's code against the code before the intent (``--before``, by default the
 parent of the commit that added ``qms/intent.py``), checked out with ``git worktree`` and run in
 alternating child processes in the same run. ``--atomicity-only`` skips the other figures.
+
+What an Ed25519 signature adds to a write is measured beside an unsigned write in the same store,
+interleaved (``--signing-only`` for that figure alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -173,6 +177,48 @@ def bench_atomicity(before: str | None, writes: int, rounds: int, preload: int) 
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, capture_output=True)
 
 
+def bench_signing(writes: int, preload: int) -> None:
+    """Per-write cost of an Ed25519-signed write beside an unsigned one, interleaved in one store.
+
+    An unsigned write is an amendment (object + audit entry). A signed write stores the same object
+    carrying a signature sealed the way ``qms.signatures.seal`` does it: with the key already unlocked
+    (the Ed25519 signature alone), and with the key unlocked from the password first (scrypt, as
+    every signing command does, since only the password opens the key).
+    """
+    from qms import keys
+
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+        store = build(Path(tmp) / "records", preload)
+        stored, private = keys.new_key("bench-pass-2026")
+        times: dict[str, list[float]] = {"unsigned": [], "signed (key unlocked)": [], "signed (unlock + sign)": []}
+
+        def signed(i: int, unlock: bool) -> None:
+            key = keys.unlock(stored, "bench-pass-2026") if unlock else private
+            assert key is not None
+            doc = _doc(i)
+            sig = {"meaning": "批准 approved", "name": "bench", "at": "2026-12-05T10:00:00+08:00",
+                   "sha256": hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest(), "key": stored["id"]}
+            sig["ed25519"] = keys.sign_bytes(key, keys.signature_message(f"records/KS-2026-{i:06d}", sig))
+            doc["signatures"] = [sig]
+            store.put("records", f"KS-2026-{i:06d}", doc, actor="bench", action="record.move")
+
+        for r in range(writes):
+            i = (r * 7919) % preload
+            for kind in times:  # interleaved, so that load on the machine falls on all three alike
+                t = time.perf_counter()
+                if kind == "unsigned":
+                    store.put("records", f"KS-2026-{i:06d}", _doc(i), actor="bench", action="record.amend")
+                else:
+                    signed(i, unlock=kind.endswith("sign)"))
+                times[kind].append((time.perf_counter() - t) * 1000)
+        for kind, ts in times.items():
+            print(f"one {kind:<23} write ({preload} records, {len(ts)} writes): {_percentiles(ts)}")
+        base = statistics.median(times["unsigned"])
+        for kind in ("signed (key unlocked)", "signed (unlock + sign)"):
+            now = statistics.median(times[kind])
+            print(f"{kind} costs {now - base:+.2f} ms per write at the median ({now / base:.2f}x)")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(_filing_times(int(sys.argv[2]), int(sys.argv[3]))))
@@ -184,7 +230,13 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=150, help="writes per child run in the atomicity figure")
     parser.add_argument("--rounds", type=int, default=4, help="alternating child runs per code tree")
     parser.add_argument("--atomicity-only", action="store_true")
+    parser.add_argument("--signing-only", action="store_true",
+                        help="only the cost of an Ed25519-signed write beside an unsigned one")
     args = parser.parse_args()
+    if args.signing_only:
+        bench_signing(args.writes * 2, preload=2000)
+        return
+    bench_signing(args.writes, preload=2000)
     bench_atomicity(args.before, args.writes, args.rounds, preload=2000)
     if args.atomicity_only:
         return
