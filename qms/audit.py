@@ -131,15 +131,21 @@ class AuditLog:
                     except json.JSONDecodeError:
                         continue
 
-    def check_chain(self) -> tuple[list[ChainProblem], list[dict[str, Any]]]:
-        """Every broken line and the entries that parsed, checking each hash and link."""
+    def check_chain(self, *, offset: int = 0, prev: str = GENESIS, line: int = 1,
+                    ) -> tuple[list[ChainProblem], list[dict[str, Any]]]:
+        """Every broken line and the entries that parsed, checking each hash and link.
+
+        ``offset``, ``prev`` and ``line`` start the replay after a part already checked (the byte
+        length of that part, the hash of its last entry and the number of the next line), as an
+        incremental ``qms verify`` does from its checkpoint.
+        """
         problems: list[ChainProblem] = []
         entries: list[dict[str, Any]] = []
         if not self.path.exists():
             return problems, entries
-        prev = GENESIS
         with self.path.open("rb") as f:
-            for number, raw in enumerate(f, start=1):
+            f.seek(offset)
+            for number, raw in enumerate(f, start=line):
                 if not raw.endswith(b"\n"):
                     problems.append(ChainProblem(number, "incomplete last line (a write was interrupted)"))
                     break

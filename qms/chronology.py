@@ -33,12 +33,25 @@ def _moment(entry: dict[str, Any]) -> datetime | None:
         return None
 
 
-def backward_steps(entries: Iterable[dict[str, Any]], *, fixed_clock_allowed: bool) -> list[BackwardStep]:
-    """Every entry dated more than ``TOLERANCE`` before the latest earlier entry, or made under a
-    fixed clock in a workspace that does not allow one (``fixed_clock_allowed`` false)."""
-    steps: list[BackwardStep] = []
+@dataclass
+class HighWater:
+    """The latest time seen so far and the entry that carried it: where a later check carries on."""
+
     latest: datetime | None = None
-    latest_seq = 0
+    seq: int = 0
+
+
+def backward_steps(entries: Iterable[dict[str, Any]], *, fixed_clock_allowed: bool,
+                   mark: HighWater | None = None) -> list[BackwardStep]:
+    """Every entry dated more than ``TOLERANCE`` before the latest earlier entry, or made under a
+    fixed clock in a workspace that does not allow one (``fixed_clock_allowed`` false).
+
+    ``mark`` carries on from entries checked before (an incremental ``qms verify``) and is moved
+    on to the last of ``entries``.
+    """
+    steps: list[BackwardStep] = []
+    mark = mark if mark is not None else HighWater()
+    latest, latest_seq = mark.latest, mark.seq
     for entry in entries:
         seq = int(entry.get("seq", 0))
         fixed = entry.get("clock") == "fixed"
@@ -56,7 +69,8 @@ def backward_steps(entries: Iterable[dict[str, Any]], *, fixed_clock_allowed: bo
                                            f"({latest.isoformat()}): time went backwards"))
         if latest is None or moment > latest:
             latest, latest_seq = moment, seq
+    mark.latest, mark.seq = latest, latest_seq
     return steps
 
 
-__all__ = ["TOLERANCE", "BackwardStep", "backward_steps"]
+__all__ = ["TOLERANCE", "BackwardStep", "HighWater", "backward_steps"]

@@ -11,6 +11,7 @@ password too. Signatures from before signing keys (no ``ed25519`` field) are cou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -117,17 +118,31 @@ def _signatures(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def check_signatures(store: Store, entries: list[dict[str, Any]]) -> SignatureReport:
-    """Check every signature in the store against the keys the audit log registered."""
+def check_signatures(store: Store, entries: list[dict[str, Any]],
+                     objects: Iterable[tuple[str, dict[str, Any]]] | None = None) -> SignatureReport:
+    """Check every signature in the store against the keys the audit log registered.
+
+    ``objects`` (pairs of ``collection/key`` and object) limits the check to those objects: an
+    incremental ``qms verify`` passes the objects of the bucket files that changed. ``entries``
+    must still hold every key registration (``is_registration``).
+    """
     known = registrations(entries)
     bad_registration = {rid: _registration_problem(reg, known) for rid, reg in known.items()}
     report = SignatureReport()
-    for collection in store.collections():
-        for key, obj in store.iter(collection):
-            where = f"{collection}/{key}"
-            for sig in _signatures(obj):
-                report.findings.append(_check(where, sig, known, bad_registration, report))
+    if objects is None:
+        objects = ((f"{collection}/{key}", obj) for collection in store.collections()
+                   for key, obj in store.iter(collection))
+    for where, obj in objects:
+        for sig in _signatures(obj):
+            report.findings.append(_check(where, sig, known, bad_registration, report))
     return report
+
+
+def is_registration(entry: dict[str, Any]) -> bool:
+    """True for an audit entry that registers a signing key (what ``registrations`` reads)."""
+    detail = entry.get("detail") or {}
+    key = detail.get("key") if entry.get("collection") == "users" and isinstance(detail, dict) else None
+    return isinstance(key, dict) and bool(key.get("id"))
 
 
 def _check(where: str, sig: dict[str, Any], known: dict[str, Registration], bad_registration: dict[str, str],

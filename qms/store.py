@@ -463,6 +463,27 @@ class Store:
             return None
         return (st.st_ino, st.st_mtime_ns, self._audit_size())
 
+    def bucket_path(self, collection: str, key: str) -> Path:
+        """The bucket file that holds (or would hold) ``key`` of ``collection`` (``qms verify``)."""
+        return self._path(collection, key)
+
+    def buckets(self, collection: str) -> list[Path]:
+        """Every bucket file of ``collection``, in order (``qms verify`` checks them one by one)."""
+        return list(self._buckets(collection))
+
+    def read_bucket(self, path: Path) -> tuple[bytes, dict[str, dict[str, Any]]] | None:
+        """The bytes of one bucket file and its objects by key, read now, never from the cache
+        (``qms verify`` judges the very bytes it hashed); None when the file is gone."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            raw = json.loads(data) or {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StoreError(f"store file {path} is not valid JSON ({exc}); run `qms verify` to see what changed") from exc
+        return data, {doc["_key"]: doc["obj"] for doc in raw.get("objects", {}).values()}
+
     def iter(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (key, object) in ``collection``; objects are shared with the cache: do not mutate."""
         for path in self._buckets(collection):

@@ -113,51 +113,72 @@ def _store_with_items(tmp_path: Path) -> Store:
     return store
 
 
-def test_a_hand_edited_store_file_is_named(tmp_path: Path) -> None:
+@pytest.fixture(params=[True, False], ids=["full", "incremental"])
+def full(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each tamper test runs ``qms verify --full`` and plain ``qms verify`` from a checkpoint taken before the tamper."""
+    from qms import verify
+
+    # The files look old enough for the checkpoint to trust their stat signatures (the case to get right).
+    monkeypatch.setattr(verify, "now_ns", lambda: time.time_ns() + 60_000_000_000)
+    return bool(request.param)
+
+
+def _checkpoint(store: Store, tmp_path: Path, full: bool) -> None:
+    """For the incremental run: a clean verify leaves its checkpoint before the tamper."""
+    if not full:
+        assert verify_store(store, tmp_path, full=False).ok
+        time.sleep(0.02)  # the tamper lands in a later tick of the file-time clock
+
+
+def test_a_hand_edited_store_file_is_named(tmp_path: Path, full: bool) -> None:
     store = _store_with_items(tmp_path)
+    _checkpoint(store, tmp_path, full)
     bucket = next((tmp_path / "records" / "db" / "items").glob("*.json"))
     data = json.loads(bucket.read_text("utf-8"))
     for doc in data["objects"].values():
         if doc["_key"] == "IT-2":
             doc["obj"]["note"] = "篡改"
     bucket.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    report = verify_store(Store(tmp_path / "records"), tmp_path)
+    report = verify_store(Store(tmp_path / "records"), tmp_path, full=full)
     assert [p.object for p in report.problems] == ["items/IT-2"]
     assert store  # the original handle is still usable
 
 
-def test_an_object_added_by_hand_is_named(tmp_path: Path) -> None:
-    _store_with_items(tmp_path)
+def test_an_object_added_by_hand_is_named(tmp_path: Path, full: bool) -> None:
+    store = _store_with_items(tmp_path)
+    _checkpoint(store, tmp_path, full)
     bucket = next((tmp_path / "records" / "db" / "items").glob("*.json"))
     data = json.loads(bucket.read_text("utf-8"))
     data["objects"]["99"] = {"_key": "IT-3b", "obj": {"forged": True}}
     bucket.write_text(json.dumps(data), encoding="utf-8")
-    report = verify_store(Store(tmp_path / "records"), tmp_path)
+    report = verify_store(Store(tmp_path / "records"), tmp_path, full=full)
     assert [p.object for p in report.problems] == ["items/IT-3b"]
     assert "never logged" in report.problems[0].message
 
 
-def test_an_edited_audit_entry_is_named(tmp_path: Path) -> None:
-    _store_with_items(tmp_path)
+def test_an_edited_audit_entry_is_named(tmp_path: Path, full: bool) -> None:
+    store = _store_with_items(tmp_path)
+    _checkpoint(store, tmp_path, full)
     log = tmp_path / "records" / "audit.log"
     lines = log.read_text("utf-8").splitlines(keepends=True)
     lines[1] = lines[1].replace('"actor":"t"', '"actor":"mallory"')
     log.write_text("".join(lines), encoding="utf-8")
-    report = verify_store(Store(tmp_path / "records"), tmp_path)
+    report = verify_store(Store(tmp_path / "records"), tmp_path, full=full)
     assert any(p.object == "audit.log line 2" and "edited" in p.message for p in report.problems)
 
 
-def test_a_removed_audit_entry_breaks_the_chain(tmp_path: Path) -> None:
-    _store_with_items(tmp_path)
+def test_a_removed_audit_entry_breaks_the_chain(tmp_path: Path, full: bool) -> None:
+    store = _store_with_items(tmp_path)
+    _checkpoint(store, tmp_path, full)
     log = tmp_path / "records" / "audit.log"
     lines = log.read_text("utf-8").splitlines(keepends=True)
     log.write_text(lines[0] + lines[2], encoding="utf-8")
-    report = verify_store(Store(tmp_path / "records"), tmp_path)
+    report = verify_store(Store(tmp_path / "records"), tmp_path, full=full)
     objects = {p.object for p in report.problems}
     assert "audit.log line 2" in objects and "items/IT-2" in objects
 
 
-def test_a_changed_blob_and_a_changed_registered_file_are_named(tmp_path: Path) -> None:
+def test_a_changed_blob_and_a_changed_registered_file_are_named(tmp_path: Path, full: bool) -> None:
     store = Store(tmp_path / "records")
     sha = store.put_blob(b"calibration certificate", actor="t", action="attach", detail={"name": "cert.pdf"})
     out = tmp_path / "records" / "pdf" / "QP-1.pdf"
@@ -166,10 +187,11 @@ def test_a_changed_blob_and_a_changed_registered_file_are_named(tmp_path: Path) 
     import hashlib
 
     store.register_file("records/pdf/QP-1.pdf", hashlib.sha256(out.read_bytes()).hexdigest(), actor="t", action="render")
-    assert verify_store(store, tmp_path).ok
+    assert verify_store(store, tmp_path, full=full).ok
+    time.sleep(0.02)
     store.blob_path(sha).write_bytes(b"calibration certificate (edited)")
     out.write_bytes(b"%PDF-1.7 rendered and edited")
-    objects = {p.object for p in verify_store(store, tmp_path).problems}
+    objects = {p.object for p in verify_store(store, tmp_path, full=full).problems}
     assert objects == {f"attachment {sha[:12]}", "records/pdf/QP-1.pdf"}
 
 

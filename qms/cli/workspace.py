@@ -61,10 +61,20 @@ def check(app: App, as_json: bool) -> None:
 @since_option
 @click.option("--signatures", "show_signatures", is_flag=True,
               help="List every signature with the key it was made under and whether it verifies.")
+@click.option("--full", "full", is_flag=True,
+              help="Replay the whole log and re-read every file, instead of only what changed since the last "
+                   "clean verify.")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_signatures: bool, as_json: bool) -> None:
+def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_signatures: bool, full: bool,
+           as_json: bool) -> None:
     """Check the audit log chain and every stored object, attachment and PDF against it.
+
+    By default only what changed since the last clean verify is re-read: the log's new entries, and
+    every file whose inode, size, mtime or ctime moved (every file is still listed and stat-ed);
+    the log's older part must still hash to what was verified. --full replays the whole log and
+    re-hashes every file; run it on a schedule. Without a checkpoint (records/cache/verify.json)
+    the run is a full one.
 
     Every Ed25519 signature is checked against its signer's key as registered in the audit log;
     signatures from before signing keys are counted as unsigned (legacy).
@@ -74,6 +84,7 @@ def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_sign
     \b
     Examples:
       qms verify
+      qms verify --full
       qms verify --signatures
       qms verify --json
       qms verify --since head-2026-12.json
@@ -87,7 +98,7 @@ def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_sign
         extra = check_since_bundle(bundle, earlier, report)
     else:
         app = session_of(ctx).app()
-        report = verify_store(app.store, app.workspace.root)
+        report = verify_store(app.store, app.workspace.root, full=full)
         extra = check_since(app, earlier, report, as_json)
     if as_json:
         echo_json(report.as_dict() | extra)
@@ -96,7 +107,10 @@ def verify(ctx: click.Context, bundle: Path | None, since: str | None, show_sign
             click.echo(f"CHANGED {p.object}: {p.message}")
         _echo_signatures(report.signatures, show_signatures)
         status = "intact" if report.ok else f"{len(report.problems)} problem(s)"
-        click.echo(f"verify: {status}; {report.entries} audit entries, {report.objects} objects checked, head {report.head[:16]}")
+        how = (f"{report.mode}: {report.replayed} entries replayed, {report.reread} files re-read"
+               if bundle is None else "")
+        click.echo(f"verify: {status}; {report.entries} audit entries, {report.objects} objects checked, head {report.head[:16]}"
+                   + (f" ({how})" if how else ""))
         echo_since(earlier, report)
     if not report.ok:
         sys.exit(int(ExitCode.NONCONFORMITY))
