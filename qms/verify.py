@@ -32,6 +32,7 @@ When the log no longer begins with the bytes verified before, the run is a full 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -42,7 +43,7 @@ from qms import clock
 from qms import verify_checkpoint as cp
 from qms.audit import GENESIS, digest
 from qms.chronology import HighWater, backward_steps
-from qms.errors import QMSError
+from qms.errors import QMSError, StoreError
 from qms.signature_report import Finding, SignatureReport, check_signatures, is_registration
 from qms.store import Store, bucket_of, sha256_file
 from qms.verify_checkpoint import Checkpoint, FileMark
@@ -164,6 +165,30 @@ class _Buckets:
         return path.relative_to(self.store.root).as_posix()
 
 
+def _read_bucket(store: Store, path: Path, workspace_root: Path,
+                 problems: list[Problem]) -> tuple[bytes, dict[str, dict[str, Any]]] | None:
+    """One bucket file's bytes and objects; None when it is gone or unreadable, the latter added to
+    ``problems`` by its path and what is wrong, so that one damaged file does not stop the check of the rest."""
+    try:
+        return store.read_bucket(path)
+    except StoreError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, UnicodeDecodeError):
+            what = f"is not valid UTF-8 (byte {cause.object[cause.start:cause.start + 1]!r} at offset {cause.start})"
+        elif isinstance(cause, json.JSONDecodeError):
+            what = f"is not valid JSON ({cause.msg} at line {cause.lineno} column {cause.colno})"
+        else:
+            what = f"cannot be read ({exc})"
+    except (AttributeError, KeyError, TypeError) as exc:
+        what = f"is not a store file (expected TinyDB's layout {{\"objects\": {{id: {{\"_key\", \"obj\"}}}}}}; {exc!r})"
+    try:
+        name = path.relative_to(workspace_root).as_posix()
+    except ValueError:
+        name = path.as_posix()
+    problems.append(Problem(name, f"{what}: changed outside qms; its objects could not be checked"))
+    return None
+
+
 def _stored_problems(collection: str, objs: dict[str, dict[str, Any]],
                      expected: dict[str, str | None]) -> list[Problem]:
     """The objects of one bucket file that the log does not account for (``expected``: the states it logged)."""
@@ -263,7 +288,7 @@ def _full(store: Store, workspace_root: Path, allowed: bool, started: int) -> tu
     for collection in store.collections():
         for path in store.buckets(collection):
             stat = cp.stat_of(path)
-            read = store.read_bucket(path)
+            read = _read_bucket(store, path, workspace_root, problems)
             if read is None:
                 unreadable.add(where.rel(path))
                 continue
@@ -346,7 +371,7 @@ def _incremental(store: Store, workspace_root: Path, prior: Checkpoint, allowed:
                 checked += sum(1 for state in expect.values() if state is not None)
                 kept[rel] = prior.findings.get(rel, [])
                 continue
-            read = store.read_bucket(path)
+            read = _read_bucket(store, path, workspace_root, problems)
             if read is None:
                 continue
             data, objs = read
