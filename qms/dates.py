@@ -27,10 +27,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qms.errors import ConfigError, UsageError
-from qms.workspace import Config
+
+if TYPE_CHECKING:
+    from qms.workspace import Config  # annotations only: plugins import this module at every start
 
 _LIMIT = re.compile(r"^\s*(\d+)\s*(min|h|wd|d|mo)\s*$")
 UNITS = {"min": "minutes", "h": "hours", "wd": "working days", "d": "days", "mo": "months"}

@@ -22,7 +22,6 @@ import stat
 import sys
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 #: Raise when the file's shape changes, so an older file is ignored rather than misread.
@@ -53,21 +52,28 @@ class Found:
         return target
 
 
-def cache_dir() -> Path:
+# Paths are plain strings here: pathlib (with urllib.parse and ipaddress) costs every start of
+# `qms` a few milliseconds, and `qms --help` needs nothing else of it.
+
+
+def cache_dir() -> str:
     """Where the cache file lives (see the module docstring)."""
     chosen = os.environ.get("QMS_CACHE_DIR")
     if chosen:
-        return Path(chosen)
+        return chosen
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qms"
+    return os.path.join(base, "qms")
 
 
-def cache_file() -> Path:
+def cache_file() -> str:
     """The cache file of this interpreter, so two virtualenvs do not overwrite each other's."""
     # crc32, not hashlib: importing hashlib (OpenSSL) alone costs 2 ms of every start, and a clash
     # between two interpreters would only make them take turns at the slow path.
     key = "\0".join((sys.prefix, sys.executable)).encode()
-    return cache_dir() / f"plugins-{zlib.crc32(key):08x}.json"
+    # The installed `qms` script (its folder first on sys.path) gets a file of its own, so that
+    # `python -m qms` run from many folders (each a different first entry) never evicts it.
+    kind = "script" if sys.path and sys.path[0] == os.path.dirname(sys.executable) else "other"
+    return os.path.join(cache_dir(), f"plugins-{zlib.crc32(key):08x}-{kind}.json")
 
 
 def signature() -> list[Any]:
@@ -132,7 +138,8 @@ def _answer() -> dict[str, Any]:
     target = cache_file()
     layouts: list[dict[str, Any]] = []
     try:
-        cached = json.loads(target.read_text(encoding="utf-8"))
+        with open(target, encoding="utf-8") as file:
+            cached = json.load(file)
         if cached.get("format") == FORMAT:
             layouts = [e for e in cached["layouts"] if isinstance(e, dict) and e.get("path") != sys.path]
             for entry in cached["layouts"]:
@@ -144,9 +151,10 @@ def _answer() -> dict[str, Any]:
     answer = _scan()
     layouts = [{"path": sys.path, "signature": sig, "answer": answer}, *layouts][:LAYOUTS]
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps({"format": FORMAT, "layouts": layouts}), encoding="utf-8")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temp = f"{target}.{os.getpid()}.tmp"
+        with open(temp, "w", encoding="utf-8") as file:
+            json.dump({"format": FORMAT, "layouts": layouts}, file)
         os.replace(temp, target)  # readers see the old file or the new one, never half of one
     except OSError:
         pass  # a read-only home only costs the slow path next time

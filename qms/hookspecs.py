@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    # Annotations only (pluggy reads the argument names, not their types): pathlib costs every start.
+    from pathlib import Path
+
     import click
     from markdown_it import MarkdownIt
 

@@ -10,7 +10,6 @@ import importlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,8 @@ from qms.errors import PluginError
 from qms.registry import Registry
 
 if TYPE_CHECKING:
+    from pathlib import Path  # annotations only: pathlib costs every start of `qms`
+
     import click
     from markdown_it import MarkdownIt
 

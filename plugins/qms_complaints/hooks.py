@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, WorkCalendar
 
-from qms_complaints import board, due, effects, figures, layout, links, rules
+# The modules behind each hook are imported inside it: every start of `qms` (`qms --help` too)
+# imports this file, and only the hooks a command calls should cost it anything.
 from qms_complaints.forms import COMPLAINT, FORMS, PROCEDURE, VISIT
 from qms_complaints.workflow import COMPLAINT_WORKFLOW, VISIT_WORKFLOW, signers
 
@@ -43,12 +44,16 @@ def qms_register_workflows(registry: Registry) -> None:
 @hookimpl
 def qms_validate_record(form: str, data: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, str]]:
     """Severity never below the computed level, dates in order, routing, dissatisfied visits."""
+    from qms_complaints import rules
+
     return rules.problems(form, data, record)
 
 
 @hookimpl
 def qms_check_transition(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
     """Branch by responsibility, returned goods analysed, verifier owns no action, closing rules."""
+    from qms_complaints import rules
+
     return rules.vetoes(record, target, actor)
 
 
@@ -61,36 +66,48 @@ def qms_transition_signers(record: dict[str, Any], target: str) -> dict[str, lis
 @hookimpl
 def qms_after_transition(record: dict[str, Any], source: str, actor: dict[str, Any]) -> list[dict[str, Any]]:
     """Route by nature, fingerprint the approved reply, escalate and notify 总经理."""
+    from qms_complaints import effects
+
     return effects.effects(record, source, api.now())
 
 
 @hookimpl
 def qms_after_save(record: dict[str, Any], action: str) -> list[dict[str, Any]]:
     """From the first save: the level in force is written and 总经理 told of 重大 and above."""
+    from qms_complaints import effects
+
     return effects.saved_effects(record, action, api.now())
 
 
 @hookimpl
 def qms_due_items(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """Returned-goods analysis, 2-month escalation, actions, investigation and follow-up dates."""
+    from qms_complaints import due
+
     return due.due_items(query(form=COMPLAINT), query(form=VISIT), now, calendar)
 
 
 @hookimpl
 def qms_check_reference(kind: str, ref: str, when: str, query: RecordQuery) -> list[str]:
     """A visit names an existing, closed complaint; other records an existing one."""
+    from qms_complaints import links
+
     return links.reference_problems(kind, ref, query)
 
 
 @hookimpl
 def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
     """Complaints get a severity box above the form's sections."""
+    from qms_complaints import layout
+
     return layout.render(record, form)
 
 
 @hookimpl
 def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar) -> list[dict[str, Any]]:
     """The monthly analysis of the month containing ``now``."""
+    from qms_complaints import figures
+
     return figures.dashboard(query, now, calendar)
 
 
@@ -108,16 +125,22 @@ def qms_register_commands(cli: click.Group) -> None:
 @hookimpl
 def qms_web_pages() -> list[dict[str, str]]:
     """The complaints board in the web workspace."""
+    from qms_complaints import board
+
     return [board.PAGE]
 
 
 @hookimpl
 def qms_web_page(slug: str, query: RecordQuery, now: datetime, calendar: WorkCalendar) -> dict[str, Any] | None:
     """This month's complaints board."""
+    from qms_complaints import board
+
     return board.page(query, now, calendar) if slug == board.SLUG else None
 
 
 @hookimpl
 def qms_reference_choices(kind: str, query: RecordQuery) -> list[dict[str, str]]:
     """Complaint numbers for the follow-up visit's and the CAPA's complaint fields."""
+    from qms_complaints import board
+
     return board.choices(kind, query)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms import api
@@ -12,6 +11,8 @@ from qms.api import FormBinding, hookimpl, Procedure, RecordQuery, Registry, Wor
 from qms_projects import forms as f
 
 if TYPE_CHECKING:
+    from pathlib import Path  # annotations only: pathlib costs every start of `qms`
+
     import click
 
 PROCEDURE_DECL = Procedure(number=f.PROCEDURE, title="项目运作管理程序", title_en="Project Lifecycle Management",

@@ -18,11 +18,11 @@ import qms
 from qms.cli.lazy import CommandTable, peek
 from qms.errors import ExitCode, PluginError, QMSError, UsageError
 from qms.host import Host, make_plugin_manager
-from qms.workspace import find_workspace
 
 if TYPE_CHECKING:
     # Only for annotations: importing the App pulls in the store, users and signing keys, which
-    # `qms --help` must not pay for (tests/test_cli_startup.py).
+    # `qms --help` must not pay for (tests/test_cli_startup.py); the workspace module likewise
+    # is imported when a command first opens one.
     from qms.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,6 +117,7 @@ class Session:
         if self._app is None:
             from qms.app import App
             from qms.logins import Identity, saved_login
+            from qms.workspace import find_workspace
 
             workspace = find_workspace(self.workspace_option)
             login = saved_login(workspace.root)
