@@ -106,15 +106,20 @@ def _registration_problem(reg: Registration, known: dict[str, Registration]) -> 
 
 
 def _is_signature(value: Any) -> bool:
-    return isinstance(value, dict) and all(k in value for k in ("meaning", "name", "at", "sha256"))
+    # Written out rather than all(...) over a tuple: verify asks this of every item of every list
+    # field of every stored object (a record's history), 1.6 million times at 100k records.
+    return (isinstance(value, dict) and "sha256" in value and "meaning" in value and "name" in value
+            and "at" in value)
 
 
 def _signatures(obj: dict[str, Any]) -> list[dict[str, Any]]:
     """The signatures held in the top-level fields of a stored object (a field or a list of them)."""
     found: list[dict[str, Any]] = []
     for value in obj.values():
-        items = value if isinstance(value, list) else [value]
-        found.extend(item for item in items if _is_signature(item))
+        if isinstance(value, list):
+            found.extend(item for item in value if _is_signature(item))
+        elif _is_signature(value):
+            found.append(value)
     return found
 
 

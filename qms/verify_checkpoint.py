@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,9 @@ class Checkpoint:
     findings: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def as_json(self) -> bytes:
-        data = asdict(self)
+        # By hand, not dataclasses.asdict: that deep-copies every one of the 100k logged states first.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["marks"] = {k: {"stat": m.stat, "sha256": m.sha256} for k, m in self.marks.items()}
         data["version"] = VERSION
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
