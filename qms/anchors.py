@@ -9,6 +9,10 @@ in its XMP metadata, in ``qms head`` and ``qms verify --json``. Whoever keeps a 
 after a visit, the management review minutes) can later run ``qms verify --since HEAD``: the line
 at that seq must still carry that hash, or the log was truncated or rewritten before that point.
 
+The workspace keeps a history of its own heads too: after a write, at most once per
+``ANCHOR_EVERY`` audit entries and at least once a day, and on ``qms head --save``, a head is saved as
+``records/anchors/head-<seq>.json`` (outside the chain); ``qms verify --since`` takes any of them.
+
 The key lives in ``records/keys/`` (outside the object store), created on first use. A head is
 a pure function of the last log line and the key (Ed25519 signatures are deterministic, and its
 time is the time of that line), so the same input at the same chain head renders the same bytes.
@@ -185,6 +189,74 @@ def current_head(store: Store) -> ChainHead:
 def with_chain_head(app: App, page: Page) -> Page:
     """``page`` to be rendered with the workspace's current chain head (a page that has one keeps it)."""
     return page if page.head is not None else replace(page, head=current_head(app.store))
+
+
+# -- the workspace's own history of heads ----------------------------------------------------
+
+#: ``records/anchors/``: signed heads the workspace keeps of itself, one file per head, named by seq.
+ANCHOR_DIR = "anchors"
+#: A head is kept after a write at most once per this many audit entries, and at least once a day
+#: that anything is written.
+ANCHOR_EVERY = 100
+_ANCHOR_NAME = re.compile(r"^head-(\d{10})\.json$")
+
+
+def anchor_path(records: Path, seq: int) -> Path:
+    """Where the kept head at ``seq`` lives: ``records/anchors/head-<seq, 10 digits>.json``."""
+    return records / ANCHOR_DIR / f"head-{seq:010d}.json"
+
+
+def last_anchor(records: Path) -> tuple[int, str] | None:
+    """The seq and time of the latest kept head, or None when none was kept (one directory listing)."""
+    try:
+        with os.scandir(records / ANCHOR_DIR) as found:
+            seqs = [int(m.group(1)) for e in found if (m := _ANCHOR_NAME.match(e.name))]
+    except FileNotFoundError:
+        return None
+    if not seqs:
+        return None
+    seq = max(seqs)
+    try:
+        at = str(json.loads(anchor_path(records, seq).read_bytes()).get("at") or "")
+    except (OSError, ValueError, AttributeError):
+        at = ""  # an unreadable kept head counts as old: the next one replaces it as the latest
+    return seq, at
+
+
+def save_anchor(store: Store) -> tuple[Path, ChainHead]:
+    """Keep the signed head of the store's committed work under ``records/anchors/`` (``qms head --save``).
+
+    The file is outside the audit chain (keeping it logs nothing), so it can be written after any
+    write without a write of its own; copies of it kept elsewhere are what ``verify --since`` needs.
+    """
+    head = current_head(store)
+    path = anchor_path(store.root, head.seq)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Its own temporary name, not the store's ``.tmp-*``: a writer killed here leaves nothing that
+    # looks like an unfinished store write, and the head (a pure function of the log) is kept next time.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        tmp.write_bytes(json.dumps(head.as_dict(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path, head
+
+
+def keep_periodic_anchor(store: Store) -> Path | None:
+    """After a committed write: keep a head when ``ANCHOR_EVERY`` entries were logged since the last
+    kept one, or the last one is of an earlier day (or there is none); the path kept, or None."""
+    last = store.audit.last()
+    if last is None:
+        return None
+    seq, day = int(last.get("seq", 0)), str(last.get("at", ""))[:10]
+    prior = last_anchor(store.root)
+    if prior is not None and (prior[0] >= seq or (seq - prior[0] < ANCHOR_EVERY and prior[1][:10] == day)):
+        return None
+    try:
+        return save_anchor(store)[0]
+    except (OSError, QMSError):
+        return None  # the write itself succeeded; the next one keeps the head instead
 
 
 # -- reading a head back ---------------------------------------------------------------------
@@ -375,5 +447,6 @@ def xmp_description(head: ChainHead) -> bytes:
             f"</rdf:Description>").encode("utf-8")
 
 
-__all__ = ["ChainHead", "WorkspaceKey", "check_signature", "current_head", "extension_problems", "head_of",
-           "load_head", "load_key", "signed_head_problems", "with_chain_head"]
+__all__ = ["ChainHead", "WorkspaceKey", "anchor_path", "check_signature", "current_head", "extension_problems",
+           "head_of", "keep_periodic_anchor", "last_anchor", "load_head", "load_key", "save_anchor",
+           "signed_head_problems", "with_chain_head"]

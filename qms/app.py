@@ -44,10 +44,12 @@ class App:
 
     @cached_property
     def store(self) -> Store:
+        from qms.anchors import keep_periodic_anchor
         from qms.store import Store
 
         store = Store(self.workspace.records)
         store.fixed_clock_allowed = self.workspace.config.fixed_clock_allowed
+        store.after_commit = keep_periodic_anchor  # a company keeps a history of signed chain heads
         return store
 
     @cached_property

@@ -125,6 +125,9 @@ class Store:
 
     #: Whether the workspace honours ``QMS_NOW`` (set by ``App``); None leaves the clock as it is.
     fixed_clock_allowed: bool | None = None
+    #: Called with the store after each outermost unit of work commits, once the lock is released
+    #: (``App`` keeps a signed chain head there now and then: ``anchors.keep_periodic_anchor``).
+    after_commit: Callable[[Store], object] | None = None
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -166,6 +169,7 @@ class Store:
             clock.allow_fixed(self.fixed_clock_allowed)  # the clock follows the workspace being written
         clock.check_writable()  # before anything is written: no change at a pretended time
         self.root.mkdir(parents=True, exist_ok=True)
+        committed = False
         try:
             with self._lock:
                 if getattr(self._local, "journal", None) is not None:
@@ -184,6 +188,7 @@ class Store:
                     raise
                 else:
                     self._commit(journal)
+                    committed = True
                 finally:
                     self._intent.close()
                     self._local.journal = None
@@ -192,6 +197,8 @@ class Store:
                 f"the workspace is locked by another writer for over {LOCK_TIMEOUT:.0f} s; "
                 f"try again, or remove {self._lock.lock_file} if no qms process is running"
             ) from exc
+        if committed and self.after_commit is not None:
+            self.after_commit(self)
 
     def _audit_size(self) -> int | None:
         try:

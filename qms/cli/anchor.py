@@ -78,9 +78,12 @@ def echo_since(earlier: ChainHead | None, report: Report) -> None:
 
 
 @click.command("head")
+@click.option("--save", "save", is_flag=True,
+              help="Also keep it in the workspace as records/anchors/head-<seq>.json (one is kept after every "
+                   "100 audit entries and every day anyway).")
 @json_option
 @pass_app
-def head(app: App, as_json: bool) -> None:
+def head(app: App, as_json: bool, save: bool) -> None:
     """Print the audit log's current chain head, signed with the workspace key.
 
     Keep it outside the workspace (an auditor at each visit: qms head --json > head-2026-12.json;
@@ -91,14 +94,31 @@ def head(app: App, as_json: bool) -> None:
     Examples:
       qms head
       qms head --json
+      qms head --save
     """
-    signed = current_head(app.store)
+    if save:
+        from qms.anchors import save_anchor
+
+        path, signed = save_anchor(app.store)
+    else:
+        signed = current_head(app.store)
     if as_json:
-        echo_json(signed.as_dict())
+        echo_json(signed.as_dict() | ({"saved": _shown(path, app.workspace.root)} if save else {}))
         return
     click.echo(signed.text())
     click.echo(f"链头 chain head #{signed.seq} of {signed.at or '-'}; workspace key {signed.key} "
                f"(public key {signed.public_key})")
+    if save:
+        click.echo(f"已保存 kept in {_shown(path, app.workspace.root)}; check the log later with "
+                   f"qms verify --since {_shown(path, app.workspace.root)}")
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the workspace when it is inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 __all__ = ["check_since", "check_since_bundle", "echo_since", "head", "since_head", "since_option"]
