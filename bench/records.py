@@ -7,6 +7,10 @@ then taken with the ordinary services (``records.file`` with validation, ``recor
 ``records.list_records``, ``due.due_items``), on a fresh ``App`` (cold: every bucket parsed from
 disk, as in a new ``qms`` process) and again warm.
 
+``--verify-only`` times the shipped ``qms verify`` (incremental, after 100 new filings) and
+``qms verify --full`` at the largest size, each in a new process with every installed plugin, beside
+the code before the incremental verify (a ``git worktree``) run the same way in the same run.
+
 ``due`` reads open records through ``Store.project``, a per-bucket cache on disk that a new
 process re-validates by each bucket's inode, size and mtime; the first run after a bulk load builds
 it, later runs re-read only the buckets that changed.
@@ -22,6 +26,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,12 +97,102 @@ def fresh(app: App) -> App:
     return App(Workspace.open(app.workspace.root), app.host, app.actor_name)
 
 
+def _qms_seconds(root: Path, args: list[str], code: Path | None = None) -> tuple[float, str]:
+    """Wall seconds of one shipped ``qms`` command in a new process (``code``: another tree's qms) and its last line."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else dict(os.environ)
+    t = time.perf_counter()
+    # Run from the workspace: ``-m`` puts the working directory first on sys.path, before PYTHONPATH.
+    done = subprocess.run([sys.executable, "-m", "qms", "--workspace", str(root), *args], env=env, cwd=root,
+                          capture_output=True, text=True)
+    took = time.perf_counter() - t
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    if done.returncode != 0:
+        raise SystemExit(f"qms {' '.join(args)} failed: {lines[-1] if lines else done.returncode}")
+    return took, lines[-1] if lines else ""
+
+
+def _verify_before_rev(repo: Path) -> str:
+    """The code before the incremental verify: the parent of the commit that added its checkpoint."""
+    added = subprocess.run(["git", "log", "--format=%H", "--diff-filter=A", "--", "qms/verify_checkpoint.py"],
+                           cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    return f"{added[-1]}^" if added else "HEAD"
+
+
+def bench_verify(base: Path, size: int, new: int, rounds: int, before: str | None) -> None:
+    """``qms verify`` (incremental after ``new`` filings) and ``qms verify --full`` at ``size`` records,
+    each a new ``qms`` process with every installed plugin loaded, beside the code before the
+    incremental verify run the same way in the same run (a ``git worktree``)."""
+    app = as_user(make_workspace(base / "verify", RecordsTestPlugin()), "li")
+    root = app.workspace.root
+    t = time.perf_counter()
+    grow(app, size)
+    print(f"# verify at {size:,} records (bulk-loaded in {time.perf_counter() - t:.1f} s)")
+    repo = Path(__file__).resolve().parent.parent
+    rev = before or _verify_before_rev(repo)
+    label = subprocess.run(["git", "log", "-1", "--format=%h %cs", rev], cwd=repo, capture_output=True,
+                           text=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=repo, check=True,
+                       capture_output=True)
+        try:
+            fulls, befores, incs = [], [], []
+            for r in range(rounds):
+                took, line = _qms_seconds(root, ["verify"], tree)
+                befores.append(took)
+                print(f"qms verify, code before ({label}), round {r + 1}: {took:.2f} s — {line}")
+                took, line = _qms_seconds(root, ["verify", "--full"])
+                fulls.append(took)
+                print(f"qms verify --full, round {r + 1}: {took:.2f} s — {line}")
+                for i in range(new):
+                    records.file(app, FORM_NUMBER, good_data(customer=f"verify bench {r}-{i}"))
+                took, line = _qms_seconds(root, ["verify"])
+                incs.append(took)
+                print(f"qms verify after {new} new records, round {r + 1}: {took:.2f} s — {line}")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, capture_output=True)
+    took, _ = _qms_seconds(root, ["plugins"])
+    print(f"qms plugins (start-up alone, for scale): {took:.2f} s")
+    from qms.host import Host, make_plugin_manager
+    from qms.verify import verify_store
+
+    for full in (True, False):
+        if not full:
+            for i in range(new):
+                records.file(app, FORM_NUMBER, good_data(customer=f"verify bench in-process {i}"))
+        t = time.perf_counter()
+        # Opened as the CLI opens it: every installed plugin through its entry point.
+        cli_app = App(Workspace.open(root), Host(make_plugin_manager()), None)
+        report = verify_store(cli_app.store, root, full=full)
+        what = "--full" if full else f"incremental after {new} new records"
+        print(f"verify_store {what}, in process (App with every plugin, no interpreter start-up): "
+              f"{time.perf_counter() - t:.2f} s, {report.mode}, {report.replayed:,} entries replayed, "
+              f"{report.reread} files re-read, {'intact' if report.ok else 'PROBLEMS'}")
+    print(f"qms verify before, median of {rounds}: {statistics.median(befores):.2f} s")
+    print(f"qms verify --full, median of {rounds}: {statistics.median(fulls):.2f} s (target < 6 s)")
+    print(f"qms verify incremental after {new} new records, median of {rounds}: {statistics.median(incs):.2f} s "
+          f"(target < 1.0 s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
+    parser.add_argument("--verify-only", action="store_true",
+                        help="Only the verify figures: incremental and --full at the largest size, beside the code before.")
+    parser.add_argument("--verify-new", type=int, default=100, help="records filed before the incremental verify")
+    parser.add_argument("--verify-rounds", type=int, default=3)
+    parser.add_argument("--verify-before", metavar="REV", help="code to compare qms verify with (a git revision)")
     args = parser.parse_args()
+    if args.verify_only:
+        base = Path(tempfile.mkdtemp(prefix="qms-bench-"))
+        try:
+            bench_verify(base, max(int(s) for s in args.sizes.split(",")), args.verify_new, args.verify_rounds,
+                         args.verify_before)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="qms-bench-"))
     if base.exists() and args.keep:
