@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from qms import discovery
-from qms.cli import build
+from qms.cli import build, make_cli
 from qms.cli.lazy import LazyCommand, peek
+from qms.host import Host, make_plugin_manager
 
 #: Modules a command imports when it runs, never when ``qms`` only starts or prints help.
 HEAVY = ("weasyprint", "jsonschema", "jinja2", "markdown_it", "rich", "cryptography", "openpyxl", "yaml", "tinydb")
@@ -68,11 +69,21 @@ def _first_paragraph(command: click.Command) -> str:
     return " ".join(word for word in text.split() if word != "\b")
 
 
-def test_every_lazy_command_line_matches_the_real_command() -> None:
-    cli = build([])
+def _example_plugin_cli() -> click.Group:
+    """The CLI with the example plugin of the README (``tests/example_plugin``) and no other."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "example_plugin"))
+    import qms_training.hooks
+
+    return make_cli(Host(make_plugin_manager(plugins=(qms_training.hooks,), entrypoints=False)))
+
+
+@pytest.mark.parametrize("installed", ["shipped plugins", "example plugin"])
+def test_every_lazy_command_line_matches_the_real_command(installed: str) -> None:
+    cli = build([]) if installed == "shipped plugins" else _example_plugin_cli()
     entries = {name: peek(cli.commands, name) for name in cli.commands}
     lazy = {name: entry for name, entry in entries.items() if isinstance(entry, LazyCommand)}
-    assert {"doc", "record", "due", "verify", "complaints", "equipment", "projects", "property"} <= set(lazy)
+    plugins = {"complaints", "equipment", "projects", "property"} if installed == "shipped plugins" else {"training"}
+    assert {"doc", "record", "due", "verify", *plugins} <= set(lazy)
     for name, placeholder in lazy.items():
         real = placeholder.load()
         assert real.name == name, f"{placeholder.target} is named {real.name!r}, listed as {name!r}"

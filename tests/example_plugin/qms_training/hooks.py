@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qms import api
 from qms.api import FormBinding, Procedure, RecordQuery, Registry, WorkCalendar, hookimpl
 
 from qms_training import due, figures, layout, rules, workflow
@@ -75,6 +76,5 @@ def qms_check_workspace(root: Path) -> list[str]:
 @hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """``qms training …``."""
-    from qms_training.cli import training
-
-    cli.add_command(training)
+    # Listed by `qms --help` from this line; the command module is imported only when it is used.
+    cli.add_command(api.LazyCommand("training", "qms_training.cli:training", "Training records (培训记录, QP-7.2-01)."))
