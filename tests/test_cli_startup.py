@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from qms import discovery
 from qms.cli import build, make_cli
 from qms.cli.lazy import LazyCommand, peek
+from qms.hookspecs import hookimpl
 from qms.host import Host, make_plugin_manager
 
 #: Modules a command imports when it runs, never when ``qms`` only starts or prints help.
@@ -157,3 +158,21 @@ def test_plugin_discovery_is_read_from_the_cache_while_nothing_changed(tmp_path:
     assert discovery.plugin_entry_points() == first and discovery.qms_version()
     assert len(scans) == 1
     assert {"complaints", "equipment", "projects", "property"} <= {found.name for found in first}
+
+
+def test_a_lazy_command_whose_module_fails_to_import_is_one_line_with_exit_code_3() -> None:
+    class Broken:
+        @hookimpl
+        def qms_register_commands(self, cli: click.Group) -> None:
+            cli.add_command(LazyCommand("broken", "qms_no_such_module.cli:broken", "A group that cannot be imported."))
+
+    cli = make_cli(Host(make_plugin_manager(plugins=(Broken(),), entrypoints=False)))
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert listed.exit_code == 0 and "A group that cannot be imported." in listed.output
+    result = CliRunner().invoke(cli, ["broken", "--help"])
+    assert result.exit_code == 3, result.output
+    assert result.output.strip().splitlines() == [
+        "Error: command 'broken' (qms_no_such_module.cli:broken) failed to import: ModuleNotFoundError: "
+        "No module named 'qms_no_such_module'; fix or uninstall the plugin that adds it, or start with "
+        "--disable-plugin NAME"]
+    assert result.exception is None or isinstance(result.exception, SystemExit)

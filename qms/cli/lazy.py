@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import click
 
+from qms.errors import PluginError
+
 
 class LazyCommand(click.Command):
     """Stands in for the command at ``target`` (``module:attribute``) until it is needed."""
@@ -25,11 +27,16 @@ class LazyCommand(click.Command):
         self.target = target
 
     def load(self) -> click.Command:
-        """Import the real command."""
+        """Import the real command; a failure is a ``PluginError`` naming the command and its module."""
         module, _, attribute = self.target.partition(":")
-        command = getattr(importlib.import_module(module), attribute)
+        try:
+            command = getattr(importlib.import_module(module), attribute)
+        except Exception as exc:  # plugin code: whatever its import raises is the plugin's error, in one line
+            raise PluginError(f"command {self.name!r} ({self.target}) failed to import: {type(exc).__name__}: {exc}; "
+                              f"fix or uninstall the plugin that adds it, or start with --disable-plugin NAME") from exc
         if not isinstance(command, click.Command):
-            raise TypeError(f"{self.target} is {type(command).__name__}, not a click command")
+            raise PluginError(f"command {self.name!r}: {self.target} is a {type(command).__name__}, not a click "
+                              f"command; fix the plugin that adds it, or start with --disable-plugin NAME")
         return command
 
 
