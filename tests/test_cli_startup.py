@@ -122,9 +122,9 @@ def _distribution(site: Path, name: str) -> None:
         """))
 
 
-def _plugin_names(tmp_path: Path, site: Path) -> set[str]:
+def _plugin_names(tmp_path: Path, site: Path, cache: Path | None = None) -> set[str]:
     result = subprocess.run([sys.executable, "-m", "qms", "plugins", "--json"], cwd=tmp_path, capture_output=True,
-                            text=True, env=_env(tmp_path / "cache", site))
+                            text=True, env=_env(cache or tmp_path / "cache", site))
     assert result.returncode == 0, result.stderr
     return {p["name"] for p in json.loads(result.stdout)}
 
@@ -176,3 +176,16 @@ def test_a_lazy_command_whose_module_fails_to_import_is_one_line_with_exit_code_
         "No module named 'qms_no_such_module'; fix or uninstall the plugin that adds it, or start with "
         "--disable-plugin NAME"]
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_cache_that_cannot_be_written_or_read_only_costs_the_slow_path(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    assert _plugin_names(tmp_path, tmp_path / "site", cache=blocked) >= {"complaints", "equipment"}
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    stem = os.path.basename(discovery.cache_file()).rsplit("-", 1)[0]  # the same interpreter as the subprocess
+    for kind in ("script", "other"):
+        (damaged / f"{stem}-{kind}.json").write_text("{not json")
+    assert _plugin_names(tmp_path, tmp_path / "site", cache=damaged) >= {"complaints", "equipment"}
+    assert json.loads((damaged / f"{stem}-other.json").read_text())["layouts"], "the damaged cache was not replaced"
