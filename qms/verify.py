@@ -23,8 +23,14 @@ only the kernel sets that. An edit made with the system clock turned back, by wr
 device, or together with a forged checkpoint goes unseen until a full run: run ``qms verify --full``
 on a schedule (and ``--since`` against a chain head kept outside the folder).
 
-New key registrations since the checkpoint re-check every signature; a changed ``fixed_clock``
-setting, a damaged checkpoint or an unfinished write (``records/.intent``) makes the run a full one.
+The other checks: signatures in the files re-read are checked against the key registrations the
+checkpoint keeps, the others keep their verdicts, and a new key registration since the checkpoint
+makes the run a full one (a replaced key can change the verdict on signatures not re-read). The time
+check carries on from the checkpoint's high-water mark over the new entries only; a changed
+``fixed_clock`` setting makes the run a full one. An unfinished write (``records/.intent``) is
+recovered first and, where it cannot be, makes the run a full one. ``--since`` (``qms.anchors``)
+always reads the whole log, as it must compare it with a head kept outside. A damaged checkpoint
+makes the run a full one.
 When the log no longer begins with the bytes verified before, the run is a full one and also names
 ``audit.log``: it was truncated or rewritten before the checkpoint.
 """
