@@ -79,14 +79,23 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue(app: App, user: str, kind: str, expires: datetime, actor: str, note: str = "") -> str:
-    """A new token for ``user`` until ``expires``, its hash stored and logged; the token itself is returned once."""
+def issue(app: App, user: str, kind: str, expires: datetime, actor: str, note: str = "",
+          by_password: str | None = None) -> str:
+    """A new token for ``user`` until ``expires``, its hash stored and logged; the token itself is returned once.
+
+    ``by_password`` (the admin's own, for a script token) signs the audit entry (``qms.admin_actions``).
+    """
     token = "qms_" + secrets.token_urlsafe(32)
     entry = {"user": user, "kind": kind, "created": clock.stamp(), "expires": expires.isoformat(), "by": actor,
              "note": note}
     action = "user.login" if kind == LOGIN else "token.create"
-    app.store.put(TOKENS, token_hash(token), entry, actor=actor, action=action,
-                  detail={"user": user, "kind": kind, "expires": entry["expires"]})
+    detail: dict[str, Any] = {"user": user, "kind": kind, "expires": entry["expires"]}
+    if by_password is not None:
+        from qms.admin_actions import signed_detail
+        from qms.audit import digest
+
+        detail = signed_detail(app.users, actor, by_password, action, TOKENS, token_hash(token), digest(entry), detail)
+    app.store.put(TOKENS, token_hash(token), entry, actor=actor, action=action, detail=detail)
     return token
 
 

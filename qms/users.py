@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from qms import clock, keys
+from qms.audit import digest
 from qms.errors import AuthError, NotFound, PermissionDenied, Refused, UsageError
 from qms.store import Store
 from qms.workspace import Config
@@ -128,13 +129,19 @@ class Users:
             key, registration = self._new_key(name, password, actor, origin, by_password)
             user = {"name": name, "full_name": full_name or name, "role": role, "dept": dept, "post": post,
                     "password": hash_password(password), "created": clock.stamp(), "active": True, "key": key}
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.add",
-                           detail={"role": role, "dept": dept, "post": post, "key": registration})
+            detail: dict[str, Any] = {"role": role, "dept": dept, "post": post, "key": registration}
+            if by_password is not None:
+                # Signed by the admin's key; the first admin adding itself signs with its new key.
+                detail = (self._admin_signed(name, password, "user.add", name, user, detail) if actor == name
+                          else self._admin_signed(actor, by_password, "user.add", name, user, detail))
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.add", detail=detail)
         return public(user)
 
     def change(self, name: str, actor: str, *, role: str | None = None, dept: str | None = None,
-               post: str | None = None, full_name: str | None = None) -> dict[str, Any]:
-        """Change a user's role, department, post or full name; logged with what changed from what."""
+               post: str | None = None, full_name: str | None = None,
+               by_password: str | None = None) -> dict[str, Any]:
+        """Change a user's role, department, post or full name; logged with what changed from what,
+        signed by the admin whose own password ``by_password`` is (``qms.admin_actions``)."""
         wanted = {"role": role, "dept": dept, "post": post, "full_name": full_name}
         given = {k: _check_text(k.replace("_", " "), v) for k, v in wanted.items() if v is not None}
         if not given:
@@ -152,11 +159,15 @@ class Users:
                 # Otherwise the last admin could lock every admin out of the workspace.
                 raise UsageError("you may not take away your own right to manage users; ask another admin")
             user.update(given)
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.set", detail=changed)
+            detail: dict[str, Any] = dict(changed)
+            if by_password is not None:
+                detail = self._admin_signed(actor, by_password, "user.set", name, user, detail)
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.set", detail=detail)
         return public(user)
 
-    def deactivate(self, name: str, actor: str, reason: str) -> dict[str, Any]:
-        """Deactivate a user: kept (with past signatures), but no longer able to log in, act or sign."""
+    def deactivate(self, name: str, actor: str, reason: str, by_password: str | None = None) -> dict[str, Any]:
+        """Deactivate a user: kept (with past signatures), but no longer able to log in, act or sign;
+        signed by the admin whose own password ``by_password`` is."""
         reason = reason.strip()
         if not reason:
             raise UsageError("a deactivation needs a reason: --reason TEXT")
@@ -168,7 +179,10 @@ class Users:
                 raise UsageError(f"{name} is already deactivated; nothing was changed")
             user["active"] = False
             user["deactivated"] = {"at": clock.stamp(), "by": actor, "reason": reason}
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.deactivate", reason=reason)
+            signed = (self._admin_signed(actor, by_password, "user.deactivate", name, user, {"reason": reason})
+                      if by_password is not None else None)
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.deactivate", reason=reason,
+                           detail=signed)
         return public(user)
 
     def is_empty(self) -> bool:
@@ -192,7 +206,24 @@ class Users:
             key, registration = self._new_key(name, password, actor, origin, by_password)
             user["password"] = hash_password(password)
             user["key"] = key
-            self.store.put(COLLECTION, name, user, actor=actor, action="user.passwd", detail={"key": registration})
+            detail: dict[str, Any] = {"key": registration}
+            if actor != name and by_password is not None:
+                detail = self._admin_signed(actor, by_password, "user.passwd", name, user, detail)
+            self.store.put(COLLECTION, name, user, actor=actor, action="user.passwd", detail=detail)
+
+    def _admin_signed(self, admin: str, password: str, action: str, name: str, user: dict[str, Any],
+                      detail: dict[str, Any]) -> dict[str, Any]:
+        """``detail`` signed by ``admin`` over ``action`` on user ``name`` and the user record as it will be stored."""
+        from qms.admin_actions import seal
+
+        if admin == name and self.store.get(COLLECTION, name) is None:
+            stored = user["key"]  # the first admin adding itself: its new key, opened with its new password
+            private = keys.unlock(stored, password)
+            if private is None:
+                raise AuthError(f"the new signing key of {name!r} does not open; nothing was changed")
+        else:
+            stored, private = self.unlock_key(admin, password)
+        return seal(stored["id"], private, admin, action, COLLECTION, name, digest(user), detail)
 
     def _new_key(self, name: str, password: str, actor: str, origin: str,
                  by_password: str | None) -> tuple[dict[str, Any], dict[str, Any]]:

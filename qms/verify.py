@@ -46,12 +46,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qms import clock
+from qms import admin_actions, clock
 from qms import verify_checkpoint as cp
 from qms.audit import GENESIS, digest
 from qms.chronology import HighWater, backward_steps
 from qms.errors import QMSError, StoreError
 from qms.signature_report import Finding, SignatureReport, check_signatures, is_registration
+from qms.signature_report import registrations as known_keys
 from qms.store import Store, bucket_of, sha256_file
 from qms.verify_checkpoint import Checkpoint, FileMark
 from qms.workspace import CONFIG_NAME, parse_config
@@ -337,10 +338,13 @@ def _full(store: Store, workspace_root: Path, allowed: bool, started: int) -> tu
     registrations = [e for e in entries if is_registration(e)]
     signed, findings = _signature_summary(check_signatures(store, registrations, to_sign), where_rel, list(marks), {})
     problems.extend(Problem(obj, message) for obj, message in signed.problems)
+    admin = admin_actions.check(entries, known_keys(registrations))  # each admin action signed by its admin
+    problems.extend(Problem(obj, message) for obj, message in admin.problems)
     _, whole, size = cp.log_digests(store.audit.path, 0)
     last = entries[-1] if entries else {}
     report = Report(problems=problems, entries=len(entries), objects=checked, head=last.get("hash", ""),
-                    signatures=signed.summary(), mode=FULL, reread=reread, replayed=len(entries))
+                    signatures=signed.summary() | {"admin_actions": admin.summary()}, mode=FULL, reread=reread,
+                    replayed=len(entries))
     return report, Checkpoint(
         seq=int(last.get("seq", 0)), hash=last.get("hash", GENESIS), offset=size, entries=len(entries),
         log_sha256=whole, at=clock.stamp(), fixed_clock_allowed=allowed,
@@ -421,9 +425,13 @@ def _incremental(store: Store, workspace_root: Path, prior: Checkpoint, allowed:
     signed, findings = _signature_summary(check_signatures(store, prior.registrations, to_sign), where_rel,
                                           list(marks), kept)
     problems.extend(Problem(obj, message) for obj, message in signed.problems)
+    admin = admin_actions.check(new, known_keys(prior.registrations),
+                                signed_before=admin_actions.signed_in(store.audit.path, prior.offset))
+    problems.extend(Problem(obj, message) for obj, message in admin.problems)
     entries = prior.entries + len(new)
     head = new[-1]["hash"] if new else (prior.hash if prior.entries else "")
-    report = Report(problems=problems, entries=entries, objects=checked, head=head, signatures=signed.summary(),
+    report = Report(problems=problems, entries=entries, objects=checked, head=head,
+                    signatures=signed.summary() | {"admin_actions": admin.summary()},
                     mode=INCREMENTAL, reread=reread, replayed=len(new))
     whole, size = log
     return report, Checkpoint(

@@ -60,7 +60,8 @@ def test_user_set_changes_post_role_and_dept_as_admin_and_is_logged(tmp_path: Pa
     assert json.loads(result.output)["post"] == "总经理"
     assert app.users.get("wang")["post"] == "总经理"
     (entry,) = _audit(app, "user.set")
-    assert entry["actor"] == "admin" and entry["detail"] == {"post": {"from": "", "to": "总经理"}}
+    assert entry["actor"] == "admin" and entry["detail"]["post"] == {"from": "", "to": "总经理"}
+    assert entry["detail"]["admin_signature"]["by"] == "admin"  # signed by the admin (qms.admin_actions)
     human = run(app, ["--as", "admin", "user", "set", "zhao", "--role", "quality_officer"])
     assert human.exit_code == 0 and "changed user zhao" in human.output
     assert app.users.get("zhao")["role"] == "quality_officer"

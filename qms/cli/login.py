@@ -80,8 +80,8 @@ def token_create(app: App, user_name: str, expires: str, note: str) -> None:
     target = app.users.get(user_name)
     if not target.get("active", True):
         raise UsageError(f"{user_name} is deactivated; a token cannot act for them")
-    logins.own_password(app, "creating a token")
-    made = logins.issue(app, user_name, logins.SCRIPT, until, actor, note)
+    by_password = logins.own_password(app, "creating a token")
+    made = logins.issue(app, user_name, logins.SCRIPT, until, actor, note, by_password=by_password)
     click.echo(made)
     click.echo(f"token for {user_name} until {until.isoformat()}, shown only now; use it as QMS_TOKEN", err=True)
 

@@ -49,6 +49,8 @@ def user_add(app: App, name: str, role: str, dept: str, full_name: str, post: st
         actor = app.actor("user.manage", "add users")["name"]
         by_password = own_password(app, "adding a user")
     password = read_password(password_stdin, "Password", confirm=not password_stdin)
+    if actor == name:
+        by_password = password  # the first admin signs its own enrolment with its new key
     added = app.users.add(name, role, dept, password, actor=actor, full_name=full_name, post=post,
                           by_password=by_password)
     if as_json:
@@ -95,8 +97,9 @@ def user_set(app: App, name: str, role: str | None, dept: str | None, post: str 
       qms user set zhao --post 业务经理 --as admin
     """
     actor = app.actor("user.manage", "change users")["name"]
-    own_password(app, "changing a user")
-    changed = app.users.change(name, actor, role=role, dept=dept, post=post, full_name=full_name)
+    by_password = own_password(app, "changing a user")
+    changed = app.users.change(name, actor, role=role, dept=dept, post=post, full_name=full_name,
+                               by_password=by_password)
     if as_json:
         echo_json(changed)
         return
@@ -117,8 +120,8 @@ def user_deactivate(app: App, name: str, reason: str, as_json: bool) -> None:
       qms user deactivate zhao --reason "离职 left the company" --as admin
     """
     actor = app.actor("user.manage", "deactivate users")["name"]
-    own_password(app, "deactivating a user")
-    done = app.users.deactivate(name, actor, reason)
+    by_password = own_password(app, "deactivating a user")
+    done = app.users.deactivate(name, actor, reason, by_password=by_password)
     if as_json:
         echo_json(done)
         return
@@ -170,13 +173,18 @@ def user_unlock(app: App, name: str, as_json: bool) -> None:
     from qms.site.throttle import Throttle
 
     actor = app.actor("user.manage", "unlock users")["name"]
-    own_password(app, "unlocking a user")
+    from qms.admin_actions import signed_detail
+    from qms.audit import digest
+
+    by_password = own_password(app, "unlocking a user")
     app.users.get(name)  # an unknown name is one clear line
     with app.store.transaction():
         throttle = Throttle(app.store)
         cleared = throttle.clients(name)
+        signed = signed_detail(app.users, actor, by_password, "user.unlock", "users", name,
+                               digest(app.users.get(name)), None)
         app.store.log_event("users", name, actor=actor, action="user.unlock",
-                            reason=f"site login throttle cleared for {cleared} client(s)")
+                            reason=f"site login throttle cleared for {cleared} client(s)", detail=signed)
         throttle.unlock(name)  # last: if it fails, the log entry above is rolled back with it
     throttle.flush()
     if as_json:

@@ -127,6 +127,10 @@ def _echo_signatures(summary: dict[str, Any], each: bool) -> None:
     counts = summary["counts"]
     click.echo(f"signatures: {counts['verified']} verified (Ed25519), {counts['unsigned (legacy)']} unsigned (legacy), "
                f"{counts['failed']} failed")
+    admin = summary.get("admin_actions")
+    if admin:
+        click.echo(f"admin actions: {admin['signed']} signed by their admin (Ed25519), "
+                   f"{admin['unsigned (legacy)']} unsigned (legacy), {admin['failed']} failed")
 
 
 @click.command()
