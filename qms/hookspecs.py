@@ -181,6 +181,10 @@ def qms_after_save(
     save is refused and nothing of it is stored. Not called for changes made by effects themselves
     (so effects cannot loop); a ``move`` effect still runs ``qms_after_transition``.
 
+    In a bulk import (``qms record import``) it is asked while the rows are staged, before they are
+    stored and without the write lock, so ``query`` does not yet see the imported records; the
+    effects are applied inside the import's commit, and one that fails refuses the whole import.
+
     :param record: the stored record envelope (for ``"amend"``, the new correcting record).
     :param action: ``"file"``, ``"update"`` or ``"amend"``.
     :param previous: the record's data before the change (``None`` when filed; for ``"amend"``, the

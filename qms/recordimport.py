@@ -6,8 +6,9 @@ on Chinese Windows is read too); cells are converted to the types the form's sch
 openpyxl) are read like a CSV file from their first sheet, with date cells as ISO dates. JSONL
 files hold one JSON object per line. Every row is validated against the form in force (schema and
 plugins) before anything is written; if any row fails, every bad row is reported with its line
-number and the store is untouched. Valid files are filed in one transaction with the store's bulk
-write, so ten thousand rows take seconds, not the minutes of one write per row.
+number and the store is untouched. Rows are read and validated one at a time without the write
+lock; a valid file is then built and staged in batches and filed in one short, all-or-nothing
+commit (``records.file_many``), so a large import does not lock other writers out while it runs.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ Rules kept here, so the CLI, the site and the plugins' effects all obey them:
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -237,8 +238,113 @@ def file(app: App, form_number: str, data: Any, *, note: str = "") -> dict[str, 
     return record
 
 
+#: Rows a bulk import builds and stages at a time, outside the write lock.
+BATCH = 2_000
+#: Times a bulk import stages again when another writer took its predicted numbers before it committed;
+#: after that it numbers and files under the lock (one long hold, but it finishes).
+ATTEMPTS = 3
+
+
+class _NumbersTaken(Exception):
+    """Another writer filed on the same form between staging and commit: the predicted numbers are gone."""
+
+
 def file_many(app: App, form_number: str, rows: list[dict[str, Any]], *, note: str = "") -> list[str]:
-    """File already-validated data rows as new records in one transaction (bulk import); their numbers."""
+    """File already-validated data rows as new records, all or none (bulk import); their numbers.
+
+    The write lock is held only briefly. Outside it, the numbers are predicted from the form's
+    sequence, and the records built, asked of the plugins (``after_save``) and staged as bucket
+    files under ``records/staging/`` in batches of ``BATCH``. Under it, the sequence must still
+    stand where it was predicted from; then the staged files are renamed into ``db/`` and every
+    record logged, as one unit of work (``Store.commit_staged``), so a failure or a crash leaves no
+    record, no number used and no audit entry. When another writer took the numbers meanwhile,
+    the import stages again; after ``ATTEMPTS`` it files under the lock as one long hold.
+    """
+    app.actor("record.file", f"import {form_number} records")
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return _file_staged(app, form_number, rows, note)
+        except _NumbersTaken:
+            continue
+    return _file_many_locked(app, form_number, rows, note=note)
+
+
+def _file_staged(app: App, form_number: str, rows: list[dict[str, Any]], note: str) -> list[str]:
+    import shutil
+    import uuid
+
+    from qms.recordquery import record_query
+
+    actor = app.actor("record.file", f"import {form_number} records")
+    form = forms.current_form(app, form_number)
+    form_control.require_fileable(app, form)
+    workflow = workflow_for(app, form_number)
+    proc_edition = procedure_edition(app, form["procedure"])
+    pattern = number_pattern(app, form)
+    store = app.store
+    year = clock.now().year
+    sequence = f"{form_number}:{year}"
+    start = store.sequence_value(sequence)
+    numbers: list[str] = []
+    n = start
+    while len(numbers) < len(rows):  # as next_numbers does: skip a number a record already holds
+        n += 1
+        number = format_number(pattern, form, year, n)
+        if store.get(COLLECTION, number) is None:
+            numbers.append(number)
+    _clear_stale_staging(store.root / "staging")
+    folder = store.root / "staging" / f"import-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    try:
+        staged: list[tuple[Path, str, str]] = []
+        effects: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        query = record_query(app)
+        for first in range(0, len(rows), BATCH):
+            batch = {}
+            for number, data in zip(numbers[first:first + BATCH], rows[first:first + BATCH], strict=True):
+                batch[number] = _envelope(app, form, workflow, number, data, actor, proc_edition, note)
+            for record in batch.values():
+                wanted = _after_save_wanted(app, record, actor, query)
+                if wanted:
+                    effects.append((record, wanted))
+            staged.extend(store.stage(folder, COLLECTION, batch))
+        with store.transaction():
+            forms.pin(app, form, actor["name"])
+            if clock.now().year != year or not store.advance_sequence(sequence, start, n):
+                raise _NumbersTaken
+            store.commit_staged(COLLECTION, staged, actor=actor["name"], action="record.import")
+            for record, wanted in effects:
+                _apply_wanted(app, record, wanted, actor)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return numbers
+
+
+def _clear_stale_staging(staging: Path) -> None:
+    """Remove what importers that died while staging left under ``records/staging/`` (never in ``db/``)."""
+    import shutil
+
+    try:
+        found = list(staging.iterdir())
+    except FileNotFoundError:
+        return
+    for folder in found:
+        parts = folder.name.split("-")
+        if len(parts) == 3 and parts[0] == "import" and parts[1].isdigit() and not _alive(int(parts[1])):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def _file_many_locked(app: App, form_number: str, rows: list[dict[str, Any]], *, note: str = "") -> list[str]:
+    """File already-validated data rows as new records in one transaction under one hold of the lock."""
     actor = app.actor("record.file", f"import {form_number} records")
     form = forms.current_form(app, form_number)
     form_control.require_fileable(app, form)
@@ -481,13 +587,27 @@ def _after_save(app: App, record: dict[str, Any], action: str, previous: dict[st
                           f"{type(exc).__name__}: {exc}") from exc
     if not wanted:
         return record
+    _apply_wanted(app, record, wanted, actor, action)
+    return get(app, record["number"])
+
+
+def _after_save_wanted(app: App, record: dict[str, Any], actor: dict[str, Any], query: Any) -> list[dict[str, Any]]:
+    """What the plugins want after ``record`` is filed, asked before it is stored (a bulk import's staging)."""
+    try:
+        return list(app.host.after_save(json_copy(record), "file", None, dict(actor), query) or [])
+    except Exception as exc:
+        raise PluginError(f"a plugin failed after {record['number']} was saved (file): "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _apply_wanted(app: App, record: dict[str, Any], wanted: list[dict[str, Any]], actor: dict[str, Any],
+                  action: str = "file") -> None:
     for effect in wanted:
         try:
             _apply(app, record, effect, actor, 0, cause=f"effect of {record['number']} {action}")
         except (Refused, NotFound, ValidationFailed, UsageError) as exc:
             raise Refused(f"{record['number']} was not saved: what its values require could not be done "
                           f"({effect.get('effect')} {effect.get('record', effect.get('to', ''))}: {exc})") from exc
-    return get(app, record["number"])
 
 
 def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict[str, Any], depth: int,

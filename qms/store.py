@@ -7,6 +7,8 @@ Layout under a workspace's ``records/``::
     blobs/<ab>/<sha256>             attachments and other bytes, stored by their hash
     audit.log                       the hash-chained audit log (``qms.audit``)
     .intent                         the write-ahead intent of the unit of work under way (``qms.intent``)
+    staging/import-<pid>-<id>/      bucket files a bulk import built without the lock (``stage``),
+                                    renamed into db/ by its commit (``commit_staged``)
     .qms.lock                       the write lock
 
 Plain TinyDB rewrites a whole file on every write; putting at most ``BUCKET_SIZE`` objects in a
@@ -680,6 +682,83 @@ class Store:
                 for key, obj in objects.items()
             ])
         return len(objects)
+
+    def stage(self, folder: Path, collection: str, objects: dict[str, dict[str, Any]]) -> list[tuple[Path, str, str]]:
+        """Write ``objects`` as bucket files into ``folder`` (outside ``db/``), without the lock (bulk import).
+
+        Returns (staged file, key, sha256 of the object) per object, for ``commit_staged``. Nothing in
+        ``db/`` or the audit log changes; a staged folder may be deleted at any time.
+        """
+        by_bucket: dict[str, dict[str, dict[str, Any]]] = {}
+        for key, obj in objects.items():
+            by_bucket.setdefault(bucket_of(key), {})[key] = obj
+        folder.mkdir(parents=True, exist_ok=True)
+        base = sum(1 for _ in folder.iterdir())
+        out: list[tuple[Path, str, str]] = []
+        for n, (name, group) in enumerate(by_bucket.items(), start=base):
+            # A counter first: a bucket that spans two batches is staged twice and merged at commit.
+            path = folder / f"{n:06d}-{name}.json"
+            raw = {"objects": {str(i): {"_key": k, "obj": o} for i, (k, o) in enumerate(group.items(), start=1)}}
+            with path.open("wb") as f:
+                f.write(json.dumps(raw, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())  # durable before it is renamed into db/ at commit
+            out.extend((path, key, digest(obj)) for key, obj in group.items())
+        return out
+
+    def commit_staged(self, collection: str, staged: list[tuple[Path, str, str]], *, actor: str, action: str,
+                      reason: str = "", chunk: int = 2000) -> int:
+        """Move staged bucket files (``stage``) into ``db/`` and log every object, as one unit of work.
+
+        Call inside ``transaction()``. A staged bucket whose file does not exist yet is renamed into
+        place (its absence is what the intent remembers, so a roll-back removes it); one that exists
+        (the last, partly filled bucket before the import) is merged with one read and one write.
+        The audit entries are appended in chunks; a failure or a crash anywhere rolls all of it back.
+        """
+        folder = self.db / _SAFE.sub("_", collection)
+        files = list(dict.fromkeys(path for path, _, _ in staged))
+        targets = {path: folder / path.name.split("-", 1)[1] for path in files}
+        with self.transaction():
+            self._remember(*dict.fromkeys(targets.values()))  # every bucket's old bytes with one fsync
+            folder.mkdir(parents=True, exist_ok=True)
+            for path, target in targets.items():
+                if target.exists():
+                    raw = json.loads(path.read_bytes())
+                    self._write_bucket(target, {d["_key"]: d["obj"] for d in raw["objects"].values()})
+                else:
+                    os.replace(path, target)
+            _fsync_dir(folder)
+            self._begin(durable=True)
+            at = clock.stamp()
+            for start in range(0, len(staged), chunk):
+                self.audit.append_many([
+                    {"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
+                     "state": state, "reason": reason}
+                    for _, key, state in staged[start:start + chunk]
+                ])
+        return len(staged)
+
+    def sequence_value(self, sequence: str) -> int:
+        """The last number ``sequence`` handed out, read without the lock (a bulk import predicts its numbers)."""
+        path = self.db / "_sequences.json"
+        try:
+            seqs: dict[str, int] = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return 0
+        return int(seqs.get(sequence, 0))
+
+    def advance_sequence(self, sequence: str, expected: int, to: int) -> bool:
+        """Under the lock: set ``sequence`` to ``to`` if it still stands at ``expected``; False (nothing
+        written) when another writer moved it since (the bulk import's predicted numbers are taken)."""
+        with self.transaction():
+            path = self.db / "_sequences.json"
+            seqs: dict[str, int] = json.loads(path.read_bytes()) if path.exists() else {}
+            if seqs.get(sequence, 0) != expected:
+                return False
+            seqs[sequence] = to
+            self._remember(path)
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
+            return True
 
     def delete(self, collection: str, key: str, *, actor: str, action: str, reason: str,
                detail: dict[str, Any] | None = None) -> dict[str, Any]:
