@@ -94,3 +94,21 @@ def test_admin_actions_need_the_password_and_a_refusal_logs_nothing(
     assert result.exit_code != 0
     assert len(_entries(workspace)) == before
     assert ADMIN_PASSWORD
+
+
+def test_plain_verify_from_a_checkpoint_names_a_later_admin_action_whose_signature_was_removed(
+        workspace: Workspace, invoke: Invoke, add_user: Callable[..., None]) -> None:
+    add_user("zhao", "department", "业务部")
+    clean = invoke("verify")
+    assert clean.exit_code == 0, clean.output  # leaves the checkpoint: the signed entries before it are not re-read
+    assert invoke("--as", "admin", "user", "set", "zhao", "--role", "approver").exit_code == 0
+    entries = _entries(workspace)
+    line = entries[-1]
+    assert line["action"] == "user.set"
+    del line["detail"]["admin_signature"]  # type: ignore[union-attr]
+    _rehash(workspace, entries)  # the verified part keeps its bytes: only the new line differs
+    result = invoke("verify")
+    assert result.exit_code == 1, result.output
+    assert "incremental" in result.output
+    assert any(f"audit.log entry {line['seq']}" in x and "without" in x for x in result.output.splitlines()), \
+        result.output

@@ -23,6 +23,10 @@ def test_verify_names_every_unreadable_bucket_and_the_edited_object_in_one_run(
     for collection in ("alpha", "beta", "gamma"):
         for i in range(1, 3):
             store.put(collection, f"K-{i}", {"i": i, "note": "原始"}, actor="t", action="file")
+    if args == ["verify"]:  # plain verify from the checkpoint a clean run leaves
+        clean = invoke("verify")
+        assert clean.exit_code == 0, clean.output
+        assert (workspace.root / "records" / "cache" / "verify.json").is_file()
     _bucket(store, "alpha", "K-1").write_text("{not json", encoding="utf-8")
     _bucket(store, "beta", "K-1").write_bytes(b'{"objects": {"1": {"_key": "K-1", "obj": "\xff\xfe"}}}')
     gamma = _bucket(store, "gamma", "K-2")
