@@ -126,14 +126,13 @@ class Users:
             if self.store.get(COLLECTION, name) is not None:
                 raise UsageError(f"user {name!r} already exists; choose another name or use `qms user passwd`")
             origin = keys.OWN if actor == name else keys.ENROLMENT
-            key, registration = self._new_key(name, password, actor, origin, by_password)
+            key, registration, registrar = self._new_key(name, password, actor, origin, by_password)
             user = {"name": name, "full_name": full_name or name, "role": role, "dept": dept, "post": post,
                     "password": hash_password(password), "created": clock.stamp(), "active": True, "key": key}
             detail: dict[str, Any] = {"role": role, "dept": dept, "post": post, "key": registration}
-            if by_password is not None:
+            if by_password is not None and registrar is not None:
                 # Signed by the admin's key; the first admin adding itself signs with its new key.
-                detail = (self._admin_signed(name, password, "user.add", name, user, detail) if actor == name
-                          else self._admin_signed(actor, by_password, "user.add", name, user, detail))
+                detail = self._admin_signed(actor, by_password, "user.add", name, user, detail, registrar)
             self.store.put(COLLECTION, name, user, actor=actor, action="user.add", detail=detail)
         return public(user)
 
@@ -203,31 +202,35 @@ class Users:
         with self.store.transaction():
             user = self.get(name)
             origin = keys.OWN if actor == name else keys.ADMIN_RESET
-            key, registration = self._new_key(name, password, actor, origin, by_password)
+            key, registration, registrar = self._new_key(name, password, actor, origin, by_password)
             user["password"] = hash_password(password)
             user["key"] = key
             detail: dict[str, Any] = {"key": registration}
             if actor != name and by_password is not None:
-                detail = self._admin_signed(actor, by_password, "user.passwd", name, user, detail)
+                detail = self._admin_signed(actor, by_password, "user.passwd", name, user, detail, registrar)
             self.store.put(COLLECTION, name, user, actor=actor, action="user.passwd", detail=detail)
 
     def _admin_signed(self, admin: str, password: str, action: str, name: str, user: dict[str, Any],
-                      detail: dict[str, Any]) -> dict[str, Any]:
-        """``detail`` signed by ``admin`` over ``action`` on user ``name`` and the user record as it will be stored."""
+                      detail: dict[str, Any],
+                      registrar: tuple[str, Ed25519PrivateKey] | None = None) -> dict[str, Any]:
+        """``detail`` signed by ``admin`` over ``action`` on user ``name`` and the user record as it will be stored.
+
+        ``registrar`` is the key that just signed the user's new key registration (the admin's, or
+        the first admin's own new key): already unlocked, so the password's scrypt is not paid twice.
+        """
         from qms.admin_actions import seal
 
-        if admin == name and self.store.get(COLLECTION, name) is None:
-            stored = user["key"]  # the first admin adding itself: its new key, opened with its new password
-            private = keys.unlock(stored, password)
-            if private is None:
-                raise AuthError(f"the new signing key of {name!r} does not open; nothing was changed")
+        if registrar is not None:
+            key_id, private = registrar
         else:
             stored, private = self.unlock_key(admin, password)
-        return seal(stored["id"], private, admin, action, COLLECTION, name, digest(user), detail)
+            key_id = stored["id"]
+        return seal(key_id, private, admin, action, COLLECTION, name, digest(user), detail)
 
     def _new_key(self, name: str, password: str, actor: str, origin: str,
-                 by_password: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A new sealed key for ``name`` and its registration (for the audit entry), signed by its registrar."""
+                 by_password: str | None) -> tuple[dict[str, Any], dict[str, Any], tuple[str, Ed25519PrivateKey] | None]:
+        """A new sealed key for ``name``, its registration (for the audit entry) signed by its registrar, and
+        the registrar's key id and private key (None when nobody could sign)."""
         stored, private = keys.new_key(password)
         registration = {"id": stored["id"], "public": stored["public"], "origin": origin, "at": clock.stamp(),
                         "by": actor}
@@ -242,7 +245,7 @@ class Users:
             registration["attest"] = {"key": registrar[0], "ed25519": keys.sign_bytes(
                 registrar[1], keys.registration_message(name, registration))}
         stored.update({"origin": origin, "at": registration["at"], "by": actor})
-        return stored, registration
+        return stored, registration, registrar
 
     def unlock_key(self, name: str, password: str) -> tuple[dict[str, Any], Ed25519PrivateKey]:
         """The stored key of ``name`` and its private half, opened with ``password``.
@@ -257,7 +260,7 @@ class Users:
         stored = user.get("key")
         if not stored:
             with self.store.transaction():
-                stored, registration = self._new_key(name, password, name, keys.OWN, None)
+                stored, registration, _ = self._new_key(name, password, name, keys.OWN, None)
                 user["key"] = stored
                 self.store.put(COLLECTION, name, user, actor=name, action="user.key", detail={"key": registration})
         private = keys.unlock(stored, password)
