@@ -79,7 +79,7 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
 
 def test_login_shows_the_dashboard_with_figures(page: Page) -> None:
     assert page.locator("main > h1").inner_text() == "仪表板 Dashboard"
-    assert "审核员 (aud, auditor)" in page.locator(".who").inner_text()
+    assert "审核员 (aud, 审核员 Auditor)" in page.locator(".who").inner_text()  # the role shown by its name, not its key
     assert page.locator("svg.chart").count() >= 2
     assert "测试投诉按部门" in page.content()
 
