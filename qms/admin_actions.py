@@ -23,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qms import clock, keys
 from qms.audit import canonical
 
 if TYPE_CHECKING:
     from qms.signature_report import Registration
-    from qms.users import Users
 
 FORMAT = "qms-admin-action/1"
 FIELD = "admin_signature"
@@ -47,7 +46,13 @@ def message(action: str, collection: str, key: str, state: str | None, detail: d
                       "signing_key": signature.get("key")})
 
 
-def signed_detail(users: Users, actor: str, password: str, action: str, collection: str, key: str,
+class KeyHolder(Protocol):
+    """Whoever unlocks a user's sealed signing key with their password (``qms.users.Users``)."""
+
+    def unlock_key(self, name: str, password: str) -> tuple[dict[str, Any], Any]: ...
+
+
+def signed_detail(users: KeyHolder, actor: str, password: str, action: str, collection: str, key: str,
                   state: str | None, detail: dict[str, Any] | None) -> dict[str, Any]:
     """``detail`` with the admin's signature over the action added (the key is unlocked with ``password``)."""
     stored, private = users.unlock_key(actor, password)

@@ -27,7 +27,7 @@ import os
 import re
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -38,8 +38,6 @@ from qms.errors import QMSError, UsageError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from qms.app import App
-    from qms.render.page import Page
     from qms.store import Store
 
 FORMAT = "qms-chain-head/1"
@@ -184,11 +182,6 @@ def current_head(store: Store) -> ChainHead:
     roll it back, and a head handed out for it would later look like a truncated log.
     """
     return head_of(store.last_committed(), load_key(store.root))
-
-
-def with_chain_head(app: App, page: Page) -> Page:
-    """``page`` to be rendered with the workspace's current chain head (a page that has one keeps it)."""
-    return page if page.head is not None else replace(page, head=current_head(app.store))
 
 
 # -- the workspace's own history of heads ----------------------------------------------------
@@ -449,4 +442,4 @@ def xmp_description(head: ChainHead) -> bytes:
 
 __all__ = ["ChainHead", "WorkspaceKey", "anchor_path", "check_signature", "current_head", "extension_problems",
            "head_of", "keep_periodic_anchor", "last_anchor", "load_head", "load_key", "save_anchor",
-           "signed_head_problems", "with_chain_head"]
+           "signed_head_problems"]

@@ -107,7 +107,7 @@ if TYPE_CHECKING:
     from qms.render.output import target_file as target_file
     from qms.render.output import write_pdf as write_pdf
     from qms.render.page import Page as Page
-    from qms.anchors import with_chain_head as with_chain_head
+    from qms.render.page import with_chain_head as with_chain_head
     from qms.render.pdf import render_pdf as render_pdf
     from qms.render.report import report_page as report_page
     from qms.render.sources import organisation as organisation
@@ -174,7 +174,7 @@ _EXPORTS: dict[str, str] = {
     "render_all": "qms.render.batch:render_all",
     "default_out": "qms.render.batch:default_out",
     "signer_title": "qms.users:signer_title",
-    "with_chain_head": "qms.anchors:with_chain_head",
+    "with_chain_head": "qms.render.page:with_chain_head",
     # settings
     "settings": "qms.app:settings",
     # command line

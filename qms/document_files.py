@@ -132,7 +132,7 @@ def read_file(app: App, number: str, edition: str | None = None) -> dict[str, An
 
 def form_meta(number: str, text: str, edition: str | None = None) -> dict[str, Any]:
     """The definition in a form file's ``text`` as front matter of its document; ``Refused`` naming the first problem."""
-    from qms.forms import parse_form_text
+    from qms.formdef import parse_form_text
 
     rel = relpath(number)
     form, problems = parse_form_text(text, rel, deep=True)

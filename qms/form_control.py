@@ -92,7 +92,7 @@ def form_in_force(app: App, number: str) -> dict[str, Any] | None:
         return None
     sha = str(current["content_sha256"])
     if sha not in _PARSED:
-        from qms.forms import parse_form_text
+        from qms.formdef import parse_form_text
 
         parsed, _ = parse_form_text(str(current["content"]), relpath(number))
         if parsed is None:  # approved content is checked at submission; a store edited by hand is `qms verify`'s

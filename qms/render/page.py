@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -29,6 +29,7 @@ from qms.render.markdown import FormResolver, markdown_to_html
 
 if TYPE_CHECKING:
     from qms.anchors import ChainHead
+    from qms.app import App
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSETS = TEMPLATES / "assets"
@@ -283,3 +284,10 @@ def blank_form_page(form: dict[str, Any], *, organisation: dict[str, str], stamp
         },
     )
     return Page(html=html, title=f"{number} {form.get('title', '')}")
+
+
+def with_chain_head(app: App, page: Page) -> Page:
+    """``page`` to be rendered with the workspace's current chain head (a page that has one keeps it)."""
+    from qms.anchors import current_head  # signing needs the key and cryptography: only when a PDF is made
+
+    return page if page.head is not None else replace(page, head=current_head(app.store))
