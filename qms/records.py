@@ -269,18 +269,22 @@ def file_many(app: App, form_number: str, rows: list[dict[str, Any]], *, note: s
     return _file_many_locked(app, form_number, rows, note=note)
 
 
+def _import_target(app: App, form_number: str) -> tuple[dict[str, Any], dict[str, Any], Workflow, str, str]:
+    """Who imports, onto which form in force, with its workflow, procedure edition and number pattern."""
+    actor = app.actor("record.file", f"import {form_number} records")
+    form = forms.current_form(app, form_number)
+    form_control.require_fileable(app, form)
+    return (actor, form, workflow_for(app, form_number), procedure_edition(app, form["procedure"]),
+            number_pattern(app, form))
+
+
 def _file_staged(app: App, form_number: str, rows: list[dict[str, Any]], note: str) -> list[str]:
     import shutil
     import uuid
 
     from qms.recordquery import record_query
 
-    actor = app.actor("record.file", f"import {form_number} records")
-    form = forms.current_form(app, form_number)
-    form_control.require_fileable(app, form)
-    workflow = workflow_for(app, form_number)
-    proc_edition = procedure_edition(app, form["procedure"])
-    pattern = number_pattern(app, form)
+    actor, form, workflow, proc_edition, pattern = _import_target(app, form_number)
     store = app.store
     year = clock.now().year
     sequence = f"{form_number}:{year}"
@@ -345,12 +349,7 @@ def _alive(pid: int) -> bool:
 
 def _file_many_locked(app: App, form_number: str, rows: list[dict[str, Any]], *, note: str = "") -> list[str]:
     """File already-validated data rows as new records in one transaction under one hold of the lock."""
-    actor = app.actor("record.file", f"import {form_number} records")
-    form = forms.current_form(app, form_number)
-    form_control.require_fileable(app, form)
-    workflow = workflow_for(app, form_number)
-    proc_edition = procedure_edition(app, form["procedure"])
-    pattern = number_pattern(app, form)
+    actor, form, workflow, proc_edition, pattern = _import_target(app, form_number)
     store = app.store
     with store.transaction():
         forms.pin(app, form, actor["name"])
