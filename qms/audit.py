@@ -85,12 +85,18 @@ class AuditLog:
         """The last committed entry (None for an empty log), read from the tail only."""
         return self._tail()[0]
 
-    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Chain ``entry`` to the log and write it durably; returns the entry with seq, prev and hash."""
-        return self.append_many([entry])[0]
+    def append(self, entry: dict[str, Any], *, sync: bool = True) -> dict[str, Any]:
+        """Chain ``entry`` to the log and write it durably; returns the entry with seq, prev and hash.
+
+        ``sync=False`` leaves the fsync to the caller (a store unit of work makes it durable with its
+        files, before its commit mark)."""
+        return self._append([entry], sync=sync)[0]
 
     def append_many(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Chain several entries with one write and one fsync; returns them with seq, prev and hash."""
+        return self._append(entries, sync=True)
+
+    def _append(self, entries: list[dict[str, Any]], *, sync: bool) -> list[dict[str, Any]]:
         last, good = self._tail()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         seq = last["seq"] if last else 0
@@ -115,7 +121,8 @@ class AuditLog:
                 faults.die()
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         faults.reached("audit")
         return chained
 

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, steps: bool = False) -> None:
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _fsync_path(path: Path) -> None:
+    # fsync acts on the inode, so a fresh descriptor flushes what an earlier, closed one wrote.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_all(paths: list[Path]) -> None:
+    """fsync every path (file or folder) concurrently; returns when all are durable, raises the first error."""
+    global _POOL
+    if len(paths) == 1:
+        _fsync_path(paths[0])
+        return
+    if _POOL is None or _POOL[0] != os.getpid():  # a forked child gets a pool of its own
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="qms-fsync"))
+    for _ in _POOL[1].map(_fsync_path, paths):
+        pass
+
+
+def atomic_write(path: Path, data: bytes, *, steps: bool = False, unsynced: set[Path] | None = None) -> None:
     """Write ``data`` to ``path`` so a reader or a crash sees either the old or the new bytes.
 
     ``steps`` marks the crash-test steps ``temp`` and ``replaced`` (``qms.faults``) for store writes.
+    ``unsynced`` (a unit of work's, see ``Store._sync_unit``) defers the fsync of the new bytes and of
+    the folder: both are added to it and made durable together before the unit's commit mark. That is
+    safe because the intent already holds the file's old bytes durably, so until the mark is durable
+    a crash rolls the file back whatever state the rename or the new bytes were left in.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
@@ -82,14 +111,18 @@ def atomic_write(path: Path, data: bytes, *, steps: bool = False) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if unsynced is None:
+                os.fsync(f.fileno())
         if steps:
             faults.reached("temp")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if unsynced is None:
+        _fsync_dir(path.parent)
+    else:
+        unsynced.update((path, path.parent))
     if steps:
         faults.reached("replaced")
 
@@ -97,8 +130,9 @@ def atomic_write(path: Path, data: bytes, *, steps: bool = False) -> None:
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that reads the whole file and replaces it atomically on write."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, unsynced: set[Path] | None = None) -> None:
         self.path = Path(path)
+        self.unsynced = unsynced  # see ``atomic_write``
 
     def read(self) -> dict[str, Any] | None:
         try:
@@ -108,7 +142,8 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True,
+                     unsynced=self.unsynced)
 
     def close(self) -> None:
         pass
@@ -182,6 +217,7 @@ class Store:
                 self._local.journal = journal
                 try:
                     yield self
+                    self._sync_unit(journal)  # inside the try: a failed fsync rolls the unit back
                 except keep_on:
                     self._commit(journal)
                     raise
@@ -245,8 +281,30 @@ class Store:
             self._intent.sync()
 
     def _commit(self, journal: _Journal) -> None:
-        """Every file and audit entry of the unit of work is durable: mark it done."""
+        """Make every file and audit entry of the unit of work durable, then mark it done."""
+        self._sync_unit(journal)
         self._intent.commit()
+
+    def _unsynced(self) -> set[Path] | None:
+        """The running unit of work's files (and folders) whose fsync waits for ``_sync_unit``; None outside one."""
+        journal: _Journal | None = getattr(self._local, "journal", None)
+        return None if journal is None else journal.unsynced
+
+    def _sync_unit(self, journal: _Journal) -> None:
+        """fsync, all at once, what the unit of work wrote with its fsync deferred.
+
+        These are the new bytes of each file it replaced, the folders holding them (a rename is
+        durable only once its folder is) and its audit entries. Each must be durable before the
+        commit mark is (a mark that survives a power cut is rolled forward, so whatever it covers must
+        be on disk), but none must be before another: until the mark, a crash rolls all of them back
+        from the intent, whose records were fsynced before each file changed. So they are issued
+        together, in threads (``os.fsync`` releases the GIL), and the journal commits of the file
+        system that they wait on are shared: one wait instead of one per file.
+        """
+        paths = sorted(journal.unsynced)
+        journal.unsynced.clear()
+        if paths:
+            _fsync_all(paths)
 
     def _roll_back(self, journal: _Journal) -> None:
         """Put back what a failed transaction wrote: old file bytes, the audit log's old length."""
@@ -648,7 +706,7 @@ class Store:
         as is; going through TinyDB's own upsert would read the file three times and write it twice.
         """
         self._remember(path)
-        storage = AtomicJSONStorage(str(path))
+        storage = AtomicJSONStorage(str(path), self._unsynced())
         raw = storage.read() or {}
         table = raw.setdefault("objects", {})
         index = {doc["_key"]: doc_id for doc_id, doc in table.items()}
@@ -757,7 +815,8 @@ class Store:
                 return False
             seqs[sequence] = to
             self._remember(path)
-            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True,
+                         unsynced=self._unsynced())
             return True
 
     def delete(self, collection: str, key: str, *, actor: str, action: str, reason: str,
@@ -780,7 +839,13 @@ class Store:
         }
         if detail:
             entry["detail"] = detail
-        return self.audit.append(entry)
+        unsynced = self._unsynced()
+        if unsynced is None:
+            return self.audit.append(entry)
+        # Its fsync waits for the unit's others (``_sync_unit``): the intent's header, durable by now,
+        # cuts the entry off again if the unit dies before its commit mark.
+        unsynced.add(self.audit.path)
+        return self.audit.append(entry, sync=False)
 
     def log_event(self, collection: str, key: str, *, actor: str, action: str, reason: str = "",
                   detail: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -806,7 +871,8 @@ class Store:
                 n += 1
             seqs[sequence] = n
             self._remember(path)
-            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True,
+                         unsynced=self._unsynced())
             return n
 
     def next_numbers(self, sequence: str, count: int, taken: Callable[[int], bool]) -> list[int]:
@@ -822,7 +888,8 @@ class Store:
                     out.append(n)
             seqs[sequence] = n
             self._remember(path)
-            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True)
+            atomic_write(path, json.dumps(seqs, ensure_ascii=False, sort_keys=True).encode("utf-8"), steps=True,
+                         unsynced=self._unsynced())
             return out
 
     # -- blobs and files ------------------------------------------------------------------
@@ -840,7 +907,7 @@ class Store:
             path = self.blob_path(sha)
             if not path.exists():
                 self._remember(path)
-                atomic_write(path, data, steps=True)
+                atomic_write(path, data, steps=True, unsynced=self._unsynced())
             self._log("blob", sha, sha, actor, action, "", detail)
         return sha
 
@@ -865,6 +932,8 @@ class _Journal:
     def __init__(self, audit_size: int | None) -> None:
         self.files: dict[Path, bytes | None] = {}
         self.audit_size = audit_size
+        #: Files, folders and the audit log written with their fsync deferred to ``Store._sync_unit``.
+        self.unsynced: set[Path] = set()
 
 
 def sha256_file(path: Path) -> str:
