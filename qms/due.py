@@ -171,7 +171,8 @@ def _open_records(app: App, workflows: dict[str, Workflow]) -> list[dict[str, An
                 "data": {f: record["data"][f] for f in fields if f in record.get("data", {})},
                 "entered": _entered(record)}
 
-    return app.store.project(records.COLLECTION, "open-deadlines", version, reduce)
+    # Only the buckets that hold records of these forms are visited (the bucket index says which).
+    return app.store.project(records.COLLECTION, "open-deadlines", version, reduce, form=frozenset(workflows))
 
 
 def due_items(app: App, now: datetime | None = None, dept: str | None = None,

@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-from qms.schema import Draft202012Validator, SchemaError
 
 REQUIRED_KEYS = ("number", "title", "edition", "procedure", "prefix", "schema")
 _EDITION = re.compile(r"^[A-Z]/\d+$")
@@ -55,6 +54,10 @@ def check_form(form: dict[str, Any], filename: str = "", deep: bool = True) -> l
     if not isinstance(schema, dict):
         return [*problems, f"{where}: schema must be a mapping (a JSON Schema object)"]
     if deep:
+        # jsonschema is imported only here: `qms due` and `qms record list` read forms without
+        # checking their schemas, and the import alone is about 0.06-0.15 s of each such command.
+        from qms.schema import Draft202012Validator, SchemaError
+
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:

@@ -119,14 +119,17 @@ def summaries(app: App, form: str | None = None, state: str | None = None) -> li
     Read through ``Store.project``'s on-disk cache, so listing 100k records in a new process does
     not parse every record's data.
     """
-    def reduce(_: str, record: dict[str, Any]) -> dict[str, Any]:
-        return {k: record.get(k) for k in SUMMARY_FIELDS}
+    def reduce(_: str, record: dict[str, Any]) -> list[Any]:
+        return [record.get(k) for k in SUMMARY_FIELDS]
 
-    # With a form, only the buckets holding that form's records are visited.
-    rows = app.store.project(COLLECTION, "summary", "1:" + ",".join(SUMMARY_FIELDS), reduce,
+    # Rows are cached as lists (half the bytes to parse of one dict per record) and made into
+    # dicts only for the records asked for. With a form, only that form's buckets are visited.
+    rows = app.store.project(COLLECTION, "summary", "2:" + ",".join(SUMMARY_FIELDS), reduce,
                              **({"form": form} if form else {}))
-    return sorted((r for r in rows if (not form or r["form"] == form) and (not state or r["state"] == state)),
-                  key=lambda r: r["number"])
+    at_form, at_state = SUMMARY_FIELDS.index("form"), SUMMARY_FIELDS.index("state")
+    found = [dict(zip(SUMMARY_FIELDS, r)) for r in rows
+             if (not form or r[at_form] == form) and (not state or r[at_state] == state)]
+    return sorted(found, key=lambda r: r["number"])
 
 
 def audit_trail(app: App, number: str) -> list[dict[str, Any]]:

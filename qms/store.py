@@ -61,6 +61,7 @@ RECHECK_SECONDS = 1.0
 INDEXED = ("form",)
 Signature = tuple[int, int, int]
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_HASHED = re.compile(r"h[0-9a-f]{2}")
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
 
@@ -147,6 +148,14 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def _family(bucket: str) -> str:
+    """The family of a bucket file name: the name without its number (``KS-2026-12.json`` → ``KS-2026-``);
+    the hashed buckets of unnumbered keys are one family, ``h``."""
+    stem = bucket[:-5] if bucket.endswith(".json") else bucket
+    family = stem.rstrip("0123456789")
+    return "h" if _HASHED.fullmatch(stem) else _SAFE.sub("_", family) or "_"
 
 
 def bucket_of(key: str) -> str:
@@ -479,13 +488,37 @@ class Store:
         cached = self._cache.get(path)
         if cached and cached[0] == sig:
             return cached[1]
+        objects = self._parse(path)
+        self._cache[path] = (sig, objects)
+        return objects
+
+    @staticmethod
+    def _parse(path: Path) -> dict[str, dict[str, Any]]:
+        """The objects of one bucket file by key, parsed now (a missing file holds none)."""
         try:
             raw = AtomicJSONStorage(str(path)).read() or {}
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise StoreError(f"store file {path} is not valid JSON ({exc}); run `qms verify` to see what changed") from exc
-        objects = {doc["_key"]: doc["obj"] for doc in raw.get("objects", {}).values()}
-        self._cache[path] = (sig, objects)
-        return objects
+        return {doc["_key"]: doc["obj"] for doc in raw.get("objects", {}).values()}
+
+    def _owned(self, path: Path) -> Iterator[dict[str, Any]]:
+        """The objects of one bucket as the caller's own copies.
+
+        A bucket this process already holds unchanged is copied from memory; any other is parsed
+        from its file and handed over as it is, not cached: parsing once is half the cost of
+        parsing and then copying, which is what a new process's query over a form pays.
+        """
+        self._check()
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return
+        cached = self._cache.get(path)
+        if cached and cached[0] == (st.st_ino, st.st_size, st.st_mtime_ns):
+            for obj in cached[1].values():
+                yield json.loads(json.dumps(obj))
+            return
+        yield from self._parse(path).values()
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The object stored under ``key``, or ``None``."""
@@ -563,19 +596,20 @@ class Store:
         """
         out = []
         for path in self._buckets_with(collection, fields):
-            for obj in self._load(path).values():
+            for obj in self._owned(path):
                 if all(obj.get(k) == v for k, v in fields.items()) and (where is None or where(obj)):
-                    out.append(json.loads(json.dumps(obj)))
+                    out.append(obj)
         return out
 
     def _buckets_with(self, collection: str, fields: dict[str, Any]) -> list[Path]:
         """The buckets of ``collection`` that can hold an object matching the indexed ``fields``."""
         paths = self._buckets(collection)
-        wanted = {k: v for k, v in fields.items() if k in INDEXED and isinstance(v, str)}
+        wanted = {k: frozenset([v]) if isinstance(v, str) else v for k, v in fields.items()
+                  if k in INDEXED and isinstance(v, str | frozenset)}
         if not wanted:
             return paths
         index = self._bucket_values(collection, paths)
-        return [p for p in paths if p in index and all(v in index[p].get(k, ()) for k, v in wanted.items())]
+        return [p for p in paths if p in index and all(not v.isdisjoint(index[p].get(k, ())) for k, v in wanted.items())]
 
     def _bucket_values(self, collection: str, paths: list[Path]) -> dict[Path, dict[str, frozenset[str]]]:
         """For each bucket, the values its objects hold in the ``INDEXED`` fields.
@@ -643,45 +677,61 @@ class Store:
         """``fn(key, obj)`` for every object of ``collection`` (``None`` results dropped), cached on disk.
 
         A scan such as the due list needs a few fields of every record; parsing every bucket costs
-        seconds at 100k records in each new process. The results per bucket are kept in
-        ``cache/<collection>.<name>.json`` with the bucket's inode, size and mtime, and recomputed
+        seconds at 100k records in each new process. The results per bucket are kept under
+        ``cache/<collection>.<name>/`` with the bucket's inode, size and mtime, and recomputed
         only for buckets that changed since (or all of them when ``version`` changes, e.g. when
         the projection's inputs change). The cache is derived data: it is never trusted over a
         changed bucket, is outside ``db/`` and the audit log, and may be deleted at any time. The rows
         returned are shared with this process's copy of that cache: read them, do not change them.
-        ``fields`` of ``INDEXED`` (e.g. ``form=``) visit only the buckets that can hold them; the
-        rows of other objects in those buckets still come back, so callers filter them as before.
+        ``fields`` of ``INDEXED`` (e.g. ``form=``, or a frozenset of values meaning any of them)
+        visit only the buckets that can hold them; the rows of other objects in those buckets still
+        come back, so callers filter them as before.
+
+        The cache is one file per bucket family (the bucket name without its number: one form's
+        prefix and year), so a process that visits one form's buckets parses only that form's rows,
+        not the rows of every record in the workspace.
         """
-        cache_path = self.root / "cache" / f"{_SAFE.sub('_', collection)}.{_SAFE.sub('_', name)}.json"
-        remembered = self._projections.get(cache_path)
-        if remembered is not None and remembered[0] == version:
-            buckets: dict[str, Any] = remembered[1]
-        else:
-            buckets = self._read_cache(cache_path, version)
+        folder = self.root / "cache" / f"{_SAFE.sub('_', collection)}.{_SAFE.sub('_', name)}"
         all_paths = self._buckets(collection)
         paths = self._buckets_with(collection, fields) if fields else all_paths
-        # A narrowed visit keeps the cached rows of the buckets it did not visit (while they exist).
         names = {p.name for p in all_paths}
-        fresh: dict[str, Any] = {k: v for k, v in buckets.items() if k in names} if fields else {}
-        out: list[Any] = []
-        changed = False
+        families: dict[str, list[Path]] = {}
         for path in paths:
-            try:
-                st = path.stat()
-            except FileNotFoundError:
-                changed = True
-                continue
-            sig = [st.st_ino, st.st_size, st.st_mtime_ns]
-            entry = buckets.get(path.name)
-            if entry is None or entry.get("sig") != sig:
-                rows = [r for r in (fn(k, o) for k, o in self._load(path).items()) if r is not None]
-                entry = {"sig": sig, "rows": rows}
-                changed = True
-            fresh[path.name] = entry
-            out.extend(entry["rows"])
-        if changed or len(fresh) != len(buckets):
-            self._write_cache(cache_path, version, fresh)
-        self._projections[cache_path] = (version, fresh)
+            families.setdefault(_family(path.name), []).append(path)
+        out: list[Any] = []
+        for family, members in families.items():
+            cache_path = folder / f"{family}.json"
+            remembered = self._projections.get(cache_path)
+            if remembered is not None and remembered[0] == version:
+                buckets: dict[str, Any] = remembered[1]
+            else:
+                buckets = self._read_cache(cache_path, version)
+            # Buckets of the family not visited now (narrowed by ``fields``) keep their rows while they exist.
+            fresh: dict[str, Any] = {k: v for k, v in buckets.items() if k in names}
+            changed = len(fresh) != len(buckets)
+            for path in members:
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    changed = True
+                    fresh.pop(path.name, None)
+                    continue
+                sig = [st.st_ino, st.st_size, st.st_mtime_ns]
+                entry = buckets.get(path.name)
+                if entry is None or entry.get("sig") != sig:
+                    rows = [r for r in (fn(k, o) for k, o in self._load(path).items()) if r is not None]
+                    entry = {"sig": sig, "rows": rows}
+                    changed = True
+                fresh[path.name] = entry
+                out.extend(entry["rows"])
+            if changed:
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    folder.with_name(folder.name + ".json").unlink(missing_ok=True)  # the one-file layout before
+                except OSError:
+                    pass  # a read-only workspace still answers, just without the cache
+                self._write_cache(cache_path, version, fresh)
+            self._projections[cache_path] = (version, fresh)
         return out
 
     def collections(self) -> list[str]:

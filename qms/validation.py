@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from qms.audit import digest
 from qms.errors import PluginError, UsageError, ValidationFailed
 from qms.forms import field_schema, label
-from qms.schema import FORMAT_CHECKER, Draft202012Validator, ValidationError
 
 if TYPE_CHECKING:
+    # jsonschema is imported when a record is first validated, not by every command that imports
+    # qms.records (`qms due`, `qms record list` read records and never validate one).
     from qms.app import App
+    from qms.schema import Draft202012Validator, ValidationError
 
 _VALIDATORS: dict[tuple[str, str, str], Draft202012Validator] = {}
 
@@ -31,6 +33,8 @@ def validator_for(form: dict[str, Any]) -> Draft202012Validator:
     key = (str(form["number"]), str(form["edition"]), digest(schema))
     found = _VALIDATORS.get(key)
     if found is None:
+        from qms.schema import FORMAT_CHECKER, Draft202012Validator
+
         found = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
         _VALIDATORS[key] = found
     return found

@@ -38,7 +38,7 @@ def test_projection_recomputes_changed_buckets_only_and_is_not_audited(tmp_path:
     # A new projection version recomputes everything.
     Store(tmp_path / "records").project("items", "open", "2", counting)
     assert len(calls) == 1200
-    assert (tmp_path / "records" / "cache" / "items.open.json").is_file()
+    assert (tmp_path / "records" / "cache" / "items.open" / "IT-.json").is_file()
     assert verify_store(store, tmp_path).ok  # the cache is derived data, outside the audited store
 
 
@@ -46,5 +46,5 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     store = Store(tmp_path / "records")
     store.put("items", "IT-1", {"n": 1, "closed": False}, actor="t", action="add")
     assert store.project("items", "open", "1", _open) == [{"key": "IT-1", "n": 1}]
-    (tmp_path / "records" / "cache" / "items.open.json").write_text("{broken", encoding="utf-8")
+    (tmp_path / "records" / "cache" / "items.open" / "IT-.json").write_text("{broken", encoding="utf-8")
     assert Store(tmp_path / "records").project("items", "open", "1", _open) == [{"key": "IT-1", "n": 1}]

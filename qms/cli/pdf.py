@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from qms.app import App
 from qms.cli import echo_json, json_option, pass_app
 from qms.errors import ExitCode
-from qms.render.output import target_file, write_pdf
-from qms.render.page import Page
+
+if TYPE_CHECKING:
+    # The renderer is imported when a PDF is written: `qms record list` and the other commands of
+    # a module that also offers a PDF command do not pay for it.
+    from qms.render.page import Page
 
 PDF_OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
 def write_page(app: App, page: Page, default_name: str, output: Path | None, as_json: bool) -> None:
     """Render ``page``, write it to ``output`` (default ./NAME.pdf) and say where it went."""
+    from qms.render.output import target_file, write_pdf
+
     written = write_pdf(app, page, target_file(output, default_name), action="render.pdf")
     if as_json:
         echo_json(written.as_dict())
