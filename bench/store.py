@@ -138,7 +138,8 @@ def _filing_times(writes: int, preload: int) -> dict[str, list[float]]:
 
 def _percentiles(times: list[float]) -> str:
     q = statistics.quantiles(times, n=100, method="inclusive")
-    return f"p50 {statistics.median(times):5.2f} ms, p95 {q[94]:5.2f} ms, p99 {q[98]:5.2f} ms"
+    return (f"p50 {statistics.median(times):5.2f} ms, p95 {q[94]:5.2f} ms, p99 {q[98]:5.2f} ms, "
+            f"{1000 / statistics.mean(times):5.0f} writes/s")
 
 
 def _before_rev(repo: Path) -> str:
@@ -229,17 +230,20 @@ def main() -> None:
     parser.add_argument("--before", metavar="REV", help="code to compare the atomic write with (a git revision)")
     parser.add_argument("--writes", type=int, default=150, help="writes per child run in the atomicity figure")
     parser.add_argument("--rounds", type=int, default=4, help="alternating child runs per code tree")
+    parser.add_argument("--preload", type=int, default=2000,
+                        help="records in the store before the atomicity figure's writes (e.g. 100000)")
     parser.add_argument("--atomicity-only", action="store_true")
     parser.add_argument("--signing-only", action="store_true",
                         help="only the cost of an Ed25519-signed write beside an unsigned one")
     args = parser.parse_args()
+    if args.atomicity_only:
+        bench_atomicity(args.before, args.writes, args.rounds, preload=args.preload)
+        return
     if args.signing_only:
         bench_signing(args.writes * 2, preload=2000)
         return
     bench_signing(args.writes, preload=2000)
-    bench_atomicity(args.before, args.writes, args.rounds, preload=2000)
-    if args.atomicity_only:
-        return
+    bench_atomicity(args.before, args.writes, args.rounds, preload=args.preload)
     sizes = [int(s) for s in args.sizes.split(",")]
     for n in sizes:
         bench_size(n)
