@@ -2,12 +2,18 @@
 
 Run: ``.venv/bin/python bench/render.py [--records 200]``. Prints figures; it is not a test.
 Targets (issue 5): warm rebuild with one change < 5 % of the cold batch; two workers ≥ 1.6× one.
+
+``--cli N`` measures the shipped command instead, each run a new process (``python -m qms``, every
+installed plugin loaded): ``qms render --jobs 2`` cold over N records, then ``qms render --changed``
+after one record changed, and after nothing changed, three times each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -83,11 +89,51 @@ def record(n: int) -> dict[str, Any]:
             "attachments": [], "amends": None, "amended_by": []}
 
 
+def bench_cli(records: int) -> None:
+    """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring)."""
+    from qms.testing import PASSWORD
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = init_workspace(Path(tmp) / "ws", kind="test")
+        (ws.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+        app = App(ws, Host(make_plugin_manager()))
+        app.users.add("admin", "admin", "质量管理部", PASSWORD, actor="admin")
+        for n in range(1, records + 1):
+            app.store.put("records", f"KS-2026-{n:04d}", record(n), actor="zhao", action="record.file")
+        env = {**os.environ, "QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+        def run(*args: str) -> float:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "qms", "--workspace", str(ws.root), "--as", "admin", "render", *args],
+                           env=env, check=True, capture_output=True)
+            return time.perf_counter() - t
+
+        cold = run("--jobs", "2")
+        print(f"qms render --jobs 2, {records} records cold: {cold:.2f} s")
+        changed, unchanged = [], []
+        for i in range(3):
+            doc = record(7)
+            doc["data"]["action"] = f"更换密封圈，第 {i + 2} 次回访"
+            app.store.put("records", "KS-2026-0007", doc, actor="zhao", action="record.update")
+            changed.append(run("--changed"))
+            unchanged.append(run("--changed"))
+        one, none = statistics.median(changed), statistics.median(unchanged)
+        print(f"qms render --changed, 1 of {records} changed: {' / '.join(f'{t:.2f}' for t in changed)} s, "
+              f"median {one:.2f} s ({100 * one / cold:.1f} % of the cold batch)")
+        print(f"qms render --changed, nothing changed: {' / '.join(f'{t:.2f}' for t in unchanged)} s, "
+              f"median {none:.2f} s ({100 * none / cold:.1f} %)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200)
+    parser.add_argument("--cli", type=int, metavar="N", help="only the shipped command over N records (new processes)")
     args = parser.parse_args()
     os.environ["QMS_NOW"] = "2026-11-22T09:00:00"
+    if args.cli:
+        bench_cli(args.cli)
+        return
     per_page(1)  # warm up: the WeasyPrint import and font loading are not per page
     for chapters in (0, 32):  # the control page alone; about twenty pages
         pages, secs = per_page(chapters)
