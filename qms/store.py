@@ -14,14 +14,16 @@ Layout under a workspace's ``records/``::
 Plain TinyDB rewrites a whole file on every write; putting at most ``BUCKET_SIZE`` objects in a
 file keeps the cost of a write flat however many objects the store holds. Every write happens
 under one exclusive file lock with a fresh read of the bucket inside it, is written to a temporary
-file, fsynced and renamed over the old one, and is followed by its audit entry. Readers take no
+file and renamed over the old one, and is followed by its audit entry. Readers take no
 lock (a rename is atomic) and cache parsed buckets until their inode, size or mtime changes.
 
 A transaction is a unit of work: the outermost ``transaction()`` remembers the bytes of every file
 it is about to change and the length of the audit log, and puts them back when the work inside it
 raises, so a refused command leaves no stray object, no used-up number and no audit entry. The
 same bytes go to ``.intent`` (fsynced before each file changes, with a commit mark after the audit
-entries), so a crash is undone, or completed, by whoever next opens the workspace, and logged.
+entries), so a crash is undone, or completed, by whoever next opens the workspace, and logged. The new
+bytes of every file the unit wrote, their folders and its audit entries are fsynced together just
+before the commit mark (``Store._sync_unit``): one wait instead of one per file.
 
 This is the only module that imports TinyDB. Its public surface is deliberately narrow (put, get,
 query by fields, next number, blobs) so the same interface can later run on PostgreSQL.
