@@ -67,14 +67,6 @@ _HASHED = re.compile(r"h[0-9a-f]{2}")
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 
 
@@ -123,7 +115,7 @@ def atomic_write(path: Path, data: bytes, *, steps: bool = False, unsynced: set[
         Path(tmp).unlink(missing_ok=True)
         raise
     if unsynced is None:
-        _fsync_dir(path.parent)
+        _fsync_path(path.parent)
     else:
         unsynced.update((path, path.parent))
     if steps:
@@ -837,7 +829,7 @@ class Store:
                     self._write_bucket(target, {d["_key"]: d["obj"] for d in raw["objects"].values()})
                 else:
                     os.replace(path, target)
-            _fsync_dir(folder)
+            _fsync_path(folder)
             self._begin(durable=True)
             at = clock.stamp()
             for start in range(0, len(staged), chunk):
