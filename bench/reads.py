@@ -135,14 +135,14 @@ def main() -> None:
     trees: dict[str, Path | None] = {"this tree": None}
     try:
         if args.before:
-            tree = base / "before"
-            subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.before], cwd=ROOT, check=True,
+            before = base / "before"
+            subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
                            capture_output=True)
-            trees[f"before ({args.before})"] = tree
+            trees[f"before ({args.before})"] = before
         print(f"# reads benchmark, QMS_NOW={NOW}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         p50s: dict[tuple[str, int], float] = {}
         for size in sizes:
-            roots = {}
+            roots: dict[str, Path] = {}
             for label, tree in trees.items():
                 root = base / f"ws-{size}-{len(roots)}"
                 t = time.perf_counter()
