@@ -39,7 +39,11 @@ def _plain(head: Sequence[str], rows: list[list[str]]) -> str:
     for i, name in enumerate(head):
         cells = [row[i] for row in rows]
         # Column by column: most hold plain ASCII (numbers, times), whose width is their length.
-        sizes = list(map(len, cells)) if "".join(cells).isascii() else [cell_len(c) for c in cells]
+        if "".join(cells).isascii():
+            sizes = list(map(len, cells))
+        else:  # wide characters: measure each distinct value once (departments, states repeat)
+            known = {c: cell_len(c) for c in set(cells)}
+            sizes = [known[c] for c in cells]
         named = cell_len(name)
         width = max(named, *sizes)
         columns.append([name + " " * (width - named), *(c + " " * (width - n) for c, n in zip(cells, sizes))])
@@ -48,14 +52,13 @@ def _plain(head: Sequence[str], rows: list[list[str]]) -> str:
 
 def echo_table(head: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str = "") -> None:
     """Print ``rows`` under ``head``; ``empty`` (when given) is printed instead of an empty table."""
-    rows = [list(r) for r in rows]
+    texts = [[_text(c) for c in row] for row in rows]
     out = sys.stdout
     tty = out.isatty()
-    if not rows:
+    if not texts:
         if empty:
             out.write(empty + "\n")
         return
-    texts = [[_text(c) for c in row] for row in rows]
     if (not tty or len(texts) > _RICH_ROWS) and not any("\n" in "".join(row) for row in texts):
         out.write(_plain([str(h) for h in head], texts))
         return
@@ -73,8 +76,8 @@ def echo_table(head: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str
                   header_style="bold cyan" if tty else "", show_header=True, expand=False)
     for name in head:
         table.add_column(name, overflow="fold" if tty else "ignore", no_wrap=not tty)
-    for row in rows:
-        table.add_row(*(_text(c) for c in row))
+    for row in texts:
+        table.add_row(*row)
     console.print(table)
     out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
