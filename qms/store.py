@@ -586,12 +586,14 @@ class Store:
     def query(self, collection: str, where: Callable[[dict[str, Any]], bool] | None = None, **fields: Any) -> list[dict[str, Any]]:
         """Objects whose top-level ``fields`` equal the given values and that pass ``where``; copies.
 
-        A field of ``INDEXED`` given as a string narrows the scan to the buckets that hold its value.
+        A field given as a frozenset matches any of its values. A field of ``INDEXED`` given as a
+        string or a frozenset narrows the scan to the buckets that hold its values.
         """
         out = []
         for path in self._buckets_with(collection, fields):
             for obj in self._owned(path):
-                if all(obj.get(k) == v for k, v in fields.items()) and (where is None or where(obj)):
+                if all(obj.get(k) in v if isinstance(v, frozenset) else obj.get(k) == v for k, v in fields.items()) \
+                        and (where is None or where(obj)):
                     out.append(obj)
         return out
 

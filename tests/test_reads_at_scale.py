@@ -155,3 +155,10 @@ def test_objects_a_query_returns_are_the_callers_own_whether_parsed_now_or_held(
             obj["data"]["n"] = -1
         assert sorted(o["data"]["n"] for o in reader.query("items", form="A")) == list(range(10))
         assert reader.get("items", "A-2026-0001") == {"form": "A", "data": {"n": 1}}
+
+
+def test_a_query_for_any_of_several_forms_returns_the_records_of_those_forms(tmp_path: Path) -> None:
+    store = Store(tmp_path / "records")
+    store.put_many("items", {f"{f}-2026-{i:04d}": {"form": f} for f in "ABC" for i in range(3)}, actor="t",
+                   action="file")
+    assert sorted(o["form"] for o in store.query("items", form=frozenset({"A", "C"}))) == ["A"] * 3 + ["C"] * 3
