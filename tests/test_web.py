@@ -557,3 +557,46 @@ def test_qms_serve_runs_on_waitress(app: App) -> None:
         proc.terminate()
         out = proc.communicate(timeout=10)[0].decode()
     assert f"127.0.0.1:{port}/" in out
+
+
+# -- a user's own password ------------------------------------------------------------------------
+
+
+def test_a_user_changes_their_own_password_in_the_browser_and_gets_a_key_of_their_own(app: App,
+                                                                                     flask_app: Flask) -> None:
+    with flask_app.test_client() as c:
+        as_(c, "zhao")
+        page = c.get("/work/password")
+        assert page.status_code == 200 and 'name="current"' in page.text
+        before = audit_count(app)
+        old_key = app.users.get("zhao")["key"]["id"]
+        # Each refusal is one line and changes nothing.
+        for form, status, says in (
+                ({"current": "wrong-password", "new": "new-pass-2026", "again": "new-pass-2026"}, 401, "wrong password"),
+                ({"current": webkit.PW, "new": "new-pass-2026", "again": "new-pass-2027"}, 400, "两次输入的新密码不一致"),
+                ({"current": webkit.PW, "new": "short", "again": "short"}, 400, "at least 8 characters")):
+            sent = c.post("/work/password", data={"csrf": webkit.csrf(page.text), **form})
+            assert sent.status_code == status and says in sent.text, (form, sent.status_code)
+        assert audit_count(app) == before and app.users.get("zhao")["key"]["id"] == old_key
+        done = c.post("/work/password", data={"csrf": webkit.csrf(page.text), "current": webkit.PW,
+                                               "new": "new-pass-2026", "again": "new-pass-2026"})
+        assert done.status_code == 302 and "changed=1" in done.headers["Location"]
+        assert "密码已修改" in c.get(done.headers["Location"]).text
+    user = app.users.get("zhao")
+    assert user["key"]["id"] != old_key
+    entry = list(app.store.audit.entries())[-1]
+    assert entry["action"] == "user.passwd" and entry["actor"] == "zhao" and entry["key"] == "zhao"
+    with flask_app.test_client() as c:
+        assert webkit.login(c, "zhao", "new-pass-2026").status_code == 302
+    with flask_app.test_client() as c:
+        assert webkit.login(c, "zhao").status_code == 401  # the old password no longer works
+
+
+def test_an_auditor_cannot_change_even_their_own_password_in_the_browser(app: App, client: FlaskClient) -> None:
+    as_(client, "auditor")
+    page = client.get("/work/password")
+    assert page.status_code == 403 and 'name="current"' not in page.text and "只读账户" in page.text
+    before = audit_count(app)
+    sent = client.post("/work/password", data={"csrf": token(client), "current": webkit.PW, "new": "new-pass-2026",
+                                               "again": "new-pass-2026"})
+    assert sent.status_code == 403 and audit_count(app) == before
