@@ -233,7 +233,13 @@ def save_anchor(store: Store) -> tuple[Path, ChainHead]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    _LATEST[store.root] = (head.seq, head.at)
     return path, head
+
+
+#: The latest head this process kept or found per workspace, so a write does not list the folder of
+#: kept heads again: another process keeping one meanwhile at worst makes this one keep one early.
+_LATEST: dict[Path, tuple[int, str]] = {}
 
 
 def keep_periodic_anchor(store: Store) -> Path | None:
@@ -243,7 +249,11 @@ def keep_periodic_anchor(store: Store) -> Path | None:
     if last is None:
         return None
     seq, day = int(last.get("seq", 0)), str(last.get("at", ""))[:10]
-    prior = last_anchor(store.root)
+    prior = _LATEST.get(store.root)
+    if prior is None:
+        prior = last_anchor(store.root)
+        if prior is not None:
+            _LATEST[store.root] = prior
     if prior is not None and (prior[0] >= seq or (seq - prior[0] < ANCHOR_EVERY and prior[1][:10] == day)):
         return None
     try:

@@ -35,11 +35,6 @@ def allow_fixed(allowed: bool) -> None:
     _fixed_allowed = allowed
 
 
-def fixed_allowed() -> bool:
-    """Whether the workspace now opened honours ``QMS_NOW``."""
-    return _fixed_allowed
-
-
 def is_fixed() -> bool:
     """Whether the time ``now()`` gives is the one fixed by ``QMS_NOW`` rather than the real time."""
     return _fixed_allowed and bool(os.environ.get("QMS_NOW"))

@@ -8,22 +8,17 @@ dialog opens and the page holds no script element.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import browserkit
 import pytest
 import sitekit
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Dialog, Page
 
 from qms.app import App
 from qms.site.app import create_app
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,25 +29,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("QMS_NOW", sitekit.NOW)
         ws, host = sitekit.build(tmp_path_factory.mktemp("browser") / "ws")
-        httpd = make_server("127.0.0.1", 0, create_app(App(ws, host)), threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{httpd.server_port}"
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join(timeout=10)
+        with browserkit.serving(create_app(App(ws, host))) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with browserkit.launch() as b:
+        yield b
 
 
 @pytest.fixture

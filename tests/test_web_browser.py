@@ -17,23 +17,18 @@ Set ``QMS_SCREENSHOTS=DIR`` to keep a screenshot of each main page there.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import browserkit
 import pytest
 import webkit
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from qms import distribution, documents, records
 from qms.app import App
 from qms.site.app import create_app
 from qms.web.document_pages import ACTS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,15 +48,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         mp.setenv("QMS_NOW", webkit.NOW)
         app = webkit.build(tmp_path_factory.mktemp("webbrowser") / "ws")
         distribution.distribute(app.acting_as("zhou"), webkit.PROC, "品质部")
-        httpd = make_server("127.0.0.1", 0, create_app(app, secret_key="b" * 64), threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Site(f"http://127.0.0.1:{httpd.server_port}", app)
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join(timeout=10)
+        with browserkit.serving(create_app(app, secret_key="b" * 64)) as url:
+            yield Site(url, app)
 
 
 @pytest.fixture(autouse=True)
@@ -72,12 +60,8 @@ def _clock(_isolated_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with browserkit.launch() as b:
+        yield b
 
 
 @pytest.fixture

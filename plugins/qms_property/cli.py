@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qms import api
-from qms.api import echo_json, json_option, pass_app, QMSGroup, UsageError
-
+from qms.api import QMSGroup, UsageError, echo_json, json_option, pass_app
 from qms_property import config, intake, passes, repairs
 from qms_property.forms import PASS, REPAIR, SATISFACTION_LEVELS
 
 if TYPE_CHECKING:
-    from qms.api import App  # annotations only: importing the App opens the store's modules at start-up;
-    # parse_sets and read_data are reached through ``api.`` when a command runs, for the same reason
+    # Annotations only: importing the App opens the store's modules at start-up. For the same reason
+    # parse_sets and read_data are reached through ``api.`` when a command runs.
+    from qms.api import App
 
 
 def _data(app: App, form_number: str, source: str | None, sets: tuple[str, ...]) -> dict[str, Any]:
