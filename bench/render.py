@@ -5,14 +5,14 @@ Targets (issue 5): warm rebuild with one change < 5 % of the cold batch; two wor
 
 ``--cli N`` measures the shipped command instead, each run a new process (``python -m qms``, every
 installed plugin loaded): ``qms render --jobs 2`` cold over N records, then ``qms render --changed``
-after one record changed, and after nothing changed, three times each.
+after one record changed, and after nothing changed, ``--rounds`` times each (p50/p95/p99);
+``--before REV`` times another revision's code in the same run (a ``git worktree``), alternating.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,50 +89,89 @@ def record(n: int) -> dict[str, Any]:
             "attachments": [], "amends": None, "amended_by": []}
 
 
-def bench_cli(records: int) -> None:
-    """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring)."""
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def spread(values: list[float]) -> str:
+    """p50 / p95 / p99 of ``values`` in seconds."""
+    return " / ".join(f"{percentile(values, p):.3f}" for p in (50, 95, 99))
+
+
+def bench_cli(records: int, rounds: int = 3, before: str | None = None) -> None:
+    """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring).
+
+    With ``before`` the same runs are made with that revision's code too (a ``git worktree`` first on
+    ``PYTHONPATH``, its own workspace of the same records), alternating with this tree run by run.
+    """
     from qms.testing import PASSWORD
 
+    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
-        ws = init_workspace(Path(tmp) / "ws", kind="test")
-        (ws.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
-        app = App(ws, Host(make_plugin_manager()))
-        app.users.add("admin", "admin", "质量管理部", PASSWORD, actor="admin")
-        for n in range(1, records + 1):
-            app.store.put("records", f"KS-2026-{n:04d}", record(n), actor="zhao", action="record.file")
-        env = {**os.environ, "QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
-               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        trees: dict[str, Path] = {"this tree": root}
+        if before:
+            tree = Path(tmp) / "before"
+            subprocess.run(["git", "worktree", "add", "--detach", str(tree), before], cwd=root, check=True,
+                           capture_output=True)
+            trees[f"before ({before})"] = tree
+        try:
+            apps: dict[str, App] = {}
+            for n_tree, label in enumerate(trees):
+                ws = init_workspace(Path(tmp) / f"ws{n_tree}", kind="test")
+                (ws.forms / "QR-8.2-01.yaml").write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+                app = App(ws, Host(make_plugin_manager()))
+                app.users.add("admin", "admin", "质量管理部", PASSWORD, actor="admin")
+                for n in range(1, records + 1):
+                    app.store.put("records", f"KS-2026-{n:04d}", record(n), actor="zhao", action="record.file")
+                apps[label] = app
+            print(f"# qms render --cli {records}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
 
-        def run(*args: str) -> float:
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "qms", "--workspace", str(ws.root), "--as", "admin", "render", *args],
-                           env=env, check=True, capture_output=True)
-            return time.perf_counter() - t
+            def run(label: str, *args: str) -> float:
+                tree = trees[label]
+                env = {**os.environ, "QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+                       "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])}
+                t = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), "--as",
+                                "admin", "render", *args], env=env, check=True, capture_output=True)
+                return time.perf_counter() - t
 
-        cold = run("--jobs", "2")
-        print(f"qms render --jobs 2, {records} records cold: {cold:.2f} s")
-        changed, unchanged = [], []
-        for i in range(3):
-            doc = record(7)
-            doc["data"]["action"] = f"更换密封圈，第 {i + 2} 次回访"
-            app.store.put("records", "KS-2026-0007", doc, actor="zhao", action="record.update")
-            changed.append(run("--changed"))
-            unchanged.append(run("--changed"))
-        one, none = statistics.median(changed), statistics.median(unchanged)
-        print(f"qms render --changed, 1 of {records} changed: {' / '.join(f'{t:.2f}' for t in changed)} s, "
-              f"median {one:.2f} s ({100 * one / cold:.1f} % of the cold batch)")
-        print(f"qms render --changed, nothing changed: {' / '.join(f'{t:.2f}' for t in unchanged)} s, "
-              f"median {none:.2f} s ({100 * none / cold:.1f} %)")
+            cold = {label: run(label, "--jobs", "2") for label in trees}
+            for label in trees:
+                print(f"{label}: qms render --jobs 2, {records} records cold: {cold[label]:.2f} s")
+            changed: dict[str, list[float]] = {label: [] for label in trees}
+            unchanged: dict[str, list[float]] = {label: [] for label in trees}
+            for i in range(rounds):
+                for label, app in apps.items():
+                    doc = record(7)
+                    doc["data"]["action"] = f"更换密封圈，第 {i + 2} 次回访"
+                    app.store.put("records", "KS-2026-0007", doc, actor="zhao", action="record.update")
+                    changed[label].append(run(label, "--changed"))
+                    unchanged[label].append(run(label, "--changed"))
+            for label in trees:
+                one, none = percentile(changed[label], 50), percentile(unchanged[label], 50)
+                print(f"{label}: qms render --changed, 1 of {records} changed, p50/p95/p99 {spread(changed[label])} s "
+                      f"({rounds} runs): {100 * one / cold[label]:.1f} % of its cold batch (target < 5 %)")
+                print(f"{label}: qms render --changed, nothing changed, p50/p95/p99 {spread(unchanged[label])} s: "
+                      f"{100 * none / cold[label]:.1f} %")
+        finally:
+            if before:
+                subprocess.run(["git", "worktree", "remove", "--force", str(trees[f"before ({before})"])], cwd=root,
+                               capture_output=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200)
     parser.add_argument("--cli", type=int, metavar="N", help="only the shipped command over N records (new processes)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --cli: runs of each --changed case")
+    parser.add_argument("--before", metavar="REV", help="with --cli: also time this revision's code, alternating")
     args = parser.parse_args()
     os.environ["QMS_NOW"] = "2026-11-22T09:00:00"
     if args.cli:
-        bench_cli(args.cli)
+        bench_cli(args.cli, args.rounds, args.before)
         return
     per_page(1)  # warm up: the WeasyPrint import and font loading are not per page
     for chapters in (0, 32):  # the control page alone; about twenty pages

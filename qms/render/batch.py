@@ -106,7 +106,9 @@ def _save_manifest(out: Path, manifest: dict[str, dict[str, str]]) -> None:
 
 def _worker_start() -> None:
     # Pay WeasyPrint's import once per worker, not once per page.
-    import weasyprint  # noqa: F401
+    from qms.render.pdf import load_weasyprint
+
+    load_weasyprint()
 
 
 def _render_bytes(page: Page) -> tuple[bytes, int]:

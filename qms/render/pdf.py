@@ -12,6 +12,11 @@ leaves the element out. Refused URLs are kept on the fetcher so tests can prove 
 from __future__ import annotations
 
 import mimetypes
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +42,55 @@ class PdfResult:
     pages: int
 
 
+def _ldconfig_lookup() -> Callable[[str], str | None] | None:
+    """A ``find_library`` that looks names up in one read of the loader cache (``ldconfig -p``); None off glibc."""
+    if not sys.platform.startswith("linux") or not os.path.exists("/sbin/ldconfig"):
+        return None
+    try:
+        listing = subprocess.run(["/sbin/ldconfig", "-p"], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, env={"LC_ALL": "C", "LANG": "C"}, check=False).stdout
+    except OSError:
+        return None
+    abi = "libc6,x86-64" if os.uname().machine == "x86_64" and sys.maxsize > 2**32 else "libc6"
+
+    def find(name: str) -> str | None:
+        # The same pattern as ctypes.util's own ldconfig lookup, on the listing read once.
+        found = re.search(os.fsencode(rf"\s+(lib{re.escape(name)}\.[^\s]+)\s+\({re.escape(abi)}"), listing)
+        return os.fsdecode(found.group(1)) if found else None
+
+    return find
+
+
+def load_weasyprint() -> None:
+    """Import WeasyPrint, its libraries found through one read of the loader cache.
+
+    WeasyPrint tries several names for each of its seven libraries (Windows, macOS and Linux
+    spellings) and cffi hands every name that does not open to ``ctypes.util.find_library``,
+    which on Linux runs ``ldconfig``, then ``gcc`` and ``ld`` for each miss: 22 lookups, about
+    0.14 s of every process that renders. While WeasyPrint is imported, a name is looked up in
+    one listing of the loader cache instead; a name not in it is not searched further, and the
+    plain soname WeasyPrint also lists (``libpango-1.0.so.0``, …) is then opened by the dynamic
+    loader itself, so the same libraries load.
+    """
+    if "weasyprint" in sys.modules:
+        return
+    import ctypes.util
+
+    find = _ldconfig_lookup()
+    if find is None:
+        import weasyprint  # noqa: F401
+        return
+    original = ctypes.util.find_library
+    ctypes.util.find_library = find
+    try:
+        import weasyprint  # noqa: F401,F811
+    finally:
+        ctypes.util.find_library = original
+
+
 def safe_fetcher(assets: Path = ASSETS) -> URLFetcher:
     """A WeasyPrint URL fetcher that allows only ``data:`` URLs and files under ``assets``."""
+    load_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
     root = assets.resolve()
@@ -71,6 +123,7 @@ def safe_fetcher(assets: Path = ASSETS) -> URLFetcher:
 
 def render_pdf(page: Page, fetcher: URLFetcher | None = None) -> PdfResult:
     """Lay out ``page`` and write it as PDF/A-3b; the same page at the same chain head gives the same bytes."""
+    load_weasyprint()
     from weasyprint import HTML, Attachment
 
     fetcher = fetcher if fetcher is not None else safe_fetcher()
