@@ -30,7 +30,6 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from qms.audit import GENESIS, canonical
 from qms.errors import QMSError, UsageError
@@ -443,6 +442,10 @@ def footer_css(head: ChainHead) -> str:
 
 def xmp_description(head: ChainHead) -> bytes:
     """The head as an ``rdf:Description`` for the PDF's XMP metadata."""
+    # Imported here: xml.sax.saxutils brings urllib.request and http.client (13 ms), and every
+    # command that opens the store imports this module for the periodic anchor.
+    from xml.sax.saxutils import escape
+
     return (f'<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" rdf:about="" '
             f'xmlns:qmschain="{XMP_NS}"><qmschain:seq>{head.seq}</qmschain:seq>'
             f"<qmschain:hash>{head.hash}</qmschain:hash><qmschain:at>{escape(head.at)}</qmschain:at>"

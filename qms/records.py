@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,22 +120,31 @@ def summaries(app: App, form: str | None = None, state: str | None = None) -> li
     Read through ``Store.project``'s on-disk cache, so listing 100k records in a new process does
     not parse every record's data.
     """
+    return [dict(zip(SUMMARY_FIELDS, r)) for r in summary_rows(app, form, state)]
+
+
+def summary_rows(app: App, form: str | None = None, state: str | None = None) -> list[list[Any]]:
+    """``summaries`` as lists of the ``SUMMARY_FIELDS`` values, by number: what a long listing prints from.
+
+    The lists are the store's cached rows, shared with later reads in this process: do not change them.
+    """
     def reduce(_: str, record: dict[str, Any]) -> list[Any]:
         return [record.get(k) for k in SUMMARY_FIELDS]
 
-    # Rows are cached as lists (half the bytes to parse of one dict per record) and made into
-    # dicts only for the records asked for. With a form, only that form's buckets are visited.
+    # Rows are cached as lists (half the bytes to parse of one dict per record) and stay lists:
+    # a 45,000-row listing would spend 0.05 s making dicts only to take six values out again.
+    # With a form, only that form's buckets are visited.
     rows = app.store.project(COLLECTION, "summary", "2:" + ",".join(SUMMARY_FIELDS), reduce,
                              **({"form": form} if form else {}))
     at_form, at_state = SUMMARY_FIELDS.index("form"), SUMMARY_FIELDS.index("state")
-    found = [dict(zip(SUMMARY_FIELDS, r)) for r in rows
-             if (not form or r[at_form] == form) and (not state or r[at_state] == state)]
-    return sorted(found, key=lambda r: r["number"])
+    if form or state:
+        rows = [r for r in rows if (not form or r[at_form] == form) and (not state or r[at_state] == state)]
+    return sorted(rows, key=itemgetter(0))
 
 
 def audit_trail(app: App, number: str) -> list[dict[str, Any]]:
     """Every audit-log entry about the record ``number`` (filing, moves, effects, amendments)."""
-    return [e for e in app.store.audit.entries() if e.get("collection") == COLLECTION and e.get("key") == number]
+    return app.store.history(COLLECTION, number)
 
 
 def procedure_edition(app: App, number: str) -> str:

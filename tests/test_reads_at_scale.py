@@ -139,7 +139,7 @@ def test_a_piped_listing_is_laid_out_as_rich_lays_it_out(capsys: pytest.CaptureF
     head = ["编号 Number", "表单 Form", "状态 State", "部门 Dept"]
     rows = [["KS-2026-0001", "QR-8.2-01", "registered", "业务部"], ["IX-2026-10000", "QR-9.7-01", "已登记", "-"],
             ["A", "客户投诉处理报告 Customer Complaint", "x", "质量管理部"]]
-    assert _plain(head, rows) == _rich(head, rows)
+    assert _plain(head, [list(column) for column in zip(*rows)]) == _rich(head, rows)
     echo_table(head, rows)
     assert capsys.readouterr().out == _rich(head, rows)
 
@@ -162,3 +162,14 @@ def test_a_query_for_any_of_several_forms_returns_the_records_of_those_forms(tmp
     store.put_many("items", {f"{f}-2026-{i:04d}": {"form": f} for f in "ABC" for i in range(3)}, actor="t",
                    action="file")
     assert sorted(o["form"] for o in store.query("items", form=frozenset({"A", "C"}))) == ["A"] * 3 + ["C"] * 3
+
+
+def test_a_piped_listing_strips_blank_cell_ends_and_prints_missing_cells_blank_as_rich_does(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    head = ["编号 Number", "状态 State", "备注 Note"]
+    rows = [["KS-2026-0001", "已登记 ", "trailing  "], ["KS-2026-0002", "x", " "], ["KS-2026-0003", "y", "全角\u3000"]]
+    echo_table(head, rows)
+    assert capsys.readouterr().out == _rich(head, rows)
+    short = [["KS-2026-0001", "已登记"], ["KS-2026-0002", "x", "note"]]
+    echo_table(head, short)
+    assert capsys.readouterr().out == _rich(head, short)

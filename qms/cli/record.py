@@ -6,6 +6,7 @@ import copy
 import json
 import re
 import sys
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -208,19 +209,27 @@ def record_list(app: App, form_number: str | None, state: str | None, overdue: b
     Example:
       qms record list QR-8.2-01 --state closed
     """
-    # The register view needs no field data: summaries come from the store's projection cache.
-    found = records.list_records(app, form_number, state) if as_json else records.summaries(app, form_number, state)
+    if as_json:
+        found = records.list_records(app, form_number, state)
+        if overdue:
+            from qms.due import overdue_numbers
+
+            late = overdue_numbers(app)
+            found = [r for r in found if r["number"] in late]
+        echo_json(found)
+        return
+    # The register view needs no field data: its rows come from the store's projection cache,
+    # as lists (no dict per record), and only the six printed columns are taken out of them.
+    rows = records.summary_rows(app, form_number, state)
     if overdue:
         from qms.due import overdue_numbers
 
         late = overdue_numbers(app)
-        found = [r for r in found if r["number"] in late]
-    if as_json:
-        echo_json(found)
-        return
-    echo_table(["编号 No.", "表单 Form", "版号 Ed.", "状态 State", "部门 Dept", "填写 Filed at"],
-               [[r["number"], r["form"], r["form_edition"], r["state"], r["dept"], r["created_at"]] for r in found])
-    click.echo(f"{len(found)} record(s)", err=True)
+        rows = [r for r in rows if r[0] in late]
+    pick = itemgetter(*(records.SUMMARY_FIELDS.index(k)
+                        for k in ("number", "form", "form_edition", "state", "dept", "created_at")))
+    echo_table(["编号 No.", "表单 Form", "版号 Ed.", "状态 State", "部门 Dept", "填写 Filed at"], map(pick, rows))
+    click.echo(f"{len(rows)} record(s)", err=True)
 
 
 @record.command("history")

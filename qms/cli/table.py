@@ -8,6 +8,7 @@ another program the output is plain text with no escape codes and no wrapping.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -27,41 +28,65 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _plain(head: Sequence[str], rows: list[list[str]]) -> str:
+def _column_texts(column: Sequence[Any]) -> list[str]:
+    """The printed text of each cell of one column."""
+    # A listing column is nearly always non-empty strings: checked at C speed, not cell by cell.
+    if set(map(type, column)) == {str} and "" not in column:
+        return list(column)
+    return [_text(c) for c in column]
+
+
+def _plain(head: Sequence[str], columns: list[list[str]]) -> str:
     """The table as rich prints it piped (columns two cells apart, no box, lines right-stripped).
 
     Rich lays out every cell as a renderable: about 13 s for a 45,000-row register. Plain cells
-    only need their display width, so a long listing is written directly.
+    only need their display width, so a long listing is written directly, column by column.
     """
     from rich.cells import cell_len
 
-    columns: list[list[str]] = []
-    for i, name in enumerate(head):
-        cells = [row[i] for row in rows]
+    laid: list[list[str]] = []
+    last = len(columns) - 1
+    for i, (name, cells) in enumerate(zip(head, columns)):
         # Column by column: most hold plain ASCII (numbers, times), whose width is their length.
-        if "".join(cells).isascii():
+        joined = "".join(cells)
+        if joined.isascii():
             sizes = list(map(len, cells))
         else:  # wide characters: measure each distinct value once (departments, states repeat)
             known = {c: cell_len(c) for c in set(cells)}
             sizes = [known[c] for c in cells]
         named = cell_len(name)
         width = max(named, *sizes)
-        columns.append([name + " " * (width - named), *(c + " " * (width - n) for c, n in zip(cells, sizes))])
-    return "".join(line.rstrip() + "\n" for line in map("  ".join, zip(*columns)))
+        if i == last:  # the last column is not padded: rich's padding would be stripped again
+            laid.append([name, *cells])
+        else:
+            laid.append([name + " " * (width - named), *(c + " " * (width - n) for c, n in zip(cells, sizes))])
+    lines = "\n".join(map("  ".join, zip(*laid))) + "\n"
+    # Only the last column can end a line in blanks now (an empty cell, or one ending in spaces):
+    # then each line is stripped as rich's output is.
+    if "" in columns[last] or re.search(r"\s\n", "\n".join(columns[last]) + "\n"):
+        lines = "".join(line.rstrip() + "\n" for line in map("  ".join, zip(*laid)))
+    return lines
 
 
 def echo_table(head: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str = "") -> None:
     """Print ``rows`` under ``head``; ``empty`` (when given) is printed instead of an empty table."""
-    texts = [[_text(c) for c in row] for row in rows]
+    rows = rows if isinstance(rows, list) else list(rows)
+    width = len(head)
+    if set(map(len, rows)) - {width}:  # a short row's missing cells print blank, as rich prints them
+        columns = [list(c) for c in zip(*([*map(_text, row[:width]), *[""] * (width - len(row))] for row in rows))]
+    else:
+        # Column by column: a 45,000-row listing would otherwise look at 270,000 cells one call each.
+        columns = [_column_texts(c) for c in zip(*rows)]
     out = sys.stdout
     tty = out.isatty()
-    if not texts:
+    if not columns:
         if empty:
             out.write(empty + "\n")
         return
-    if (not tty or len(texts) > _RICH_ROWS) and not any("\n" in "".join(row) for row in texts):
-        out.write(_plain([str(h) for h in head], texts))
+    if (not tty or len(columns[0]) > _RICH_ROWS) and not any("\n" in "".join(c) for c in columns):
+        out.write(_plain([str(h) for h in head], columns))
         return
+    texts = [list(row) for row in zip(*columns)]
     # rich is imported here, not at the top: every command module imports this one, and
     # `qms --help` should not pay for a table it does not print.
     from rich import box
