@@ -81,7 +81,7 @@ def load_weasyprint() -> None:
         import weasyprint  # noqa: F401
         return
     original = ctypes.util.find_library
-    ctypes.util.find_library = find
+    ctypes.util.find_library = find  # type: ignore[assignment]  # the same signature, without its name
     try:
         import weasyprint  # noqa: F401,F811
     finally:
