@@ -73,13 +73,23 @@ def unowned(number: str, i: int) -> dict[str, Any]:
             "signatures": [], "attachments": [], "amends": None, "amended_by": [], "closed": state == "done"}
 
 
-def build(root: Path, size: int) -> None:
-    """A workspace by ``qms init`` with ``size`` records bulk-loaded (see the module docstring)."""
+def build(root: Path, size: int, tree: Path | None = None) -> None:
+    """A workspace by ``qms init`` with ``size`` records bulk-loaded (see the module docstring).
+
+    With ``tree``, in a child process with that tree's code first on the path: its ``qms init`` and
+    its ``Store.put_many``, so the first command after the bulk load finds what that code leaves.
+    """
+    if tree is not None:
+        code = (f"import sys; sys.path[:0] = [{str(tree)!r}, {str(Path(__file__).parent)!r}]; import qms, reads; "
+                f"from pathlib import Path; reads.build(Path({str(root)!r}), {size})")
+        subprocess.run([sys.executable, "-c", code], env=_env(tree), check=True, capture_output=True)
+        return
     subprocess.run([str(QMS), "init", str(root)], check=True, capture_output=True)
     form = (root / "forms" / "QR-8.2-02.yaml").read_text(encoding="utf-8")
     (root / "forms" / f"{UNOWNED}.yaml").write_text(
         form.replace("number: QR-8.2-02", f"number: {UNOWNED}").replace("prefix: HF", "prefix: ZZ"), encoding="utf-8")
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path and "qms" not in sys.modules:
+        sys.path.insert(0, str(ROOT))
     from qms.store import Store
 
     store = Store(root / "records")
@@ -93,12 +103,18 @@ def build(root: Path, size: int) -> None:
         store.put_many("records", batch, actor="bench", action="record.import")
 
 
-def run(args: list[str], root: Path, tree: Path | None) -> tuple[float, str]:
-    """Wall seconds of one shipped ``qms`` command in a new process, and its output."""
+def _env(tree: Path | None) -> dict[str, str]:
+    """The environment of a timed command: bytecode used as installed, the fixed day, ``tree``'s code first."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["QMS_NOW"] = NOW
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(tree), str(tree / "plugins")])
+    return env
+
+
+def run(args: list[str], root: Path, tree: Path | None) -> tuple[float, str]:
+    """Wall seconds of one shipped ``qms`` command in a new process, and its output."""
+    env = _env(tree)
     t = time.perf_counter()
     done = subprocess.run([str(QMS), "--workspace", str(root), *args], env=env, cwd=root, capture_output=True, text=True)
     took = time.perf_counter() - t
@@ -129,6 +145,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--before", metavar="REV", help="also time this revision's code, interleaved")
+    parser.add_argument("--before-tree", metavar="DIR", type=Path,
+                        help="also time the code in DIR (a copy of a tree, e.g. with uncommitted plugins), interleaved")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = Path(tempfile.mkdtemp(prefix="qms-reads-"))
@@ -139,6 +157,8 @@ def main() -> None:
             subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
                            capture_output=True)
             trees[f"before ({args.before})"] = before
+        if args.before_tree:
+            trees[f"before ({args.before_tree})"] = args.before_tree.resolve()
         print(f"# reads benchmark, QMS_NOW={NOW}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         p50s: dict[tuple[str, int], float] = {}
         for size in sizes:
@@ -146,7 +166,7 @@ def main() -> None:
             for label, tree in trees.items():
                 root = base / f"ws-{size}-{len(roots)}"
                 t = time.perf_counter()
-                build(root, size)
+                build(root, size, tree)
                 print(f"## {size:,} records, {label}: bulk-loaded in {time.perf_counter() - t:.1f} s")
                 took, _ = run(["due"], root, tree)
                 print(f"{label}: qms due, first command after the bulk load: {took:.2f} s (target < 2.0 s)")

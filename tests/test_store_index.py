@@ -131,3 +131,48 @@ def test_a_bucket_another_writer_creates_at_once_after_a_read_is_seen(tmp_path: 
         Store(tmp_path / "records").put("items", f"B-2026-{i * 256:06d}", {"form": "B"}, actor="t", action="file")
     assert len(reader.query("items", form="B")) == 29
     assert len(reader.project("items", "forms", "1", lambda k, o: o["form"], form="B")) == 29
+
+
+def test_a_bulk_write_leaves_the_index_current_so_the_next_reader_parses_no_bucket_to_index_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = Store(tmp_path / "records")
+    writer.put("items", "A-2026-0000", {"form": "A"}, actor="t", action="file")  # a bucket put_many then fills
+    writer.put_many("items", {f"A-2026-{i:04d}": {"form": "A" if i % 3 else "C"} for i in range(1, 700)}, actor="t",
+                    action="file")
+    writer.put_many("items", {f"B-2026-{i:04d}": {"form": "B"} for i in range(10)}, actor="t", action="file")
+    reads = Reads(monkeypatch)
+    fresh = Store(tmp_path / "records")  # a new process after the bulk load: no query has run yet
+    assert fresh.query("items", form="D") == []
+    assert reads.of("items") == [], "the first reader after a bulk load parsed buckets to index them"
+    assert len(fresh.query("items", form="C")) == 233
+    assert reads.of("items") == ["A-2026-0.json", "A-2026-1.json", "A-2026-2.json"]
+    assert len(fresh.query("items", form="B")) == 10
+
+
+def test_a_staged_import_leaves_the_index_current_and_a_rolled_back_one_leaves_it_harmless(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "records")
+    store.put("items", "A-2026-0001", {"form": "A"}, actor="t", action="file")  # merged at commit
+    staging = tmp_path / "records" / "staging" / "one"
+    staged = store.stage(staging, "items", {f"A-2026-{i:04d}": {"form": "C"} for i in range(2, 400)})
+    staged += store.stage(staging, "items", {f"B-2026-{i:04d}": {"form": "B"} for i in range(300)})
+    with store.transaction():
+        store.commit_staged("items", staged, actor="t", action="import")
+    reads = Reads(monkeypatch)
+    fresh = Store(tmp_path / "records")
+    assert fresh.query("items", form="D") == []
+    assert reads.of("items") == []
+    assert len(fresh.query("items", form="C")) == 398
+    assert len(fresh.query("items", form="A")) == 1
+    assert len(fresh.query("items", form="B")) == 300
+    # An import rolled back after its files were renamed in: the index names buckets whose files
+    # are gone or different again, and a reader trusts none of those entries.
+    again = store.stage(staging, "items", {f"E-2026-{i:04d}": {"form": "E"} for i in range(5)})
+    again += store.stage(staging, "items", {"A-2026-0001": {"form": "E"}})
+    with pytest.raises(RuntimeError), store.transaction():
+        store.commit_staged("items", again, actor="t", action="import")
+        raise RuntimeError("the import fails after its commit_staged")
+    later = Store(tmp_path / "records")
+    assert later.query("items", form="E") == []
+    assert later.get("items", "A-2026-0001") == {"form": "A"}
+    assert len(later.query("items", form="A")) == 1
