@@ -164,8 +164,39 @@ def qms_after_transition(
     Returns effects as plain data, which the core applies and logs in the audit trail:
     ``{"effect": "notify", "to": ROLE, "message": TEXT}``,
     ``{"effect": "update", "record": NUMBER, "fields": {...}, "reason": TEXT}``,
-    ``{"effect": "move", "record": NUMBER, "state": STATE, "reason": TEXT}``.
+    ``{"effect": "move", "record": NUMBER, "state": STATE, "reason": TEXT}``,
+    ``{"effect": "nonconformity", "source": SOURCE, "ref": NUMBER, "summary": TEXT, "dept": DEPT,
+    "severity": "严重" | "一般" | "", "reason": TEXT}`` (a nonconformity to be reported and corrected
+    under the procedure that implements ``qms_raise_nonconformity``; see there).
     Calling rule: all, concatenated.
+    """
+
+
+@hookspec(firstresult=True)
+def qms_raise_nonconformity(raised: dict[str, Any], query: RecordQuery) -> dict[str, Any] | None:
+    """Turn a nonconformity another procedure found into the record that reports it (不合格报告, ISO 9001 10.2).
+
+    Called by the core when a ``qms_after_save`` or ``qms_after_transition`` implementation returns
+    the effect ``{"effect": "nonconformity", "source": SOURCE, "ref": NUMBER, "summary": TEXT,
+    "dept": DEPT, "severity": "严重" | "一般" | "", "reason": TEXT}``, where ``SOURCE`` is one of
+    ``"complaint"``, ``"audit"``, ``"equipment"``, ``"project"``, ``"internal"`` and ``ref`` the number
+    of the record that found it (a complaint, an audit finding, a failed calibration, a failed
+    acceptance). The core files the record this hook returns in the same transaction as the save
+    or move that caused it, as the user who made that change, without asking for their filing
+    permission (the procedure's own rule files it) and without ``qms_after_save`` on it; a save
+    that is refused leaves no report and uses up no number. Without an implementation the core
+    writes a ``record.notify`` entry to 质量管理部 in the audit log and files nothing, so the other
+    procedures work without one.
+
+    :param raised: the effect as returned, plus ``"raised_by"`` (the acting user's name),
+        ``"raised_dept"`` (their department) and ``"origin"`` (the number of the record whose save or
+        move returned it, often ``ref`` itself).
+    :param query: read-only query over the stored records, including what this transaction wrote.
+
+    Returns ``{"form": FORM_NUMBER, "data": {...}}``, the record to file (validated like any
+    filing); or ``{"existing": NUMBER}`` when a report of the same ``source`` and ``ref`` was already
+    filed (one report per source record: the core files nothing and logs that it was already
+    raised); or ``None`` to leave it to the next implementation. Calling rule: firstresult.
     """
 
 
@@ -192,8 +223,8 @@ def qms_after_save(
     :param actor: the user who saved it.
     :param query: read-only query over the stored records. Optional.
 
-    Returns effects as for ``qms_after_transition`` (``notify``, ``update``, ``move``), applied and
-    logged by the core. Calling rule: all, concatenated.
+    Returns effects as for ``qms_after_transition`` (``notify``, ``update``, ``move``,
+    ``nonconformity``), applied and logged by the core. Calling rule: all, concatenated.
     """
 
 

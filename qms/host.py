@@ -186,6 +186,18 @@ class Host:
         return _flatten(self.pm.hook.qms_after_save(record=record, action=action, previous=previous, actor=actor,
                                                     query=query or _no_records))
 
+    def raise_nonconformity(self, raised: dict[str, Any], query: hookspecs.RecordQuery) -> dict[str, Any] | None:
+        """The record that reports a nonconformity, from the plugin that files them (``None`` when none does)."""
+        found = self.pm.hook.qms_raise_nonconformity(raised=raised, query=query)
+        if found is None:
+            return None
+        filed = isinstance(found, dict) and isinstance(found.get("form"), str) and isinstance(found.get("data"), dict)
+        known = isinstance(found, dict) and isinstance(found.get("existing"), str)
+        if not (filed or known):
+            raise PluginError(f"qms_raise_nonconformity returned {found!r}; expected {{'form', 'data'}}, "
+                              f"{{'existing': NUMBER}} or None")
+        return dict(found)
+
     def due_items(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
                   settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Due items the plugins add."""

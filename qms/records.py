@@ -17,6 +17,8 @@ Rules kept here, so the CLI, the site and the plugins' effects all obey them:
 * a closed record is immutable: a correction is a new, linked record (``amend``);
 * what a record's own values require follows from its first save: after filing, updating and
   amending, every plugin's ``qms_after_save`` effects are applied in the same transaction;
+* a ``nonconformity`` effect files the report the plugin implementing ``qms_raise_nonconformity``
+  returns, in the same transaction, once per source record (a note in the audit log without one);
 * attachments are stored by sha256; the name the user gave is metadata only.
 """
 
@@ -630,6 +632,9 @@ def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict
         app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.notify",
                             reason=str(effect.get("message", "")), detail={"to": effect.get("to", ""), "message": effect.get("message", "")})
         return
+    if kind == "nonconformity":
+        _raise_nonconformity(app, origin, effect, actor)
+        return
     if depth >= _MAX_EFFECT_DEPTH:
         raise Refused(f"effects nested deeper than {_MAX_EFFECT_DEPTH} moves; a plugin's effects loop")
     target_number = str(effect.get("record", ""))
@@ -659,7 +664,64 @@ def _apply(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict
                       detail={"from": source, "to": target, "effect_of": origin["number"]})
         _after(app, other, source, actor, depth + 1)
     else:
-        raise UsageError(f"unknown effect {kind!r} from a plugin; expected notify, update or move")
+        raise UsageError(f"unknown effect {kind!r} from a plugin; expected notify, update, move or nonconformity")
+
+
+#: The sources a ``nonconformity`` effect may name (hookspec ``qms_raise_nonconformity``).
+NONCONFORMITY_SOURCES = ("complaint", "audit", "equipment", "project", "internal")
+
+
+def _raise_nonconformity(app: App, origin: dict[str, Any], effect: dict[str, Any], actor: dict[str, Any]) -> None:
+    """File the nonconformity report a plugin's effect asks for, once per (source, ref), in the caller's transaction.
+
+    The plugin implementing ``qms_raise_nonconformity`` says what to file; without one, the
+    quality department is told through the audit log and nothing is filed.
+    """
+    from qms.recordquery import record_query
+
+    source, ref = str(effect.get("source", "")), str(effect.get("ref", "")).strip()
+    if source not in NONCONFORMITY_SOURCES:
+        raise UsageError(f"nonconformity effect of {origin['number']} names source {source!r}; "
+                         f"expected one of {', '.join(NONCONFORMITY_SOURCES)}")
+    if not ref or not str(effect.get("summary", "")).strip():
+        raise UsageError(f"nonconformity effect of {origin['number']} needs the source record's number (ref) and a summary")
+    raised = {"source": source, "ref": ref, "summary": str(effect["summary"]), "dept": str(effect.get("dept") or ""),
+              "severity": str(effect.get("severity") or ""), "reason": str(effect.get("reason") or ""),
+              "raised_by": actor["name"], "raised_dept": actor.get("dept", ""), "origin": origin["number"]}
+    try:
+        answer = app.host.raise_nonconformity(json_copy(raised), record_query(app))
+    except PluginError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"a plugin failed while reporting the nonconformity of {ref}: {type(exc).__name__}: {exc}") from exc
+    detail = {"source": source, "ref": ref, "summary": raised["summary"], "severity": raised["severity"]}
+    if answer is None:
+        message = (f"不合格 nonconformity found by {ref} ({source}): {raised['summary']} — no procedure files "
+                   f"nonconformity reports here; record and correct it by hand")
+        app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.notify",
+                            reason=message, detail={"to": "质量管理部", "message": message, "nonconformity": detail})
+        return
+    if "existing" in answer:
+        app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.nonconformity",
+                            reason=f"already reported by {answer['existing']}",
+                            detail={**detail, "report": answer["existing"], "filed": False})
+        return
+    form_number = str(answer["form"])
+    form, clean = prepare(app, form_number, answer["data"])  # refused before a number is taken
+    store = app.store
+    forms.pin(app, form, actor["name"])
+    year = clock.now().year
+    pattern = number_pattern(app, form)
+    seq = store.next_number(f"{form_number}:{year}",
+                            lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
+    number = format_number(pattern, form, year, seq)
+    note = f"不合格 raised by {origin['number']}: {raised['reason'] or raised['summary']}"
+    record = _envelope(app, form, workflow_for(app, form_number), number, clean, actor,
+                       procedure_edition(app, form["procedure"]), note)
+    store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
+              detail={"form": form["number"], "edition": form["edition"], "effect_of": origin["number"]})
+    store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.nonconformity",
+                    reason=raised["reason"] or raised["summary"], detail={**detail, "report": number, "filed": True})
 
 
 # -- amendments -------------------------------------------------------------------------------

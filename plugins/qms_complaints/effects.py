@@ -10,7 +10,8 @@ validates them against the form and logs them in the audit trail:
 * when the level in force is 重大 or above and the general manager has not yet been told of that
   level, a ``notify`` to 总经理 and an update recording the notice — from the first save (filing or
   update), not only at the next move; an open complaint past 2 months for
-  the company's reasons is escalated to 特殊重大 at the same time.
+  the company's reasons is escalated to 特殊重大 at the same time;
+* a complaint at 特殊重大 raises a nonconformity report (``nonconformity``, once per complaint).
 
 A notifier (mail, WeChat) can follow the audit log's ``record.notify`` events addressed to 总经理.
 """
@@ -58,10 +59,21 @@ def complaint_effects(record: dict[str, Any], source: str, now: datetime) -> lis
         fields["gm_notified_at"] = now.isoformat()
         out.append({"effect": "notify", "to": GENERAL_MANAGER, "message": notice(record, level, now),
                     "event": "complaint.severe", "record": number, "level": level})
+        if level == severity.LEVELS[-1]:
+            out.append(nonconformity(record, level, now))
     if fields:
         reason = "；".join(_why(name) for name in fields if _why(name))
         out.insert(0, {"effect": "update", "record": number, "fields": fields, "reason": reason})
     return out
+
+
+def nonconformity(record: dict[str, Any], level: str, at: datetime) -> dict[str, Any]:
+    """The nonconformity report a 特殊重大 complaint raises (QP-8.2-01, ISO 9001 10.2.1: complaints included)."""
+    data = record.get("data") or {}
+    return {"effect": "nonconformity", "source": "complaint", "ref": record["number"],
+            "summary": f"{severity.label(level)} 投诉 complaint: {data.get('customer', '')} — {data.get('content', '')}",
+            "dept": str(data.get("responsible_dept") or data.get("host_dept") or ""), "severity": "严重",
+            "reason": notice(record, level, at)}
 
 
 def _why(field: str) -> str:

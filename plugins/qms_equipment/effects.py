@@ -1,7 +1,7 @@
 """What follows a move of an equipment record, as effects the core applies and logs.
 
-* calibration confirmed and failed → the instrument's card moves to 停用 at once, and 品质部 is told
-  to assess the impact list;
+* calibration confirmed and failed → the instrument's card moves to 停用 at once, 品质部 is told
+  to assess the impact list, and a nonconformity report is raised with the impact list (``nonconformity``);
 * calibration confirmed and passed → a card stopped by a calibration rule returns to the status it
   had before (a card stopped for another reason stays stopped; the quality officer is told);
 * repair started → the card moves to 维修; repaired → to the status the repair record names;
@@ -92,6 +92,7 @@ def calibration_effects(record: dict[str, Any], card: dict[str, Any]) -> list[di
         effects.append({"effect": "notify", "to": "品质部",
                         "message": f"{number}: 设备 {data.get('equipment_no')} 校准不合格，请评估影响清单 {listed} 项记录 "
                                    f"failed calibration; assess the {listed} record(s) on its impact list"})
+        effects.append(nonconformity(record, card))
         return effects
     if card["state"] == "stopped":
         if status.stopped_by_calibration(card):
@@ -106,4 +107,21 @@ def calibration_effects(record: dict[str, Any], card: dict[str, Any]) -> list[di
     return []
 
 
-__all__ = ["after", "calibration_effects", "saved"]
+def nonconformity(record: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
+    """The nonconformity report a confirmed failed calibration raises (QP-7.1-01 5.8.5, ISO 9001 10.2), with its impact list.
+
+    An instrument that measured anything since its last good calibration (a non-empty impact
+    list) is a 严重 nonconformity: results already given may be wrong.
+    """
+    data, number = record["data"], record["number"]
+    impact = [str(n) for n in data.get("impact_records") or []]
+    found = str(data.get("as_found_note") or data.get("as_found") or "").strip()
+    listed = f"影响清单 {len(impact)} 项记录 impact list: {', '.join(impact)}" if impact else "影响清单为空 no record on the impact list"
+    return {"effect": "nonconformity", "source": "equipment", "ref": number,
+            "summary": f"设备 {data.get('equipment_no')} {card['data'].get('name', '')} 校准不合格（偏离）"
+                       f"{'：' + found if found else ''}；{listed}",
+            "dept": str(card["data"].get("dept") or ""), "severity": "严重" if impact else "一般",
+            "reason": f"校准 {number} 不合格，须评估对已测结果的影响并采取纠正措施 failed calibration: assess its impact and correct"}
+
+
+__all__ = ["after", "calibration_effects", "nonconformity", "saved"]

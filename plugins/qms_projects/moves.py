@@ -4,7 +4,7 @@
 a passing gate records the lead hand-over and its conditions on the project, the last required
 signature decides the gate, an approved change request puts the project into re-baselining with
 the new baseline, an approved baseline is added to the baseline history, an approved close-out
-closes the project.
+closes the project, and a signed 不合格 acceptance raises a nonconformity report (``nonconformity``).
 """
 
 from __future__ import annotations
@@ -203,6 +203,16 @@ def _major_accident(record: dict[str, Any]) -> Effect:
     return {"effect": "notify", "to": "approver", "message": f"重大质量事故 {record['number']} reported"}
 
 
+def _failed_acceptance(record: dict[str, Any]) -> Effect:
+    """The nonconformity report a signed 不合格 acceptance raises (QP-8.3-01 5.7.3, ISO 9001 8.7 and 10.2)."""
+    data = record["data"]
+    findings = str(data.get("findings") or "").strip()
+    return {"effect": "nonconformity", "source": "project", "ref": record["number"],
+            "summary": f"项目 {data.get('project')} 工序验收不合格：{data.get('step')}{'：' + findings if findings else ''}",
+            "dept": "项目部", "severity": "一般",
+            "reason": f"质量验收 {record['number']} 评为不合格，整改并消除原因 failed acceptance: rectify and remove the cause"}
+
+
 def saved(record: dict[str, Any], action: str, previous: dict[str, Any] | None) -> list[Effect]:
     """After a save: an accident already reported that becomes 重大 is announced at once, not at a later move."""
     if record.get("form") != f.ACCIDENT or action != "update" or record.get("state") != "reported":
@@ -222,7 +232,8 @@ def after(record: dict[str, Any], source: str, actor: dict[str, Any], query: pg.
         return _gate_decided(record, query)
     if form == f.ACCEPTANCE and target == "signed" and record["data"].get("grade") == "不合格":
         return [{"effect": "notify", "to": "项目部", "message": f"{record['number']} 不合格: issue a rectification order "
-                                                               f"({f.RECTIFICATION}) for {record['data'].get('step')}"}]
+                                                               f"({f.RECTIFICATION}) for {record['data'].get('step')}"},
+                _failed_acceptance(record)]
     if form == f.ACCIDENT and target == "reported" and record["data"].get("severity") == "重大":
         return [_major_accident(record)]
     if form == f.CHANGE and target == "approved":
