@@ -45,9 +45,9 @@ class App:
     @cached_property
     def store(self) -> Store:
         from qms.anchors import keep_periodic_anchor
-        from qms.store import Store
+        from qms.backend import open_store
 
-        store = Store(self.workspace.records)
+        store = open_store(self.workspace)  # the folder store, or PostgreSQL when the workspace names it
         store.fixed_clock_allowed = self.workspace.config.fixed_clock_allowed
         store.after_commit = keep_periodic_anchor  # a company keeps a history of signed chain heads
         return store

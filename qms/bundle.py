@@ -117,7 +117,7 @@ def export_bundle(app: App, out: Path, *, jobs: int | None = None,
     # The write lock holds for the whole export, so the JSON, PDFs and audit log are one consistent moment.
     with app.store.transaction():
         app.store.log_event("event", "bundle", actor=actor, action="site.export", detail={"file": out.name})
-        audit_bytes = app.store.audit.path.read_bytes() if app.store.audit.path.exists() else b""
+        audit_bytes = app.store.audit_bytes()
         entries = [json.loads(line) for line in audit_bytes.splitlines() if line.strip()]
         head = entries[-1]["hash"] if entries else GENESIS
         chain_head = head_of(entries[-1] if entries else None, load_key(app.store.root)).as_dict()

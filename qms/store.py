@@ -163,6 +163,8 @@ def bucket_of(key: str) -> str:
 class Store:
     """Objects by collection and key, with the audit log; one instance per workspace ``records/``."""
 
+    #: Which backend this is: ``"folder"`` (TinyDB files here) or ``"postgresql"`` (``qms.pgstore``).
+    kind = "folder"
     #: Whether the workspace honours ``QMS_NOW`` (set by ``App``); None leaves the clock as it is.
     fixed_clock_allowed: bool | None = None
     #: Called with the store after each outermost unit of work commits, once the lock is released
@@ -731,6 +733,52 @@ class Store:
                 self._write_cache(cache_path, version, fresh)
             self._projections[cache_path] = (version, fresh)
         return out
+
+    def signature(self, collection: str) -> tuple[Any, ...]:
+        """What changes whenever an object of ``collection`` is written (a cache's key): its folder's
+        listing with each bucket's inode, size and mtime."""
+        folder = self.db / _SAFE.sub("_", collection)
+        try:
+            with os.scandir(folder) as entries:
+                found = [(e.name, e.stat()) for e in entries if e.name.endswith(".json") and not e.name.startswith(".")]
+        except FileNotFoundError:
+            return ()
+        return tuple(sorted((name, st.st_ino, st.st_size, st.st_mtime_ns) for name, st in found))
+
+    def history(self, collection: str, key: str) -> list[dict[str, Any]]:
+        """Every audit entry about one object, oldest first."""
+        return [e for e in self.audit.entries() if e.get("collection") == collection and e.get("key") == key]
+
+    def audit_bytes(self) -> bytes:
+        """The audit log as the bytes of ``audit.log`` (a bundle, a migration)."""
+        return self.audit.path.read_bytes() if self.audit.path.exists() else b""
+
+    def sequences(self) -> dict[str, int]:
+        """The last number each numbering sequence handed out."""
+        path = self.db / "_sequences.json"
+        return {k: int(v) for k, v in json.loads(path.read_bytes()).items()} if path.exists() else {}
+
+    def is_empty(self) -> bool:
+        """Whether nothing was ever stored or logged here (a migration's target must be)."""
+        return not self.collections() and not self.audit.path.exists() and not (self.db / "_sequences.json").exists()
+
+    def load(self, objects: dict[str, dict[str, dict[str, Any]]], sequences: dict[str, int], log: bytes) -> None:
+        """Fill an empty store with another's objects (by collection), sequences and audit log bytes
+        (``qms store migrate``): written as they are, not logged again, so the chain is the same here."""
+        if not self.is_empty():
+            raise StoreError(f"{self.root} already holds a store; a migration fills only an empty one")
+        with self.transaction():
+            for collection, objs in objects.items():
+                by_bucket: dict[Path, dict[str, dict[str, Any]]] = {}
+                for key, obj in objs.items():
+                    by_bucket.setdefault(self._path(collection, key), {})[key] = obj
+                for path, group in by_bucket.items():
+                    self._write_bucket(path, group)
+            path = self.db / "_sequences.json"
+            self._remember(path, self.audit.path)
+            atomic_write(path, json.dumps(sequences, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+                         unsynced=self._unsynced())
+            atomic_write(self.audit.path, log, unsynced=self._unsynced())
 
     def collections(self) -> list[str]:
         """Every collection that holds at least one bucket."""

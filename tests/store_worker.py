@@ -2,21 +2,29 @@
 
 Usage: python tests/store_worker.py RECORDS_DIR WORKER COUNT [MODE]
 
+With ``QMS_WORKER_URL`` set the store is the PostgreSQL one at that url, in schema
+``QMS_WORKER_SCHEMA``: writers with RECORDS_DIR folders of their own share nothing but the
+database, as writers on several hosts would. A write refused because the connection was lost
+(a server restart) is reported on stderr as ``retry: MESSAGE`` and tried again.
+
 MODE ``file`` (the default) files one numbered item per unit of work. MODE ``mixed`` cycles
 through the kinds of write a workspace sees: an item filed with an attachment (sequence file,
 blob, bucket), an amendment of the item just filed, and a bulk filing of three items
-(``next_numbers`` and ``put_many``); MODE ``paced`` does the same with a 10 ms pause after each
+(``next_numbers`` and ``put_many``); MODE ``hold`` files one item and then waits inside its
+unit of work, after printing ``holding KEY``, for the test to kill it; MODE ``paced`` does the same with a 10 ms pause after each
 write, leaving the lock to other writers (the lock is not fair). Each line printed is an acknowledgement, printed only after
 the write returned: ``KEY`` (filed), ``amend KEY REV`` (amended to revision REV).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from qms.errors import StoreError
 from qms.store import Store
 
 
@@ -51,12 +59,44 @@ def file_many(store: Store, worker: str, i: int) -> list[str]:
     return list(objects)
 
 
+def open_store(records: str) -> Store:
+    url = os.environ.get("QMS_WORKER_URL")
+    if not url:
+        return Store(Path(records))
+    from qms.backend import open_at
+
+    return open_at(Path(records), url, os.environ["QMS_WORKER_SCHEMA"])
+
+
+def hold(store: Store, worker: str) -> None:
+    with store.transaction():
+        n = store.next_number("items", taken=_taken(store))
+        key = f"IT-{n:06d}"
+        store.put("items", key, {"number": key, "worker": worker, "i": 0, "rev": 0}, actor=f"worker-{worker}",
+                  action="item.file")
+        print(f"holding {key}", flush=True)
+        time.sleep(60)
+
+
+def retrying(write: Callable[[], str]) -> str:
+    for _ in range(200):
+        try:
+            return write()
+        except StoreError as exc:
+            print(f"retry: {exc}", file=sys.stderr, flush=True)
+            time.sleep(0.1)
+    raise SystemExit("gave up after 200 tries")
+
+
 def main(records: str, worker: str, count: int, mode: str = "file") -> None:
-    store = Store(Path(records))
+    store = open_store(records)
     last = ""
+    if mode == "hold":
+        hold(store, worker)
+        return
     for i in range(count):
         if mode == "file":
-            print(file_one(store, worker, i), flush=True)
+            print(retrying(lambda: file_one(store, worker, i)), flush=True)
         elif i % 3 == 0:
             last = file_one(store, worker, i, attach=True)
             print(last, flush=True)

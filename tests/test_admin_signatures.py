@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from qms.backend import open_store
 from qms.audit import canonical, digest, entry_hash
-from qms.store import Store
 from qms.workspace import Workspace
 from tests.conftest import ADMIN_PASSWORD, Invoke
 
@@ -54,7 +54,7 @@ def test_every_admin_action_is_signed_by_the_admin_and_verify_counts_them(
 def test_a_role_raised_in_the_store_with_its_log_line_rehashed_is_named_by_verify(
         workspace: Workspace, invoke: Invoke, add_user: Callable[..., None]) -> None:
     add_user("zhao", "department", "业务部")
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     bucket = store.bucket_path("users", "zhao")
     data = json.loads(bucket.read_text("utf-8"))
     for doc in data["objects"].values():

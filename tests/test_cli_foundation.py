@@ -10,8 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from qms.backend import open_store
 from qms.cli import build
-from qms.store import Store
 from qms.workspace import Workspace, init_workspace
 from tests.conftest import ADMIN_PASSWORD, Invoke
 
@@ -103,13 +103,13 @@ def test_users_add_list_and_roles(invoke: Invoke, admin: str, add_user: object, 
     add_user("li", "department", "品质部", full_name="李明")  # type: ignore[operator]
     listed = invoke("user", "list", "--json")
     assert '"li"' in listed.output and '"department"' in listed.output and "password" not in listed.output
-    stored = Store(workspace.records).get("users", "li")
+    stored = open_store(workspace).get("users", "li")
     assert stored is not None and stored["password"].startswith("scrypt$") and "demo-pass-2026" not in str(stored)
     refused = invoke("--as", "li", "user", "add", "x", "--role", "admin", "--dept", "x", "--password-stdin",
                      input="longenough\n")
     assert refused.exit_code == 1
     assert "li (department) may not add users" in refused.output
-    assert Store(workspace.records).get("users", "x") is None
+    assert open_store(workspace).get("users", "x") is None
 
 
 def test_first_user_must_be_admin(invoke: Invoke) -> None:
@@ -127,15 +127,15 @@ def test_unknown_user_and_missing_actor_are_refused(invoke: Invoke, admin: str) 
 
 
 def test_passwd_needs_the_current_password(invoke: Invoke, admin: str, workspace: Workspace) -> None:
-    before = Store(workspace.records).get("users", admin)
+    before = open_store(workspace).get("users", admin)
     wrong = invoke("--as", admin, "user", "passwd", "--password-stdin", input="not-it\nnew-password-1\n")
     assert wrong.exit_code == 1 and "wrong password" in wrong.output
-    assert Store(workspace.records).get("users", admin) == before
+    assert open_store(workspace).get("users", admin) == before
     right = invoke("--as", admin, "user", "passwd", "--password-stdin", input=f"{ADMIN_PASSWORD}\nnew-password-1\n")
     assert right.exit_code == 0, right.output
     from qms.users import check_password
 
-    after = Store(workspace.records).get("users", admin)
+    after = open_store(workspace).get("users", admin)
     assert after is not None and check_password("new-password-1", after["password"])
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
+from qms.backend import open_store
 from qms import document_files, document_reviews, documents, editions
 from qms.audit import digest
 from qms.errors import AuthError, NotFound, PermissionDenied, Refused, UsageError
-from qms.store import Store
 from qms.verify import verify_store
 from qms.dates import add_months
 from qms.workspace import Workspace
@@ -55,9 +55,9 @@ def test_full_lifecycle_signatures_and_audit(ws: Workspace, as_: As) -> None:
     assert meanings == [("编制 prepared", "zhou", "quality_officer", sha), ("审核 reviewed", "li", "quality_officer", sha),
                         ("批准 approved", "wang", "approver", sha)]
     assert all(s["at"] == "2026-11-02T09:00:00" and s["full_name"] for s in rev["signatures"])
-    actions = [e["action"] for e in Store(ws.records).audit.check_chain()[1] if e.get("collection") == "revisions"]
+    actions = [e["action"] for e in open_store(ws).audit.check_chain()[1] if e.get("collection") == "revisions"]
     assert actions == ["doc.new", "doc.submit", "doc.review.accept", "doc.approve", "doc.issue"]
-    assert verify_store(Store(ws.records), ws.root).ok
+    assert verify_store(open_store(ws), ws.root).ok
     assert documents.get_revision(as_("aud"), NUMBER)["edition"] == "A/0"
 
 
@@ -123,7 +123,7 @@ def test_reject_returns_to_draft_and_voids_signatures(ws: Workspace, as_: As) ->
     assert document_reviews.tamper_problems(as_("zhou")) == []
     rev = documents.submit(as_("zhou"), NUMBER, ["li"], PW)
     assert "24 小时" in rev["content"]
-    assert verify_store(Store(ws.records), ws.root).ok
+    assert verify_store(open_store(ws), ws.root).ok
 
 
 # -- segregation of duties and signatures -------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_roles_without_permission_are_refused(ws: Workspace, as_: As) -> None:
 def test_wrong_password_changes_nothing(ws: Workspace, as_: As) -> None:
     write(ws)
     documents.new_document(as_("zhou"), NUMBER)
-    store = Store(ws.records)
+    store = open_store(ws)
     before = (store.get("revisions", f"{NUMBER}@A/0"), store.audit.check_chain()[1][-1]["hash"])
     with pytest.raises(AuthError, match="wrong password for 'zhou'"):
         documents.submit(as_("zhou"), NUMBER, ["li"], "not-the-password")
@@ -343,7 +343,7 @@ def test_new_revision_file_is_released_for_editing(ws: Workspace, as_: As) -> No
     documents.revise(as_("zhou"), NUMBER, False, "修订")
     path.write_text(path.read_text(encoding="utf-8") + "新增。\n", encoding="utf-8")
     assert document_reviews.tamper_problems(as_("zhou")) == []
-    assert verify_store(Store(ws.records), ws.root).ok
+    assert verify_store(open_store(ws), ws.root).ok
     # What is in force is still A/0's stored text; the draft shows the file.
     assert "新增" not in documents.get_revision(as_("aud"), NUMBER)["content"]
     assert "新增" in documents.get_revision(as_("aud"), NUMBER, "A/1")["content"]
@@ -367,7 +367,7 @@ def test_malformed_front_matter_names_file_and_line(ws: Workspace, as_: As) -> N
     path.write_text((ws.procedures / "QP-9.9-09.md").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(Refused, match=rf"procedures/{NUMBER}.md line 2: front matter number 'QP-9.9-09'"):
         documents.new_document(as_("zhou"), NUMBER)
-    assert Store(ws.records).query("revisions") == []
+    assert open_store(ws).query("revisions") == []
 
 
 def test_duplicate_malformed_and_unknown_numbers(ws: Workspace, as_: As) -> None:
@@ -387,7 +387,7 @@ def test_duplicate_malformed_and_unknown_numbers(ws: Workspace, as_: As) -> None
     write(ws, "QP-9.4-01")
     with pytest.raises(Refused, match="title is '测试程序' but --title says"):
         documents.new_document(as_("zhou"), "QP-9.4-01", title="别的")
-    assert len(Store(ws.records).query("revisions")) == 1
+    assert len(open_store(ws).query("revisions")) == 1
 
 
 def test_cli_bad_input_is_one_line_and_exit_code(ws: Workspace, invoke: Invoke) -> None:
@@ -510,12 +510,12 @@ def test_stored_objects_are_plain_json_and_logged(ws: Workspace, as_: As) -> Non
     write(ws)
     documents.new_document(as_("zhou"), NUMBER)
     rev = through(as_)
-    stored = Store(ws.records).get("revisions", f"{NUMBER}@A/0")
+    stored = open_store(ws).get("revisions", f"{NUMBER}@A/0")
     assert stored is not None and json.loads(json.dumps(stored)) == stored
     for key in ("number", "title", "title_en", "type", "owner", "edition", "state", "content", "content_sha256",
                 "reason", "signatures", "issued_at", "effective_date", "review_interval_months", "forms"):
         assert key in rev
-    assert digest(stored) == [e for e in Store(ws.records).audit.check_chain()[1] if e["key"] == f"{NUMBER}@A/0"][-1]["state"]
+    assert digest(stored) == [e for e in open_store(ws).audit.check_chain()[1] if e["key"] == f"{NUMBER}@A/0"][-1]["state"]
 
 
 def test_clause_map_shows_coverage_and_gaps(ws: Workspace, as_: As, invoke: Invoke) -> None:

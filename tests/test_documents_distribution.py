@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from qms.backend import open_store
 from qms import distribution, document_reviews, documents
 from qms.errors import NotFound, PermissionDenied, Refused, UsageError
-from qms.store import Store
 from qms.verify import verify_store
 from qms.workspace import Workspace
 from tests.conftest import Invoke
@@ -72,7 +72,7 @@ def test_recall_lists_old_copies_once_the_new_revision_takes_effect(
         distribution.recall(as_("zhou"), NUMBER, ["abc"])
     assert [c["copy_no"] for c in distribution.recall(as_("zhou"), NUMBER, [], all_outstanding=True)] == ["002"]
     assert distribution.outstanding(as_("zhou"), NUMBER) == []
-    assert verify_store(Store(ws.records), ws.root).ok
+    assert verify_store(open_store(ws), ws.root).ok
 
 
 def test_obsolete_copies_are_recalled(issued: str, as_: As) -> None:  # noqa: F811

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from qms.store import Store
+from qms.backend import open_store
 from qms.workspace import Workspace
 from tests.conftest import Invoke
 from tests.doc_fixtures import NUMBER, PW, ws, write  # noqa: F401 - fixtures
 
 
 def _entries(ws: Workspace) -> list[dict]:
-    return list(Store(ws.records).audit.entries())
+    return list(open_store(ws).audit.entries())
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_as_without_a_login_or_password_is_refused_and_changes_nothing(ws: Works
     assert result.exit_code != 0
     assert result.output.strip() == ("Error: --as zhou alone proves nothing: run `qms login zhou` first, or set "
                                      "QMS_PASSWORD (QMS_TOKEN for scripts); nothing was changed")
-    assert _entries(ws) == before and not Store(ws.records).query("revisions")
+    assert _entries(ws) == before and not open_store(ws).query("revisions")
     named = invoke("doc", "new", NUMBER, env={"QMS_USER": "zhou"})
     assert named.exit_code != 0 and "run `qms login zhou` first" in named.output
     assert _entries(ws) == before
@@ -49,7 +49,7 @@ def test_a_wrong_qms_password_is_refused(ws: Workspace, invoke: Invoke) -> None:
     write(ws)
     result = invoke("--as", "zhou", "doc", "new", NUMBER, env={"QMS_PASSWORD": "not-zhous-pass"})
     assert result.exit_code != 0 and "wrong password for 'zhou'" in result.output
-    assert not Store(ws.records).query("revisions")
+    assert not open_store(ws).query("revisions")
 
 
 def test_read_only_commands_stay_open(ws: Workspace, invoke: Invoke, nopw: None) -> None:
@@ -140,7 +140,7 @@ def test_an_expired_or_revoked_token_is_refused(ws: Workspace, invoke: Invoke, n
     assert invoke("--as", "admin", "token", "revoke", row["id"], env={"QMS_PASSWORD": PW}).exit_code == 0
     revoked = invoke("doc", "new", NUMBER, env={"QMS_TOKEN": token})
     assert revoked.exit_code != 0 and "unknown or was revoked" in revoked.output
-    assert not Store(ws.records).query("revisions")
+    assert not open_store(ws).query("revisions")
 
 
 def test_an_admin_reset_password_cannot_sign_as_the_user(ws: Workspace, invoke: Invoke) -> None:
@@ -157,6 +157,6 @@ def test_an_admin_reset_password_cannot_sign_as_the_user(ws: Workspace, invoke: 
                     env={"QMS_PASSWORD": "admin-knows-1"})
     assert signed.exit_code != 0
     assert "wang's password was reset by admin" in signed.output and "`qms user passwd`" in signed.output
-    rev = Store(ws.records).get(documents.COLLECTION, f"{NUMBER}@A/0") or {}
+    rev = open_store(ws).get(documents.COLLECTION, f"{NUMBER}@A/0") or {}
     assert rev["state"] == "in_review"
     assert invoke("verify").exit_code == 0

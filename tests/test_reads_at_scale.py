@@ -25,6 +25,9 @@ from qms.store import Store
 from qms.workspace import Workspace, init_workspace
 from test_store_index import FORM, FORM_DEF, Reads, _record
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 
 def _complaint(i: int) -> dict[str, Any]:
     number = f"KS-2026-{i:04d}"

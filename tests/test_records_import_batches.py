@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qms.store import Store
+from qms.backend import open_store
 from qms.workspace import Workspace
 from tests.conftest import Invoke
 
@@ -114,7 +114,7 @@ def test_another_writer_files_a_record_within_seconds_during_a_large_import(
     print(f"import {took:.1f} s; filings alone {alone:.2f} s, during it {sorted(waits)}")
     assert max(waits) - alone < 1.0, (f"a filing took {max(waits):.1f} s (alone {alone:.1f} s) during an import of "
                                       f"{took:.1f} s: it waited for the import's lock")
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     numbers = [o["number"] for o in store.query("records", form=FORM)]
     assert len(numbers) == 20_000 and set(numbers) == {f"KS-2026-{i:04d}" for i in range(1, 20_001)}
     assert len(store.query("records", form="QR-8.5-01")) == len(waits) + 3
@@ -142,7 +142,7 @@ def test_a_filing_on_the_same_form_while_the_import_stages_takes_the_next_number
     result = invoke("--as", "zhao", "record", "import", FORM, str(_rows(tmp_path / "rows.jsonl", 2500)))
     assert result.exit_code == 0, result.output
     assert filed == ["KS-2026-0001"]
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     numbers = sorted(o["number"] for o in store.query("records", form=FORM))
     assert numbers == [f"KS-2026-{i:04d}" for i in range(1, 2502)]  # consecutive: the import staged again
     assert not any((workspace.root / "records" / "staging").iterdir())
@@ -166,12 +166,12 @@ def test_an_import_killed_during_its_commit_is_rolled_back_whole_and_its_staging
     assert any(staging.iterdir())  # what the dead importer staged is still there
     check = invoke("verify", "--full")  # recovers the unfinished commit first: rolled back
     assert check.exit_code == 0, check.output
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     assert store.query("records", form=FORM) == []
     assert (seqs.read_bytes() if seqs.exists() else b"") == before
     assert not any(e["action"] == "record.import" for e in store.audit.entries())
     again = invoke("--as", "zhao", "record", "import", FORM, str(_rows(tmp_path / "two.jsonl", 2)))
     assert again.exit_code == 0, again.output
-    assert sorted(o["number"] for o in Store(workspace.root / "records").query("records", form=FORM)) == [
+    assert sorted(o["number"] for o in open_store(workspace).query("records", form=FORM)) == [
         "KS-2026-0001", "KS-2026-0002"]
     assert not any(staging.iterdir())  # the dead importer's staging was cleared by the next import

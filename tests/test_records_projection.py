@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from qms.store import BUCKET_SIZE, Store
 from qms.verify import verify_store
+
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
 
 
 def _open(key: str, obj: dict[str, Any]) -> dict[str, Any] | None:

@@ -17,6 +17,9 @@ from qms.errors import StoreError
 from qms.store import BUCKET_SIZE, Store, bucket_of
 from qms.verify import verify_store
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 WORKER = Path(__file__).with_name("store_worker.py")
 
 

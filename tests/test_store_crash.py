@@ -31,6 +31,9 @@ from qms.store import Store
 from qms.verify import verify_store
 from qms.workspace import Workspace, init_workspace
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 WORKER = Path(__file__).with_name("store_worker.py")
 WRITE_STEPS = [s for s in faults.STEPS if not s.startswith("recover-")]
 

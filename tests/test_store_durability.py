@@ -21,6 +21,9 @@ import pytest
 
 from qms.store import Store
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 
 def _watch_fsyncs(monkeypatch: pytest.MonkeyPatch, intent: Path, slow: float = 0.0) -> list[dict[str, Any]]:
     """Record each fsync: inode, folder or file, whether it was the commit mark, start and end.

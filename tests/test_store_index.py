@@ -20,6 +20,9 @@ from qms.host import Host, make_plugin_manager
 from qms.store import AtomicJSONStorage, Store
 from qms.workspace import Workspace, init_workspace
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 FORM = "QR-9.7-01"  # a form no shipped plugin owns
 FORM_DEF: dict[str, Any] = {
     "number": FORM, "title": "索引测试记录", "title_en": "Index Test Record", "edition": "A/0",

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from qms.backend import open_store
 from qms.store import Store
 from qms.workspace import Workspace
 from tests.conftest import Invoke
+
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
 
 
 def _bucket(store: Store, collection: str, key: str) -> Path:
@@ -19,7 +23,7 @@ def _bucket(store: Store, collection: str, key: str) -> Path:
 @pytest.mark.parametrize("args", [["verify", "--full"], ["verify"]], ids=["full", "plain"])
 def test_verify_names_every_unreadable_bucket_and_the_edited_object_in_one_run(
         workspace: Workspace, invoke: Invoke, args: list[str]) -> None:
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     for collection in ("alpha", "beta", "gamma"):
         for i in range(1, 3):
             store.put(collection, f"K-{i}", {"i": i, "note": "原始"}, actor="t", action="file")
@@ -49,7 +53,7 @@ def test_verify_names_every_unreadable_bucket_and_the_edited_object_in_one_run(
 
 
 def test_verify_names_a_bucket_that_is_json_but_not_a_store_file(workspace: Workspace, invoke: Invoke) -> None:
-    store = Store(workspace.root / "records")
+    store = open_store(workspace)
     store.put("alpha", "K-1", {"i": 1}, actor="t", action="file")
     store.put("beta", "K-1", {"i": 1}, actor="t", action="file")
     _bucket(store, "alpha", "K-1").write_text('{"objects": [1, 2]}', encoding="utf-8")

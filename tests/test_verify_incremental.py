@@ -21,6 +21,9 @@ from qms.store import Store
 from qms.verify import verify_store
 from qms.verify_checkpoint import checkpoint_path
 
+# Tests of the folder store's own files: on TinyDB in every run (PostgreSQL: tests/test_pg_*.py).
+pytestmark = pytest.mark.folder_store
+
 
 @pytest.fixture(autouse=True)
 def files_look_old(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,8 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("qms.cli.site:serve",
               "Serve the web workspace and the auditor site for this workspace (log in with a workspace user)."),
     "export": ("qms.cli.site:export", "Export evidence from the workspace."),
+    "store": ("qms.cli.store:store",
+              "The record store: TinyDB files in records/ (the default) or a PostgreSQL database."),
 }
 
 

@@ -8,6 +8,7 @@ all), ``nosniff``, ``no-referrer`` and ``frame-ancestors 'none'``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -307,9 +308,15 @@ def create_app(app: App, *, secret_key: str | None = None) -> Flask:
     @flask.route("/audit.log")
     def audit_raw() -> Response:
         path = app.store.audit.path
-        if not path.is_file():
+        if app.store.kind == "folder":
+            if not path.is_file():
+                raise NotFound("the audit log is empty")
+            return send_file(path, mimetype="text/plain", as_attachment=True, download_name="audit.log", max_age=0)
+        data = app.store.audit_bytes()  # the audit table's rows as the lines of audit.log
+        if not data:
             raise NotFound("the audit log is empty")
-        return send_file(path, mimetype="text/plain", as_attachment=True, download_name="audit.log", max_age=0)
+        return send_file(io.BytesIO(data), mimetype="text/plain", as_attachment=True, download_name="audit.log",
+                         max_age=0)
 
     @flask.route("/verify")
     def verify() -> Response:

@@ -78,20 +78,6 @@ def _entry(record: dict[str, Any]) -> Entry:
     )
 
 
-def folder_signature(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
-    """Name, inode, size and mtime of every bucket file in ``folder``: changes whenever the store writes one."""
-    try:
-        with os.scandir(folder) as it:
-            sig = []
-            for item in it:
-                if item.name.endswith(".json") and not item.name.startswith("."):
-                    st = item.stat(follow_symlinks=False)
-                    sig.append((item.name, st.st_ino, st.st_size, st.st_mtime_ns))
-    except FileNotFoundError:
-        return ()
-    return tuple(sorted(sig))
-
-
 class FormIndex:
     """The records of one form, newest first, with what the register's filters need precomputed.
 
@@ -210,7 +196,7 @@ class RecordIndex:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._signature: tuple[tuple[str, int, int, int], ...] | None = None
+        self._signature: tuple[Any, ...] | None = None
         self._snapshot = Snapshot({}, 0)
         self._worker: threading.Thread | None = None
         self.last_build = 0.0
@@ -236,7 +222,7 @@ class RecordIndex:
 
     def refresh(self, wait: bool = False) -> Snapshot:
         """The current snapshot, rebuilt first (or in the background for a large store) if the store changed."""
-        signature = folder_signature(self.store.db / RECORDS)
+        signature = self.store.signature(RECORDS)
         if signature == self._signature:
             return self._snapshot
         if not wait and self._signature is not None and self.last_build > self.BACKGROUND_AFTER:
@@ -252,6 +238,11 @@ class RecordIndex:
             if signature != self._signature:
                 self._build(signature)
         return self._snapshot
+
+
+def audit_index(store: Store) -> AuditIndex:
+    """The site's view of ``store``'s audit log: offsets into ``audit.log``, or the audit table's rows."""
+    return RowAuditIndex(store) if store.kind == "postgresql" else AuditIndex(store.audit.path)
 
 
 class AuditIndex:
@@ -332,3 +323,27 @@ class AuditIndex:
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     out.append({"seq": first + i + 1, "action": "(unreadable line)", "reason": raw[:200].decode("utf-8", "replace")})
         return out
+
+
+class RowAuditIndex(AuditIndex):
+    """The same reads over the audit table of a store on PostgreSQL: entry n is the row with seq n + 1."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.root / "audit.log")
+        self.log: Any = store.audit
+        self._count = 0
+
+    def refresh(self) -> AuditIndex:
+        last = self.log.last()
+        self._count = int(last["seq"]) if last else 0
+        self.head = str(last["hash"]) if last else ""
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def about(self, collection: str, key: str) -> list[dict[str, Any]]:
+        return list(self.log.entries_for(collection, key))
+
+    def lines(self, first: int, count: int) -> list[dict[str, Any]]:
+        return list(self.log.page(first, count))

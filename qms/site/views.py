@@ -28,7 +28,7 @@ from qms.app import App
 from qms.document_files import next_review
 from qms.errors import NotFound, QMSError
 from qms.site.charts import Figure, figure
-from qms.site.index import AuditIndex, Entry, RecordIndex, Snapshot, folder_signature
+from qms.site.index import Entry, RecordIndex, Snapshot, audit_index
 from qms.verify import Report, verify_store
 
 PAGE_SIZE = 50
@@ -110,7 +110,7 @@ class Site:
     def __init__(self, app: App) -> None:
         self.app = app
         self.records = RecordIndex(app.store)
-        self.audit = AuditIndex(app.store.audit.path)
+        self.audit = audit_index(app.store)
         self._lock = threading.Lock()
         self._forms: tuple[Any, list[dict[str, Any]]] | None = None
         self._due: tuple[tuple[Any, ...], float, due_engine.DueList] | None = None
@@ -152,7 +152,7 @@ class Site:
     def due_list(self) -> due_engine.DueList:
         """Every open due item, recomputed when records or documents change or after a minute."""
         index = self.index()
-        key = (index.version, folder_signature(self.app.store.db / documents.COLLECTION))
+        key = (index.version, self.app.store.signature(documents.COLLECTION))
         cached = self._due
         if cached is not None and cached[0] == key and time.monotonic() - cached[1] < DUE_CACHE_SECONDS:
             return cached[2]
@@ -238,7 +238,7 @@ class Site:
 
     def figures(self, now: datetime) -> tuple[list[Figure], list[str]]:
         """Every plugin's figures, drawn again when records or documents change or after a minute."""
-        key = (self.index().version, folder_signature(self.app.store.db / documents.COLLECTION))
+        key = (self.index().version, self.app.store.signature(documents.COLLECTION))
         cached = self._figures
         if cached is not None and cached[0] == key and time.monotonic() - cached[1] < DUE_CACHE_SECONDS:
             return cached[2], cached[3]
