@@ -13,6 +13,10 @@ What it holds:
   ``transaction`` (several services as one unit of work; the core owns the store and its lock);
   ``referencing`` (records of other procedures that name an object);
 * **forms**: ``current_form``, ``load_form``, ``field_label``;
+* **documents**: ``clause_map`` (each ISO 9001 clause calling for documented information, its
+  bilingual label and the numbers of the documents in force citing it: what an internal audit's
+  checklist is drawn from); ``documents_citing`` (the documents in force citing each of some clauses,
+  or a clause under or above it);
 * **time**: ``now``, ``stamp``, ``frozen_at``, ``set_now`` (the clock) and the date module:
   ``parse_date``, ``parse_time``, ``require_date``, ``require_time``, ``end_of_day``, ``end_of``,
   ``add_months``, ``show_date``, ``show_time``, ``hours_between``, ``WorkCalendar``, ``Limit``,
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
     from qms.cli.record import parse_sets as parse_sets
     from qms.datafile import read_data as read_data
     from qms.cli.table import echo_table as echo_table
+    from qms.clauses import clause_map as clause_map
+    from qms.clauses import documents_citing as documents_citing
     from qms.clock import frozen_at as frozen_at
     from qms.clock import now as now
     from qms.clock import set_now as set_now
@@ -143,6 +149,9 @@ _EXPORTS: dict[str, str] = {
     "current_form": "qms.forms:current_form",
     "load_form": "qms.forms:load_form",
     "field_label": "qms.forms:label",
+    # documents
+    "clause_map": "qms.clauses:clause_map",
+    "documents_citing": "qms.clauses:documents_citing",
     # time
     "now": "qms.clock:now",
     "stamp": "qms.clock:stamp",

@@ -45,6 +45,14 @@ def covers(cited: str, clause: str) -> bool:
     return cited == clause or cited.startswith(clause + ".") or clause.startswith(cited + ".")
 
 
+def documents_citing(app: App, clauses: list[str], now: datetime | None = None) -> dict[str, list[str]]:
+    """For each of ``clauses`` (any clause, required or not): the documents in force citing it, or a
+    clause under or above it (an internal audit of 8.2 looks at the procedure citing 8.2.1)."""
+    current = [r for revs in all_documents(app, now).values() if (r := in_force(revs)) is not None]
+    return {clause: sorted(r["number"] for r in current if any(covers(str(c), clause) for c in r.get("iso_clauses", [])))
+            for clause in clauses}
+
+
 def clause_map(app: App, now: datetime | None = None) -> list[dict[str, Any]]:
     """For each required clause: its label and the documents in force citing it (empty = gap)."""
     current = [r for revs in all_documents(app, now).values() if (r := in_force(revs)) is not None]

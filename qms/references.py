@@ -15,6 +15,9 @@ A field naming a person who signs for something (a purchase approver, a calibrat
 core's own kind ``x-ref: user``: each value must be the name of an active user of the workspace,
 and ``x-ref-depts: [...]`` / ``x-ref-posts: [...]`` on the property narrow it to users of those
 departments or holding those posts (职务); either is enough. The web form offers the active users.
+``x-ref-not-dept: FIELD`` asks for independence: the user may not belong to the department the
+record's field ``FIELD`` names (an internal auditor of the department being audited, ISO 9001
+9.2.2 c); it is checked again whenever that field changes.
 
 Only top-level properties are scanned; a value is a string or a list of strings. When a record is
 filed (and for values an update adds) every referenced object is put to the plugins through
@@ -74,11 +77,14 @@ def problems(app: App, form: dict[str, Any], data: dict[str, Any], record: dict[
         # A value the stored record already named was checked when it was added; it stays valid
         # (and shows up in impact lists) even if the object became unusable since.
         old = set(values(before.get(name)))
+        apart = prop.get("x-ref-not-dept") if prop["x-ref"] == USER else None
+        # Independence depends on the other field too: a changed department is checked against the named users.
+        recheck = isinstance(apart, str) and data.get(apart) != before.get(apart)
         for ref in values(data.get(name)):
-            if ref in old:
+            if ref in old and not recheck:
                 continue
             if prop["x-ref"] == USER:
-                found += [(name, reason) for reason in user_problems(app, ref, prop)]
+                found += [(name, reason) for reason in user_problems(app, ref, prop, data)]
                 continue
             for reason in app.host.check_reference(str(prop["x-ref"]), ref, used_on(data, prop, today), query):
                 found.append((name, reason))
@@ -90,13 +96,18 @@ def _listed(prop: dict[str, Any], key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def user_problems(app: App, name: str, prop: dict[str, Any]) -> list[str]:
-    """Why ``name`` may not be given in an ``x-ref: user`` field: unknown, deactivated, wrong department or post."""
+def user_problems(app: App, name: str, prop: dict[str, Any], data: dict[str, Any] | None = None) -> list[str]:
+    """Why ``name`` may not be given in an ``x-ref: user`` field: unknown, deactivated, wrong department or post,
+    or (``x-ref-not-dept``) a member of the department the record's ``data`` names."""
     user = app.store.get("users", name)
     if user is None:
         return [f"{name!r} is not a user of this workspace; give a user name from `qms user list`"]
     if not user.get("active", True):
         return [f"{name} is deactivated; choose an active user"]
+    apart = prop.get("x-ref-not-dept")
+    if isinstance(apart, str) and data and data.get(apart) and user.get("dept") == data.get(apart):
+        return [f"{name} ({user.get('full_name') or name}) belongs to {data[apart]}, the department in this record's "
+                f"{apart} field, and is not independent of it; choose a user of another department"]
     depts, posts = _listed(prop, "x-ref-depts"), _listed(prop, "x-ref-posts")
     if (depts or posts) and user.get("dept") not in depts and user.get("post") not in posts:
         who = f"{name} ({user.get('full_name') or name})"

@@ -24,6 +24,7 @@ EXPECTED: dict[str, tuple[str, list[str]]] = {
     "QP-8.3-01": ("项目部", [f"QR-8.3-0{i}" for i in range(1, 8)]),
     "QP-8.5-01": ("物业管理部", [f"QR-8.5-0{i}" for i in range(1, 5)]),
     "QP-10.2-01": ("质量管理部", ["QR-10.2-01"]),
+    "QP-9.2-01": ("质量管理部", ["QR-9.2-01", "QR-9.2-02"]),
 }
 
 REQUIRED_KEYS = {
