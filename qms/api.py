@@ -27,6 +27,10 @@ What it holds:
   a signature block prints beside a name: the signer's post, else the role's display name),
   ``with_chain_head`` (a page to be rendered with the audit log's signed chain head, as every PDF is);
 * **settings**: ``settings`` (the workspace's ``qms.toml`` as plain data);
+* **figures of other procedures**: ``figures_by_plugin(app, now)`` (every plugin's ``qms_figures``
+  at ``now``, each with the plugin and procedures it came from, one failing plugin named rather than
+  failing the rest: what a management review gathers as its inputs), ``figure_series`` and
+  ``figure_table`` (a figure's bars or table read from any shape the dashboard accepts);
 * **command line**: ``QMSGroup``, ``pass_app``, ``json_option``, ``echo_json``, ``echo_table``,
   ``password_option``, ``read_password``, ``parse_sets``, ``read_data``; ``LazyCommand`` (a command
   ``qms --help`` lists from its one-line help, imported only when it runs or its help is shown);
@@ -120,6 +124,9 @@ if TYPE_CHECKING:
     from qms.render.templates import templates as templates
     from qms.users import signer_title as signer_title
     from qms.app import settings as settings
+    from qms.figures import by_plugin as figures_by_plugin
+    from qms.figures import series as figure_series
+    from qms.figures import table as figure_table
 
 #: Public name → ``module:attribute`` in the core. The table is the contract; the modules behind
 #: it may be rearranged freely as long as every name keeps its meaning.
@@ -186,6 +193,10 @@ _EXPORTS: dict[str, str] = {
     "with_chain_head": "qms.render.page:with_chain_head",
     # settings
     "settings": "qms.app:settings",
+    # figures of other procedures
+    "figures_by_plugin": "qms.figures:by_plugin",
+    "figure_series": "qms.figures:series",
+    "figure_table": "qms.figures:table",
     # command line
     "QMSGroup": "qms.cli:QMSGroup",
     "pass_app": "qms.cli:pass_app",

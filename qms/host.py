@@ -237,6 +237,33 @@ class Host:
         """Dashboard figures of every plugin."""
         return _flatten(self.pm.hook.qms_figures(query=query, now=now, calendar=calendar, settings=settings))
 
+    def figures_by_plugin(self, query: hookspecs.RecordQuery, now: datetime, calendar: WorkCalendar,
+                          settings: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each plugin's figures apart, with the procedures it registered: ``{"plugin", "procedures", "figures"}``.
+
+        One plugin that fails gives ``{"plugin", "procedures", "figures": [], "error": TEXT}`` instead of
+        failing the others, so a management review still shows what every other procedure measured.
+        """
+        owners = self.registry.owners
+        out: list[dict[str, Any]] = []
+        # Called implementation by implementation, in registration order (as the registry is built), so each
+        # figure keeps its source.
+        for impl in self.pm.hook.qms_figures.get_hookimpls():
+            procedures = sorted(key for (kind, key), owner in owners.items()
+                                if kind == "procedure" and owner == impl.plugin_name)
+            wanted = {"query": query, "now": now, "calendar": calendar, "settings": settings}
+            kwargs = {name: wanted[name] for name in impl.argnames}
+            entry: dict[str, Any] = {"plugin": impl.plugin_name, "procedures": procedures, "figures": []}
+            try:
+                found = impl.function(**kwargs)
+                if not isinstance(found, list) or not all(isinstance(f, dict) for f in found):
+                    raise PluginError(f"qms_figures returned {type(found).__name__}; expected a list of dicts")
+                entry["figures"] = found
+            except Exception as exc:  # third-party code: name the failure, keep the other plugins' figures
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+            out.append(entry)
+        return out
+
     def check_workspace(self, root: Path, settings: dict[str, Any]) -> list[str]:
         """Every plugin's problems with its own data files in the workspace at ``root``."""
         problems = _flatten(self.pm.hook.qms_check_workspace(root=root, settings=settings))

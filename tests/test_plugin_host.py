@@ -151,6 +151,7 @@ def test_demo_steps_come_from_the_plugins_in_order_and_leave_with_a_disabled_plu
 
     names = [step.__name__ for _, step in demo_steps(Host(make_plugin_manager()))]
     assert names == ["step_users", "step_documents", "step_forms", "step_complaints", "step_equipment",
-                     "step_property", "step_projects", "step_audit", "step_ncr", "step_render", "step_site"]
+                     "step_property", "step_projects", "step_audit", "step_ncr",
+                     "step_review", "step_render", "step_site"]
     without = [step.__name__ for _, step in demo_steps(Host(make_plugin_manager(blocked=("equipment",))))]
     assert "step_equipment" not in without and "step_complaints" in without
