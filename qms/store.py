@@ -184,8 +184,6 @@ class Store:
         self._values_seen: dict[str, tuple[tuple[int, int, int | None] | None, dict[Path, dict[str, frozenset[str]]]]] = {}
         self._listing: dict[Path, tuple[tuple[int, int, int | None], list[Path]]] = {}
         self._projections: dict[Path, tuple[str, dict[str, Any]]] = {}
-        # The INDEXED values of each file ``stage`` wrote, for ``commit_staged`` to index it by.
-        self._staged_values: dict[Path, dict[str, frozenset[str]]] = {}
         # The journal of the outermost transaction, per thread: the lock is held per thread too.
         self._local = threading.local()
         self._intent = Intent(root)
@@ -821,6 +819,14 @@ class Store:
         """The values ``objects`` hold in the ``INDEXED`` fields: one bucket's entry in the bucket index."""
         return {k: frozenset(o[k] for o in objects if isinstance(o.get(k), str)) for k in INDEXED}
 
+    def _staged_values(self) -> dict[Path, dict[str, frozenset[str]]]:
+        """The ``INDEXED`` values of each file ``stage`` wrote, for ``commit_staged`` to index it by.
+
+        Made on first use, not in ``__init__``: a backend built on this class need not run it.
+        """
+        found: dict[Path, dict[str, frozenset[str]]] = self.__dict__.setdefault("_staged_index_values", {})
+        return found
+
     def _index_written(self, collection: str, written: dict[Path, dict[str, frozenset[str]]]) -> None:
         """Enter buckets a bulk write just wrote into the bucket index, with their values and file signatures.
 
@@ -892,7 +898,7 @@ class Store:
                 f.write(json.dumps(raw, ensure_ascii=False, sort_keys=True).encode("utf-8"))
                 f.flush()
                 os.fsync(f.fileno())  # durable before it is renamed into db/ at commit
-            self._staged_values[path] = self._indexed_values(list(group.values()))
+            self._staged_values()[path] = self._indexed_values(list(group.values()))
             out.extend((path, key, digest(obj)) for key, obj in group.items())
         return out
 
@@ -913,7 +919,7 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             written: dict[Path, dict[str, frozenset[str]]] = {}
             for path, target in targets.items():
-                staged_values = self._staged_values.pop(path, None)
+                staged_values = self._staged_values().pop(path, None)
                 if target.exists():
                     raw = json.loads(path.read_bytes())
                     table = self._write_bucket(target, {d["_key"]: d["obj"] for d in raw["objects"].values()})
