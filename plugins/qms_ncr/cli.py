@@ -216,7 +216,7 @@ def verify_cmd(app: App, number: str, result: str, not_effective: bool, password
 
     \b
     Example:
-      qms ncr verify NC-2026-0001 --result "连续两个月期间核查记录完整，未再超差" --as chen
+      qms ncr verify NC-2026-0001 --result "连续两个月期间核查记录完整，未再超差" --as zhou
     """
     password = "" if not_effective else read_password(password_stdin, "Password (to sign the effectiveness check)")
     _echo(service.verify(app, number, result, password, effective=not not_effective), as_json)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qms import api
 from qms.api import frozen_at
 
-from qms_ncr import rules, service
+from qms_ncr import service
 from qms_ncr.workflow import FORM, PROCEDURE
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 END = "2026-11-02T09:00:00"
 #: Who owns an action, by the department responsible for the nonconformity.
 OWNER_BY_DEPT = {"设备科": "sun", "品质部": "li", "业务部": "zhao", "物业管理部": "qian", "项目部": "wu", "质量管理部": "zhou"}
-VERIFIERS = ("chen", "wang", "zhou")
+VERIFIERS = ("zhou", "li")
 
 #: The root cause analysis of each source: (5-why rows or fishbone causes, root cause, action, result, check).
 ANALYSIS: dict[str, dict[str, Any]] = {
@@ -54,16 +54,28 @@ ANALYSIS: dict[str, dict[str, Any]] = {
 
 
 def _moments(start: str, count: int) -> list[str]:
-    """``count`` moments evenly spread after ``start`` and up to the demo clock, as ISO text."""
+    """``count`` moments after ``start`` and up to the demo clock, each at 10:00 of a day spread evenly between them.
+
+    When the days are too few for that (a report raised just before the demo clock), the moments
+    are spread evenly over the time left instead.
+    """
     t0, t1 = datetime.fromisoformat(start[:19]), datetime.fromisoformat(END)
     span = max(t1 - t0, timedelta(0))
-    return [(t0 + span * (i + 1) / count).replace(microsecond=0).isoformat() for i in range(count)]
+    even = [(t0 + span * (i + 1) / (count + 1)).replace(microsecond=0) for i in range(count)]
+    office = [m.replace(hour=10, minute=0, second=0) + timedelta(minutes=10 * i) for i, m in enumerate(even)]
+    ordered = all(a < b for a, b in zip([t0, *office], office)) and office[-1] <= t1
+    return [m.isoformat() for m in (office if ordered else even)]
 
 
-def _owner(record: dict[str, Any]) -> str:
-    data = record["data"]
-    owner = OWNER_BY_DEPT.get(str(data.get("dept") or ""), "li")
-    return owner if owner != data.get("raised_by") else "zhou"
+def _verifier(record: dict[str, Any]) -> str:
+    """The quality officer who checks effectiveness: one who did not raise the report."""
+    return next(v for v in VERIFIERS if v != record["data"].get("raised_by"))
+
+
+def _owner(record: dict[str, Any], verifier: str) -> str:
+    """The action owner: the responsible department's user, never the verifier."""
+    mapped = OWNER_BY_DEPT.get(str(record["data"].get("dept") or ""), "sun")
+    return next(o for o in (mapped, "sun", "wu") if o != verifier)
 
 
 def close_through_capa(ctx: DemoContext, record: dict[str, Any]) -> str:
@@ -71,7 +83,8 @@ def close_through_capa(ctx: DemoContext, record: dict[str, Any]) -> str:
     app: App = ctx.app
     number, data = record["number"], record["data"]
     plan = ANALYSIS.get(str(data.get("source")), ANALYSIS["default"])
-    owner = _owner(record)
+    verifier = _verifier(record)
+    owner = _owner(record, verifier)
     when = _moments(str(record["created_at"]), 5)
     li, by_owner = app.acting_as("li"), app.acting_as(owner)
     if record["state"] == "raised":
@@ -90,7 +103,6 @@ def close_through_capa(ctx: DemoContext, record: dict[str, Any]) -> str:
                 if not act.get("done_on"):
                     service.complete_action(app.acting_as(str(act.get("owner") or owner)), number, i, plan["result"])
     current = api.get_record(app, number)
-    verifier = next(v for v in VERIFIERS if rules.independence_problem(current["data"], v) is None)
     refused = ""
     if current["state"] == "verifying":
         with frozen_at(when[3]):

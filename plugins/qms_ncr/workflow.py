@@ -28,7 +28,7 @@ ACTION_TYPES = ("纠正", "纠正措施")
 VERIFICATION = "有效性验证 verified effective"
 
 WORKERS = ("quality_officer", "department", "admin")  # contain, analyse and carry out actions
-QUALITY = ("quality_officer", "approver", "admin")  # judge effectiveness
+QUALITY = ("quality_officer", "admin")  # judge effectiveness and write the check on the report
 
 STATES: tuple[State, ...] = (
     State("raised", "待处理 Raised"),
