@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig \
                 fonts-noto-cjk poppler-utils
-TEST_APT_PACKAGES := chromium
+TEST_APT_PACKAGES := chromium postgresql
 
 .PHONY: demo test system test-system venv clean
 
@@ -25,8 +25,11 @@ demo: system venv
 	rm -rf qms-demo
 	$(VENV)/bin/qms demo qms-demo
 
+# The whole suite twice: on the TinyDB folder store, then on PostgreSQL. Each run starts a throwaway
+# PostgreSQL cluster of its own under /tmp and stops it at the end (qms.pgcluster, tests/conftest.py).
 test: test-system venv
 	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --store=postgresql
 
 clean:
 	rm -rf $(VENV) qms-demo .pytest_cache

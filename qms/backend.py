@@ -88,6 +88,28 @@ def open_at(records: Path, url: str | None, schema: str) -> Store:
     return PgStore(records, url, schema)
 
 
+def copy_workspace(src: Path, dst: Path) -> None:
+    """Copy the workspace folder ``src`` to ``dst``, and on PostgreSQL its store into the copy's own schema.
+
+    A folder store travels with the folder; a database store does not, so the copy (whose schema
+    is its own, see ``default_schema``) is filled with the source's objects, numbers and audit log.
+    """
+    import shutil
+
+    from qms.workspace import Workspace
+
+    shutil.copytree(src, dst)
+    url, schema = settings_of(Workspace.open(src).config.raw, src)
+    if url is None:
+        return
+    url_to, schema_to = settings_of(Workspace.open(dst).config.raw, dst)
+    if (url_to, schema_to) == (url, schema):
+        raise ConfigError(f"{dst} would share schema {schema} with {src}; give the copy a schema of its own in qms.toml")
+    source = open_at(src / "records", url, schema)
+    target = open_at(dst / "records", url_to, schema_to)
+    target.load({c: dict(source.iter(c)) for c in source.collections()}, source.sequences(), source.audit_bytes())
+
+
 def describe(store: Store) -> str:
     """Where a store keeps its objects, for messages and ``qms store info``."""
     label = getattr(store, "describe", None)

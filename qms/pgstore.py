@@ -3,7 +3,7 @@
 A workspace whose ``qms.toml`` names ``[store] url = "postgresql://…"`` (or that is opened with
 ``QMS_STORE_URL`` set, see ``qms.backend``) keeps its store in one schema of that database::
 
-    objects      (collection, key) → body JSONB, and seq: the audit entry of its last change
+    objects      (collection, key) → body JSONB, with indexes on the fields registers filter on
     counters     sequence → the last number handed out (gapless: a row lock held until commit)
     audit        seq → the entry's canonical JSON line, exactly as ``records/audit.log`` would hold it
     chain        the one row holding the chain head (seq, hash); its row lock serialises appends
@@ -79,9 +79,10 @@ def pool_for(url: str) -> ConnectionPool:
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
+            # No check on every checkout (a round trip per write): a connection the server dropped
+            # fails its next statement, which is reported (writes) or tried once more (reads).
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, name="qms",
-                                  check=ConnectionPool.check_connection, kwargs={"autocommit": False},
-                                  configure=_configure)
+                                  kwargs={"autocommit": False}, configure=_configure)
             try:
                 pool.open(wait=True, timeout=15)
             except psycopg.pool.PoolTimeout as exc:  # type: ignore[attr-defined]
@@ -110,10 +111,8 @@ def _lost(exc: BaseException) -> StoreError:
 _DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
 CREATE TABLE IF NOT EXISTS {s}.objects (
-    collection text NOT NULL, key text NOT NULL, body jsonb NOT NULL, seq bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (collection, key));
+    collection text NOT NULL, key text NOT NULL, body jsonb NOT NULL, PRIMARY KEY (collection, key));
 CREATE INDEX IF NOT EXISTS objects_form_state ON {s}.objects (collection, (body->>'form'), (body->>'state'));
-CREATE INDEX IF NOT EXISTS objects_seq ON {s}.objects (collection, seq);
 CREATE TABLE IF NOT EXISTS {s}.counters (sequence text PRIMARY KEY, value bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS {s}.audit (
     seq bigint PRIMARY KEY, collection text NOT NULL, key text NOT NULL, line text NOT NULL);
@@ -282,10 +281,18 @@ class PgStore(Store):
                              "then run the command again") from exc
 
     def _one(self, query: sql.Composed, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        with self._reading() as conn:
-            return conn.execute(query, params).fetchone()
+        rows = self._all(query, params)
+        return rows[0] if rows else None
 
     def _all(self, query: sql.Composed, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One read; outside a unit of work it is tried once more on a fresh connection when the
+        pooled one turns out to be dead (the server restarted since it was opened)."""
+        try:
+            with self._reading() as conn:
+                return conn.execute(query, params).fetchall()
+        except StoreError as exc:
+            if self._unit() is not None or not isinstance(exc.__cause__, psycopg.OperationalError):
+                raise
         with self._reading() as conn:
             return conn.execute(query, params).fetchall()
 
@@ -372,7 +379,6 @@ class PgStore(Store):
             seq, prev = conn.execute(self._q("SELECT seq, hash FROM {s}.chain FOR UPDATE")).fetchone()  # type: ignore[misc]
             fixed = clock.is_fixed()
             rows: list[tuple[int, str, str, str]] = []
-            last_of: dict[tuple[str, str], int] = {}
             for entry in unit.entries:
                 seq += 1
                 entry["seq"], entry["prev"] = seq, prev
@@ -380,16 +386,19 @@ class PgStore(Store):
                     entry.setdefault("clock", "fixed")
                 entry["hash"] = prev = entry_hash(entry)
                 rows.append((seq, entry["collection"], entry["key"], canonical(entry).decode("utf-8")))
-                last_of[(entry["collection"], entry["key"])] = seq
             with conn.cursor() as cur:
-                with cur.copy(self._q("COPY {s}.audit (seq, collection, key, line) FROM STDIN")) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cur.execute(self._q("UPDATE {s}.chain SET seq = %s, hash = %s"), (seq, prev))
-                cols, keys, seqs = zip(*((c, k, s) for (c, k), s in last_of.items()))
-                cur.execute(self._q(
-                    "UPDATE {s}.objects o SET seq = v.s FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS v(c, k, s)"
-                    " WHERE o.collection = v.c AND o.key = v.k"), (list(cols), list(keys), list(seqs)))
+                if len(rows) > 20:
+                    with cur.copy(self._q("COPY {s}.audit (seq, collection, key, line) FROM STDIN")) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                    cur.execute(self._q("UPDATE {s}.chain SET seq = %s, hash = %s"), (seq, prev))
+                else:
+                    # A few entries: sent with the head's update in one round trip (pipeline mode),
+                    # since the chain lock is held from here until the commit.
+                    with conn.pipeline():
+                        cur.executemany(self._q("INSERT INTO {s}.audit (seq, collection, key, line) VALUES (%s, %s, %s, %s)"),
+                                        rows)
+                        cur.execute(self._q("UPDATE {s}.chain SET seq = %s, hash = %s"), (seq, prev))
         except psycopg.OperationalError as exc:
             raise _lost(exc) from exc
         unit.entries = []
@@ -485,38 +494,47 @@ class PgStore(Store):
                                            (collection,)).fetchall()
                     gone: list[str] = []
                 else:
-                    changed = conn.execute(self._q(
-                        "SELECT o.key, o.body FROM {s}.objects o WHERE o.collection = %s AND o.seq > %s"),
-                        (collection, upto)).fetchall()
-                    present = {k for k, _ in changed}
-                    gone = [r[0] for r in conn.execute(self._q(
+                    # The objects the log shows written or removed since the mark, and their bodies now.
+                    touched = [r[0] for r in conn.execute(self._q(
                         "SELECT DISTINCT key FROM {s}.audit WHERE collection = %s AND seq > %s AND seq <= %s"),
-                        (collection, upto, now)).fetchall() if r[0] not in present]
+                        (collection, upto, now)).fetchall()]
+                    changed = conn.execute(self._q(
+                        "SELECT key, body FROM {s}.objects WHERE collection = %s AND key = ANY(%s)"),
+                        (collection, touched)).fetchall()
+                    present = {k for k, _ in changed}
+                    gone = [k for k in touched if k not in present]
                 keep = [(k, r) for k, r in ((k, fn(k, o)) for k, o in changed) if r is not None]
                 drop = [k for k, _ in changed if k not in {k2 for k2, _ in keep}] + gone
-                with conn.cursor() as cur:
-                    if upto < 0:
-                        cur.execute(self._q("DELETE FROM {s}.projections WHERE name = %s AND version = %s AND "
-                                            "collection = %s"), ident)
-                    if drop:
-                        cur.execute(self._q("DELETE FROM {s}.projections WHERE name = %s AND version = %s AND "
-                                            "collection = %s AND key = ANY(%s)"), (*ident, drop))
-                    if keep:
-                        cur.executemany(self._q(
-                            "INSERT INTO {s}.projections (name, version, collection, key, row) VALUES (%s, %s, %s, %s, %s)"
-                            " ON CONFLICT (name, version, collection, key) DO UPDATE SET row = EXCLUDED.row"),
-                            [(*ident, k, Jsonb(r)) for k, r in keep])
-                    cur.execute(self._q(
-                        "INSERT INTO {s}.projection_marks (name, version, collection, upto) VALUES (%s, %s, %s, %s)"
-                        " ON CONFLICT (name, version, collection) DO UPDATE SET upto = GREATEST("
-                        "{s}.projection_marks.upto, EXCLUDED.upto)"), (*ident, now))
                 try:
-                    conn.commit()
+                    self._keep_projection(conn, ident, upto, now, keep, drop)
+                except psycopg.errors.OperationalError:
+                    raise
                 except psycopg.Error:
                     conn.rollback()  # another reader brought it up to date at the same moment: same rows
             rows = conn.execute(self._q("SELECT row FROM {s}.projections WHERE name = %s AND version = %s AND "
                                         "collection = %s ORDER BY key"), ident).fetchall()
         return [r[0] for r in rows]
+
+    def _keep_projection(self, conn: psycopg.Connection[Any], ident: tuple[str, str, str], upto: int, now: int,
+                         keep: list[tuple[str, Any]], drop: list[str]) -> None:
+        """Store the recomputed rows of a projection and move its mark to ``now``, committed."""
+        where = "name = %s AND version = %s AND collection = %s"
+        with conn.cursor() as cur:
+            if upto < 0:
+                cur.execute(self._q("DELETE FROM {s}.projections WHERE " + where), ident)
+            else:
+                stale = drop + [k for k, _ in keep]
+                if stale:
+                    cur.execute(self._q("DELETE FROM {s}.projections WHERE " + where + " AND key = ANY(%s)"),
+                                (*ident, stale))
+            with cur.copy(self._q("COPY {s}.projections (name, version, collection, key, row) FROM STDIN")) as copy:
+                for k, r in keep:
+                    copy.write_row((*ident, k, json.dumps(r, ensure_ascii=False)))
+            cur.execute(self._q(
+                "INSERT INTO {s}.projection_marks (name, version, collection, upto) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (name, version, collection) DO UPDATE SET upto = GREATEST("
+                "{s}.projection_marks.upto, EXCLUDED.upto)"), (*ident, now))
+        conn.commit()
 
     def sequences(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self._all(self._q("SELECT sequence, value FROM {s}.counters"))}
@@ -529,22 +547,19 @@ class PgStore(Store):
     def load(self, objects: dict[str, dict[str, dict[str, Any]]], sequences: dict[str, int], log: bytes) -> None:
         """Fill an empty schema with another store's objects, sequences and audit log, in one transaction."""
         lines = [line for line in log.decode("utf-8").split("\n") if line]
-        last_of: dict[tuple[str, str], int] = {}
         rows: list[tuple[int, str, str, str]] = []
         for line in lines:
             entry = json.loads(line)
             rows.append((int(entry["seq"]), str(entry["collection"]), str(entry["key"]), line))
-            last_of[(str(entry["collection"]), str(entry["key"]))] = int(entry["seq"])
         with self.transaction():
             if not self.is_empty():
                 raise StoreError(f"schema {self.schema} already holds a store; a migration fills only an empty one")
             conn = self._write()
             with conn.cursor() as cur:
-                with cur.copy(self._q("COPY {s}.objects (collection, key, body, seq) FROM STDIN")) as copy:
+                with cur.copy(self._q("COPY {s}.objects (collection, key, body) FROM STDIN")) as copy:
                     for collection, objs in objects.items():
                         for key, obj in objs.items():
-                            copy.write_row((collection, key, json.dumps(obj, ensure_ascii=False),
-                                            last_of.get((collection, key), 0)))
+                            copy.write_row((collection, key, json.dumps(obj, ensure_ascii=False)))
                 with cur.copy(self._q("COPY {s}.audit (seq, collection, key, line) FROM STDIN")) as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -572,11 +587,14 @@ class PgStore(Store):
 
     def _upsert(self, collection: str, objects: dict[str, dict[str, Any]]) -> None:
         conn = self._write()
+        upsert = self._q("INSERT INTO {s}.objects (collection, key, body) VALUES (%s, %s, %s)"
+                         " ON CONFLICT (collection, key) DO UPDATE SET body = EXCLUDED.body")
+        if len(objects) == 1:
+            [(key, obj)] = objects.items()
+            conn.execute(upsert, (collection, key, Jsonb(obj)))
+            return
         with conn.cursor() as cur:
-            cur.executemany(self._q(
-                "INSERT INTO {s}.objects (collection, key, body) VALUES (%s, %s, %s)"
-                " ON CONFLICT (collection, key) DO UPDATE SET body = EXCLUDED.body"),
-                [(collection, key, Jsonb(obj)) for key, obj in objects.items()])
+            cur.executemany(upsert, [(collection, key, Jsonb(obj)) for key, obj in objects.items()])
 
     def put(self, collection: str, key: str, obj: dict[str, Any], *, actor: str, action: str, reason: str = "",
             detail: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -28,7 +28,6 @@ prepared copy: hashing passwords costs a quarter of a second each, a copy costs 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +38,7 @@ from click.testing import CliRunner, Result
 
 from qms import clock, records
 from qms.app import App
+from qms.backend import copy_workspace
 from qms.host import Host, make_plugin_manager
 from qms.workspace import Workspace, init_workspace
 
@@ -76,7 +76,7 @@ def make_app(root: Path, plugins: Sequence[ModuleType | object], users: Sequence
              *, template: Path | None = None, password: str = PASSWORD) -> App:
     """A workspace at ``root`` with ``plugins`` and ``users``, copied from ``template`` when given."""
     if template is not None:
-        shutil.copytree(template, root)
+        copy_workspace(template, root)  # on PostgreSQL, its store too
         return App(Workspace.open(root), make_host(plugins))
     app = App(init_workspace(root, kind="test"), make_host(plugins))
     add_users(app, users, password)

@@ -11,7 +11,7 @@ import pytest
 import sitekit
 from click.testing import CliRunner, Result
 
-from qms.backend import open_store
+from qms.backend import copy_workspace, open_store
 from qms.cli import make_cli
 from qms.workspace import Workspace
 
@@ -168,16 +168,13 @@ def test_the_manifest_carries_the_signed_chain_head_the_workspace_is_checked_aga
 
 
 def test_a_bundle_is_checked_offline_against_an_earlier_head(exported: tuple[Workspace, Path], tmp_path: Path) -> None:
-    import shutil
-
-
     ws, bundle = exported
     at_export = qms(ws, "head", "--json").output
     ok = qms(ws, "verify", str(bundle), "--since", at_export)
     assert ok.exit_code == 0 and "since: the log extends chain head" in ok.output, ok.output
     # A head from after the export (the workspace moved on): this bundle's log does not reach it.
     later = tmp_path / "ws"
-    shutil.copytree(ws.root, later)
+    copy_workspace(ws.root, later)
     open_store(Workspace.open(later)).log_event("event", "note", actor="aud", action="test.note")
     head = json.loads(CliRunner().invoke(make_cli(sitekit.host()), ["--workspace", str(later), "head", "--json"]).output)
     result = qms(ws, "verify", str(bundle), "--since", json.dumps(head), "--json")

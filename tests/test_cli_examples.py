@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from qms.backend import copy_workspace
 
 
 def test_as_may_follow_the_command_as_the_examples_write_it(invoke: Invoke, add_user) -> None:  # type: ignore[no-untyped-def]
@@ -189,7 +190,6 @@ def test_an_example_too_long_to_run_here_is_still_a_valid_command_line(example: 
 def test_help_example_works_when_copied(example: str, demo: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import shlex
-    import shutil
 
     from click.testing import CliRunner
 
@@ -198,7 +198,7 @@ def test_help_example_works_when_copied(example: str, demo: Path, tmp_path: Path
 
     assert example.startswith("qms "), example
     argv = shlex.split(example, comments=True)[1:]
-    shutil.copytree(demo, tmp_path / "ws")
+    copy_workspace(demo, tmp_path / "ws")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("QMS_NOW", NOW)
@@ -251,14 +251,12 @@ def test_every_option_a_message_names_exists() -> None:
 
 
 def _run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    import shutil
-
     from click.testing import CliRunner
 
     from qms.cli import build
 
     if not (tmp_path / "ws").exists():
-        shutil.copytree(demo, tmp_path / "ws")
+        copy_workspace(demo, tmp_path / "ws")
     from qms.demo_context import DEMO_PASSWORD
 
     monkeypatch.setenv("QMS_WORKSPACE", str(tmp_path / "ws"))

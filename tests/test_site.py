@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from qms.backend import copy_workspace
 from qms.app import App
 from qms.cli import build
 from qms.errors import ConfigError
@@ -529,7 +530,7 @@ def test_a_changed_cached_pdf_is_made_again_before_it_is_served(client: FlaskCli
 def reads_site(built: Workspace, tmp_path: Path, log_reads: str | None) -> tuple[App, Flask]:
     """A copy of the site workspace with ``[site] log_reads`` as given (absent when None)."""
     root = tmp_path / "reads"
-    shutil.copytree(built.root, root)
+    copy_workspace(built.root, root)
     if log_reads is not None:
         with (root / "qms.toml").open("a", encoding="utf-8") as f:
             f.write(f"\n[site]\nlog_reads = {log_reads}\n")

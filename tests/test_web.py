@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import webkit
 from flask import Flask
 from flask.testing import FlaskClient
 
+from qms.backend import copy_workspace
 from qms import distribution, documents, drafts, records, validation
 from qms.app import App
 from qms.forms import current_form
@@ -43,7 +43,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     monkeypatch.setenv("QMS_NOW", webkit.NOW)
     root = tmp_path / "ws"
-    shutil.copytree(built, root)
+    copy_workspace(built, root)
     return App(find_workspace(str(root)), webkit.host())
 
 

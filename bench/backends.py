@@ -1,0 +1,186 @@
+"""Benchmark of the two stores side by side: TinyDB folder and PostgreSQL, in one run.
+
+Run: ``.venv/bin/python bench/backends.py [--seconds 5] [--sizes 1000,100000]`` (also run by
+``bench/store.py --backends``). It starts a throwaway PostgreSQL cluster (``qms.pgcluster``, fsync
+on: an acknowledged filing is on disk on both stores) and prints, for each store:
+
+* filings/s with 1, 2, 4 and 8 writer processes, each an ``App`` built as the CLI builds it (every
+  shipped plugin loaded) filing customer complaints (QR-8.2-01) through ``records.file``:
+  validation, the gapless number, the record, its audit entry; on PostgreSQL the writers use
+  folders of their own (as several hosts would) and share only the database;
+* the latency of one filing with 1k and with 100k records in the store, p50/p95/p99;
+* ``qms due`` over the 100k-record workspace, in new processes of the shipped CLI, p50/p95/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QMS_NOW", "2026-10-12T09:05:00")
+
+from qms import records  # noqa: E402
+from qms.app import App  # noqa: E402
+from qms.host import Host, make_plugin_manager  # noqa: E402
+from qms.pgcluster import Cluster  # noqa: E402
+from qms.workspace import Workspace, init_workspace  # noqa: E402
+
+FORM = "QR-8.2-01"
+PASSWORD = "bench-pass-2026"
+USERS = (("admin", "admin", "质量管理部"), ("zhao", "department", "业务部"))
+
+
+def complaint(i: int) -> dict[str, Any]:
+    return {"received_at": "2026-10-12T09:00:00", "channel": "电话", "customer": f"华美家具有限公司 {i}",
+            "content": "餐椅颜色与色板不符。", "nature": "质量", "category": "整件质量问题", "sub_category": "色差"}
+
+
+def make(root: Path, url: str | None) -> Path:
+    """A test workspace on the store ``url`` names (None: the folder), with the two users."""
+    init_workspace(root, "基准公司", kind="test")
+    if url:
+        with (root / "qms.toml").open("a", encoding="utf-8") as f:
+            f.write(f'\n[store]\nurl = "{url}"\nschema = "bench_{uuid.uuid4().hex[:10]}"\n')
+    app = App(Workspace.open(root), Host(make_plugin_manager()))
+    for name, role, dept in USERS:
+        app.users.add(name, role, dept, PASSWORD, actor="admin", full_name=name.title(), by_password=PASSWORD)
+    return root
+
+
+def opened(root: Path, actor: str = "zhao") -> App:
+    """The workspace as the CLI opens it: every shipped plugin, a fresh App."""
+    return App(Workspace.open(root), Host(make_plugin_manager()), actor)
+
+
+def preload(root: Path, count: int) -> None:
+    """Fill the workspace with ``count`` closed complaints, like the one just filed (bulk, as an import would)."""
+    app = opened(root)
+    model = records.file(app, FORM, complaint(0))
+    store = app.store
+    have = len(store.keys(records.COLLECTION))
+    year, chunk = 2026, 20_000
+    while have < count:
+        n = min(chunk, count - have)
+        seqs = store.next_numbers(f"{FORM}:{year}", n, lambda _: False)
+        objects = {}
+        for s in seqs:
+            number = f"KS-{year}-{s:04d}"
+            objects[number] = {**model, "number": number, "state": "closed", "closed": True,
+                               "data": {**model["data"], "customer": f"客户 {s}"}}
+        store.put_many(records.COLLECTION, objects, actor="bench", action="record.import")
+        have += n
+
+
+def _writer(root: str, seconds: float, out: Any) -> None:
+    app = opened(Path(root))
+    done = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        records.file(app, FORM, complaint(done))
+        done += 1
+    out.put(done)
+
+
+def writers(base: Path, url: str | None, seconds: float) -> dict[int, float]:
+    """Filings per second with 1, 2, 4 and 8 writer processes."""
+    out: dict[int, float] = {}
+    for procs in (1, 2, 4, 8):
+        root = make(base / f"w{procs}", url)
+        roots = [root]
+        if url:  # folders of their own, as hosts: the same qms.toml, so the same schema
+            for h in range(1, procs):
+                copy = base / f"w{procs}-host{h}"
+                copy.mkdir()
+                shutil.copy(root / "qms.toml", copy / "qms.toml")
+                for sub in ("procedures", "forms"):
+                    shutil.copytree(root / sub, copy / sub)
+                (copy / "records").mkdir()
+                if (root / "records" / "keys").exists():
+                    shutil.copytree(root / "records" / "keys", copy / "records" / "keys")
+                roots.append(copy)
+        queue: Any = mp.Queue()
+        ps = [mp.Process(target=_writer, args=(str(roots[w % len(roots)]), seconds, queue)) for w in range(procs)]
+        for p in ps:
+            p.start()
+        total = sum(queue.get() for _ in ps)
+        for p in ps:
+            p.join()
+        out[procs] = total / seconds
+    return out
+
+
+def pct(times: list[float]) -> str:
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return f"p50 {statistics.median(times):7.2f} ms, p95 {q[94]:7.2f} ms, p99 {q[98]:7.2f} ms"
+
+
+def filing_latency(root: Path, rounds: int) -> list[float]:
+    app = opened(root)
+    times = []
+    for i in range(rounds):
+        t = time.perf_counter()
+        records.file(app, FORM, complaint(i))
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def cli_due(root: Path, rounds: int) -> list[float]:
+    qms = str(Path(sys.executable).with_name("qms"))
+    env = {**os.environ, "QMS_WORKSPACE": str(root)}
+    subprocess.run([qms, "due"], env=env, capture_output=True, check=True)  # the first run builds the projection
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        subprocess.run([qms, "due", "--json"], env=env, capture_output=True, check=True)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--rounds", type=int, default=60, help="filings timed per size")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cluster = Cluster.start()
+    results: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+            for name, url in (("tinydb", None), ("postgresql", cluster.url)):
+                base = Path(tmp) / name
+                base.mkdir()
+                w = writers(base, url, args.seconds)
+                for procs, rate in w.items():
+                    print(f"{name:<10} writers={procs}: {rate:7.1f} filings/s in total", flush=True)
+                print(f"{name:<10} 4 writers ÷ 1 writer: {w[4] / w[1]:.2f}x", flush=True)
+                results[name] = {"writers": w}
+                for size in sizes:
+                    root = make(base / f"size{size}", url)
+                    preload(root, size)
+                    times = filing_latency(root, args.rounds)
+                    results[name][size] = statistics.median(times)
+                    print(f"{name:<10} one filing at {size:>6} records: {pct(times)}", flush=True)
+                    if size == max(sizes):
+                        due = cli_due(root, 7)
+                        print(f"{name:<10} qms due at {size} records (new process): {pct(due)}", flush=True)
+                small, large = results[name][min(sizes)], results[name][max(sizes)]
+                print(f"{name:<10} filing at {max(sizes)} ÷ filing at {min(sizes)}: {large / small:.2f}x", flush=True)
+    finally:
+        cluster.stop()
+    print(json.dumps({k: {str(kk): vv for kk, vv in v.items()} for k, v in results.items()}, default=str))
+
+
+if __name__ == "__main__":
+    main()
