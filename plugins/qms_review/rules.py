@@ -3,6 +3,7 @@
 * the inputs hold every 9.3.2 heading, in the standard's order (they are gathered, not typed);
 * the period runs forwards, the meeting is not before the period starts;
 * outputs are numbered 1, 2, 3 … and are not done before the meeting;
+* the figures of a draft change only by being gathered again (``qms review gather``), never by hand;
 * what the meeting saw and decided does not change afterwards: the inputs (and the period they
   were gathered for) are frozen once the meeting is held, the conclusion and the outputs' decisions
   once the 总经理 has signed; then only an output's done date and result may be filled in;
@@ -60,6 +61,11 @@ def _frozen(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]
     """Changes to what the meeting saw (after it was held) or decided (after approval)."""
     state, before = record.get("state"), record.get("data") or {}
     out = []
+    # Figures come from `qms review gather`, which stamps a new gathered_at; a change without one was typed.
+    if state == "draft" and before.get("gathered_at") == data.get("gathered_at") and \
+            _without_assessments(before.get("inputs")) != _without_assessments(data.get("inputs")):
+        out.append({"path": "inputs", "message": "are gathered from the system, not typed; gather them again "
+                    "with `qms review gather`"})
     if state != "draft":
         for key in ("inputs", *FROZEN_WHEN_HELD):
             # Assessments typed at the meeting may still be written until approval; the figures may not change.

@@ -116,6 +116,11 @@ def test_inputs_are_gathered_not_typed(app: App) -> None:
     with at("2026-11-03T09:00:00"), pytest.raises(ValidationFailed, match="must hold every ISO 9001 9.3.2 input"):
         records.file(app.acting_as("zhou"), "QR-9.3-01", typed)
     assert records.find(app, form="QR-9.3-01") == []
+    review = new_review(app, "2026-01-01", "2026-10-31", "2026-11-03T09:00:00")
+    better = [{**h, "figures": [], "empty": True} if h["key"] == "customer" else h for h in review["data"]["inputs"]]
+    with at("2026-11-03T10:00:00"), pytest.raises(ValidationFailed, match="gathered from the system, not typed"):
+        records.update(app.acting_as("zhou"), review["number"], {"inputs": better})
+    assert records.get(app, review["number"])["data"] == review["data"]
 
 
 def test_only_the_general_manager_approves_and_anyone_else_is_refused_in_one_line(app: App) -> None:
