@@ -198,3 +198,27 @@ def test_the_audit_report_pdf_shows_the_audit_findings_by_grade_checklist_and_si
     for expected in ("内部审核报告", "Internal Audit Report", number, "品质部", "7.1.5", "QP-8.2-01",
                      "一般不符合", "观察项", "卡尺校准标识过期仍在使用", "品质部体系运行基本有效", "周文控", "内审报告"):
         assert expected in text, expected
+
+
+# -- web board -------------------------------------------------------------------------------------
+
+
+def test_the_web_board_shows_the_programme_and_the_nonconformities_awaiting_response(app: App) -> None:
+    import webkit
+
+    from qms.site.app import create_app
+
+    plan = records.file(app, PROGRAMME, programme())["number"]
+    records.move(app.acting_as("chen"), plan, "approved", password=PASSWORD)
+    number = service.new_audit(app, audit(programme=plan))["number"]
+    service.add_finding(app, number, {"clause": "7.1.5", "grade": "一般", "description": "卡尺校准过期"})
+    records.update(app, number, {"audited_on": "2026-10-20"})
+    flask = create_app(app, secret_key="k" * 64)
+    flask.config["TESTING"] = True
+    with flask.test_client() as client:
+        assert webkit.login(client, "li", PASSWORD).status_code == 302
+        assert 'href="/work/boards/audit"' in client.get("/work/").text
+        page = client.get("/work/boards/audit")
+    assert page.status_code == 200
+    for expected in ("内部审核看板", plan, number, "逾期 Overdue", "计划中 Planned", "卡尺校准过期", "一般不符合 Minor nonconformity"):
+        assert expected in page.text, expected
