@@ -28,7 +28,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def pool_for(url: str) -> ConnectionPool:
             # No check on every checkout (a round trip per write): a connection the server dropped
             # fails its next statement, which is reported (writes) or tried once more (reads).
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, name="qms",
-                                  kwargs={"autocommit": False}, configure=_configure)
+                                  kwargs={"autocommit": True}, configure=_configure)
             try:
                 pool.open(wait=True, timeout=15)
             except psycopg.pool.PoolTimeout as exc:  # type: ignore[attr-defined]
@@ -170,7 +170,7 @@ class PgAuditLog:
 
     def lines(self, after: int = 0) -> Iterator[tuple[int, str]]:
         """(seq, canonical line) of every entry after ``after``, in order, streamed."""
-        with self.store._reading() as conn:
+        with self.store._reading() as conn, self.store._block(conn):
             with conn.cursor(name=f"qms_audit_{threading.get_ident()}") as cur:
                 cur.itersize = 5000
                 cur.execute(self._q("SELECT seq, line FROM {s}.audit WHERE seq > %s ORDER BY seq"), (after,))
@@ -252,15 +252,20 @@ class PgStore(Store):
         key = (self.url, self.schema)
         if key in _READY:
             return
-        with self._pool.connection() as conn:
+        with self._pool.connection() as conn, conn.transaction():
             exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
                                   (f"{sql.Identifier(self.schema).as_string(conn)}.projection_marks",)).fetchone()
             if not (exists and exists[0]):
                 # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide in the catalog.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
                 conn.execute(sql.SQL(_DDL.replace("{genesis}", GENESIS)).format(s=self.schema_id))
-            conn.commit()
         _READY.add(key)
+
+    @staticmethod
+    def _block(conn: psycopg.Connection[Any]) -> Any:
+        """A transaction around a read that needs one (a server-side cursor), unless one is open already."""
+        idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        return conn.transaction() if idle else nullcontext()
 
     def _unit(self) -> _Unit | None:
         return getattr(self._local, "unit", None)
@@ -273,9 +278,8 @@ class PgStore(Store):
             yield unit.conn
             return
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection() as conn:  # autocommit: each read one round trip, its own snapshot
                 yield conn
-                conn.rollback()  # end the read's transaction: the next read takes a fresh snapshot
         except psycopg.OperationalError as exc:
             raise StoreError(f"the database at {safe_url(self.url)} cannot be read ({exc}); check that it runs, "
                              "then run the command again") from exc
@@ -320,12 +324,17 @@ class PgStore(Store):
         except Exception as exc:  # PoolTimeout: every connection busy for a minute
             raise StoreError(f"no database connection came free in 60 s ({exc}); try again") from exc
         unit = _Unit(conn)
+        try:
+            conn.execute("BEGIN")
+        except psycopg.OperationalError as exc:
+            self._pool.putconn(conn)
+            raise _lost(exc) from exc
         self._local.unit = unit
         committed = False
         try:
             try:
                 yield self
-                self._seal(unit)
+                sealed = self._seal(unit, commit=True)
             except keep_on:
                 self._seal(unit)
                 self._finish(unit)
@@ -341,7 +350,7 @@ class PgStore(Store):
                 self._abandon(unit)
                 raise
             else:
-                self._finish(unit)
+                self._finish(unit, sealed=sealed)
                 committed = True
         finally:
             self._local.unit = None
@@ -349,9 +358,10 @@ class PgStore(Store):
         if committed and self.after_commit is not None:
             self.after_commit(self)
 
-    def _finish(self, unit: _Unit) -> None:
+    def _finish(self, unit: _Unit, *, sealed: bool = False) -> None:
         try:
-            unit.conn.commit()
+            if not sealed:
+                unit.conn.execute("COMMIT")
         except psycopg.OperationalError as exc:
             self._forget(unit)
             raise _lost(exc) from exc
@@ -360,7 +370,7 @@ class PgStore(Store):
 
     def _abandon(self, unit: _Unit) -> None:
         try:
-            unit.conn.rollback()
+            unit.conn.execute("ROLLBACK")
         except psycopg.Error:
             pass  # a lost connection has rolled back on the server already
         self._forget(unit)
@@ -370,10 +380,13 @@ class PgStore(Store):
         for path in unit.new_files:
             path.unlink(missing_ok=True)
 
-    def _seal(self, unit: _Unit) -> None:
-        """Chain the unit's entries onto the log under the chain row's lock, in its transaction."""
+    def _seal(self, unit: _Unit, *, commit: bool = False) -> bool:
+        """Chain the unit's entries onto the log under the chain row's lock, in its transaction.
+
+        With ``commit``, the COMMIT goes in the same round trip as the entries; True when it did.
+        """
         if not unit.entries:
-            return
+            return False
         conn = unit.conn
         try:
             seq, prev = conn.execute(self._q("SELECT seq, hash FROM {s}.chain FOR UPDATE")).fetchone()  # type: ignore[misc]
@@ -392,6 +405,8 @@ class PgStore(Store):
                         for row in rows:
                             copy.write_row(row)
                     cur.execute(self._q("UPDATE {s}.chain SET seq = %s, hash = %s"), (seq, prev))
+                    if commit:
+                        cur.execute("COMMIT")
                 else:
                     # A few entries: sent with the head's update in one round trip (pipeline mode),
                     # since the chain lock is held from here until the commit.
@@ -399,9 +414,12 @@ class PgStore(Store):
                         cur.executemany(self._q("INSERT INTO {s}.audit (seq, collection, key, line) VALUES (%s, %s, %s, %s)"),
                                         rows)
                         cur.execute(self._q("UPDATE {s}.chain SET seq = %s, hash = %s"), (seq, prev))
+                        if commit:
+                            cur.execute("COMMIT")
         except psycopg.OperationalError as exc:
             raise _lost(exc) from exc
         unit.entries = []
+        return commit
 
     # -- what the folder store recovers: nothing here, the server does ------------------
 
@@ -506,11 +524,12 @@ class PgStore(Store):
                 keep = [(k, r) for k, r in ((k, fn(k, o)) for k, o in changed) if r is not None]
                 drop = [k for k, _ in changed if k not in {k2 for k2, _ in keep}] + gone
                 try:
-                    self._keep_projection(conn, ident, upto, now, keep, drop)
+                    with conn.transaction():
+                        self._keep_projection(conn, ident, upto, now, keep, drop)
                 except psycopg.errors.OperationalError:
                     raise
                 except psycopg.Error:
-                    conn.rollback()  # another reader brought it up to date at the same moment: same rows
+                    pass  # another reader brought it up to date at the same moment: the same rows
             rows = conn.execute(self._q("SELECT row FROM {s}.projections WHERE name = %s AND version = %s AND "
                                         "collection = %s ORDER BY key"), ident).fetchall()
         return [r[0] for r in rows]
@@ -534,7 +553,6 @@ class PgStore(Store):
                 "INSERT INTO {s}.projection_marks (name, version, collection, upto) VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (name, version, collection) DO UPDATE SET upto = GREATEST("
                 "{s}.projection_marks.upto, EXCLUDED.upto)"), (*ident, now))
-        conn.commit()
 
     def sequences(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self._all(self._q("SELECT sequence, value FROM {s}.counters"))}
