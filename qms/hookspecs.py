@@ -184,9 +184,10 @@ def qms_raise_nonconformity(raised: dict[str, Any], query: RecordQuery) -> dict[
     acceptance). The core files the record this hook returns in the same transaction as the save
     or move that caused it, as the user who made that change, without asking for their filing
     permission (the procedure's own rule files it) and without ``qms_after_save`` on it; a save
-    that is refused leaves no report and uses up no number. Without an implementation the core
-    writes a ``record.notify`` entry to 质量管理部 in the audit log and files nothing, so the other
-    procedures work without one.
+    that is refused leaves no report and uses up no number. Without an implementation, or when
+    the returned form is missing from the workspace or not in force, the core writes a
+    ``record.notify`` entry to 质量管理部 in the audit log (naming why) and files nothing, so the
+    other procedures work without one.
 
     :param raised: the effect as returned, plus ``"raised_by"`` (the acting user's name),
         ``"raised_dept"`` (their department) and ``"origin"`` (the number of the record whose save or

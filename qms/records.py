@@ -695,11 +695,15 @@ def _raise_nonconformity(app: App, origin: dict[str, Any], effect: dict[str, Any
     except Exception as exc:
         raise PluginError(f"a plugin failed while reporting the nonconformity of {ref}: {type(exc).__name__}: {exc}") from exc
     detail = {"source": source, "ref": ref, "summary": raised["summary"], "severity": raised["severity"]}
-    if answer is None:
-        message = (f"不合格 nonconformity found by {ref} ({source}): {raised['summary']} — no procedure files "
-                   f"nonconformity reports here; record and correct it by hand")
+
+    def tell_quality(why: str) -> None:
+        message = (f"不合格 nonconformity found by {ref} ({source}): {raised['summary']} — {why}; "
+                   f"record and correct it by hand")
         app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.notify",
                             reason=message, detail={"to": "质量管理部", "message": message, "nonconformity": detail})
+
+    if answer is None:
+        tell_quality("no procedure files nonconformity reports here")
         return
     if "existing" in answer:
         app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.nonconformity",
@@ -707,6 +711,17 @@ def _raise_nonconformity(app: App, origin: dict[str, Any], effect: dict[str, Any
                             detail={**detail, "report": answer["existing"], "filed": False})
         return
     form_number = str(answer["form"])
+    # A workspace without the report's form, or whose form or procedure is not in force, still saves what
+    # found the nonconformity: the other procedures must not stop because this one cannot file yet.
+    try:
+        in_force = forms.current_form(app, form_number)
+    except (NotFound, UsageError) as exc:
+        tell_quality(f"the report cannot be filed: {exc}")
+        return
+    not_fileable = form_control.refusal(app, in_force)
+    if not_fileable:
+        tell_quality(f"the report cannot be filed: {not_fileable}")
+        return
     form, clean = prepare(app, form_number, answer["data"])  # refused before a number is taken
     store = app.store
     forms.pin(app, form, actor["name"])

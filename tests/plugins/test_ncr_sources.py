@@ -134,3 +134,13 @@ def test_a_nonconformity_without_a_summary_refuses_the_save(tmp_path: Path) -> N
     with ck.at("2026-10-12T09:05:00"), pytest.raises(Refused, match="needs the source record's number"):
         records.file(app.acting_as("zhao"), "QR-8.2-01", ck.complaint())
     assert reports(app) == [] and records.list_records(app, "QR-8.2-01") == []
+
+
+def test_a_workspace_without_the_report_form_still_saves_and_tells_quality_why(tmp_path: Path) -> None:
+    app = with_plugins(ck.make_app(tmp_path), qms_complaints.hooks)
+    (app.workspace.forms / "QR-10.2-01.yaml").unlink()  # a workspace made before the NCR plugin was installed
+    number = ck.file(app, legal_action=True)
+    assert records.get(app, number)["data"]["severity"] == "特殊重大"  # the complaint is saved all the same
+    notes = [e for e in audit_entries(app, "record.notify") if "nonconformity" in (e.get("detail") or {})]
+    assert len(notes) == 1 and notes[0]["detail"]["to"] == "质量管理部"
+    assert "QR-10.2-01" in notes[0]["reason"] and "record and correct it by hand" in notes[0]["reason"]
