@@ -40,11 +40,12 @@ def qms_register_workflows(registry: Registry) -> None:
 
 
 @hookimpl
-def qms_validate_record(form: str, data: dict[str, Any]) -> list[dict[str, str]]:
-    """Planned audits within the year; findings numbered once, within the audited clauses, responses dated."""
+def qms_validate_record(form: str, data: dict[str, Any], query: Any) -> list[dict[str, str]]:
+    """Planned audits within the year; an audit's programme approved and planning it; findings numbered once,
+    within the audited clauses, responses dated."""
     from qms_audit.rules import problems
 
-    return problems(form, data)
+    return problems(form, data, query)
 
 
 @hookimpl

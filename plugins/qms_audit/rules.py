@@ -13,12 +13,12 @@ from qms_audit.checklist import within
 from qms_audit.workflow import AUDIT, PROGRAMME
 
 
-def problems(form: str, data: dict[str, Any]) -> list[dict[str, str]]:
-    """Cross-field problems of a programme or an audit record."""
+def problems(form: str, data: dict[str, Any], query: Any = None) -> list[dict[str, str]]:
+    """Cross-field problems of a programme or an audit record (``query`` finds the programme an audit names)."""
     if form == PROGRAMME:
         return programme_problems(data)
     if form == AUDIT:
-        return audit_problems(data)
+        return audit_problems(data) + (programme_link_problems(data, query) if query is not None else [])
     return []
 
 
@@ -67,6 +67,22 @@ def audit_problems(data: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def programme_link_problems(data: dict[str, Any], query: Any) -> list[dict[str, str]]:
+    """The programme an audit names is an approved one that plans an audit of its department."""
+    number = data.get("programme")
+    if not number:
+        return []
+    found = [r for r in query(form=PROGRAMME, number=number) if not r.get("amended_by")]
+    if not found or found[0].get("state") not in ("approved", "closed"):
+        return [{"path": "programme", "message": f"{number} is not an approved audit programme (QR-9.2-01); "
+                                                  f"give an approved one or leave it out for an extra audit"}]
+    planned = sorted({str(a.get("dept")) for a in (found[0].get("data") or {}).get("audits") or []})
+    if data.get("dept") not in planned:
+        return [{"path": "programme", "message": f"{number} plans no audit of {data.get('dept')} (it plans "
+                                                  f"{', '.join(planned)}); add it to the programme or leave it out"}]
+    return []
+
+
 def vetoes(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[str]:
     """The report is issued by its auditor; an audit closes only once every nonconformity is answered."""
     if record.get("form") != AUDIT:
@@ -76,6 +92,10 @@ def vetoes(record: dict[str, Any], target: str, actor: dict[str, Any]) -> list[s
     if target == "reported" and actor.get("name") != data.get("auditor"):
         out.append(f"the report of {record['number']} is issued by its auditor {data.get('auditor')}, "
                    f"not {actor.get('name')}; ask {data.get('auditor')} to issue it")
+    elif target in ("audited", "reported") and actor.get("name") == data.get("auditor") and actor.get("dept") == data.get("dept"):
+        # Independence was checked when the auditor was named; a later move to the audited department ends it.
+        out.append(f"{actor.get('name')} now belongs to {data.get('dept')}, the audited department, and is no longer "
+                   f"independent of it; name an auditor of another department")
     if target == "closed":
         waiting = grades.awaiting_response(data)
         if waiting:

@@ -76,6 +76,26 @@ def test_an_auditor_who_is_no_user_is_refused(app: App) -> None:
         service.new_audit(app, audit(auditor="nobody"))
 
 
+def test_an_auditor_who_has_since_joined_the_audited_department_may_not_report(app: App) -> None:
+    number = service.new_audit(app, audit(dept="业务部", auditor="li"))["number"]
+    records.update(app, number, {"audited_on": "2026-10-20", "summary": "基本有效"})
+    records.move(app.acting_as("li"), number, "audited")
+    app.users.change("li", "admin", dept="业务部", by_password=PASSWORD)
+    with pytest.raises(Refused, match="li now belongs to 业务部, the audited department"):
+        records.move(app.acting_as("li"), number, "reported", password=PASSWORD)
+    assert records.get(app, number)["state"] == "audited"
+
+
+def test_an_audit_of_a_programme_is_of_an_approved_programme_that_plans_its_department(app: App) -> None:
+    plan = records.file(app, PROGRAMME, programme())["number"]
+    with pytest.raises(ValidationFailed, match=f"{plan} is not an approved audit programme"):
+        service.new_audit(app, audit(programme=plan))
+    records.move(app.acting_as("chen"), plan, "approved", password=PASSWORD)
+    with pytest.raises(ValidationFailed, match=f"{plan} plans no audit of 设备科 \\(it plans 业务部, 品质部\\)"):
+        service.new_audit(app, audit(programme=plan, dept="设备科"))
+    assert service.new_audit(app, audit(programme=plan))["data"]["programme"] == plan
+
+
 # -- checklist -------------------------------------------------------------------------------------
 
 
