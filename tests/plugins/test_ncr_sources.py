@@ -144,3 +144,13 @@ def test_a_workspace_without_the_report_form_still_saves_and_tells_quality_why(t
     notes = [e for e in audit_entries(app, "record.notify") if "nonconformity" in (e.get("detail") or {})]
     assert len(notes) == 1 and notes[0]["detail"]["to"] == "质量管理部"
     assert "QR-10.2-01" in notes[0]["reason"] and "record and correct it by hand" in notes[0]["reason"]
+
+
+def test_an_import_of_special_major_complaints_opens_one_report_each_in_its_commit(tmp_path: Path) -> None:
+    app = with_plugins(ck.make_app(tmp_path), qms_complaints.hooks)
+    rows = [ck.complaint(legal_action=True, customer=name) for name in ("甲公司", "乙公司")]
+    with ck.at("2026-10-12T09:05:00"):
+        numbers = records.file_many(app.acting_as("zhao"), "QR-8.2-01", rows)
+    found = reports(app)
+    assert [(r["data"]["source_ref"], r["data"]["raised_by"]) for r in found] == [(n, "zhao") for n in numbers]
+    assert [r["number"] for r in found] == ["NC-2026-0001", "NC-2026-0002"]
