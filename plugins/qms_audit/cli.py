@@ -90,16 +90,21 @@ def new_cmd(app: App, dept: str, clauses: tuple[str, ...], auditor: str, planned
 
 @audit.command("checklist")
 @click.argument("number")
+@click.option("--draw", is_flag=True, help="Draw the checklist from the clause map, for an audit filed without one.")
 @json_option
 @pass_app
-def checklist_cmd(app: App, number: str, as_json: bool) -> None:
+def checklist_cmd(app: App, number: str, draw: bool, as_json: bool) -> None:
     """The checklist of an audit: clause, question, documents in force, result.
+
+    `qms audit new` draws it when the audit is filed; --draw draws it for an audit filed without one
+    (in the browser or with `qms record new QR-9.2-02`).
 
     \b
     Example:
       qms audit checklist NS-2026-0001
     """
-    items = service.audit(app, number)["data"].get("checklist") or []
+    record = service.draw_checklist(app, number) if draw else service.audit(app, number)
+    items = record["data"].get("checklist") or []
     if as_json:
         echo_json(items)
         return

@@ -29,15 +29,30 @@ def audit(app: App, number: str) -> dict[str, Any]:
     return record
 
 
+def drawn_checklist(app: App, clauses: list[str]) -> list[dict[str, Any]]:
+    """The checklist of an audit of ``clauses`` from the clause map of the documents in force now."""
+    now = api.now()
+    return checklist.items(clauses, api.clause_map(app, now), api.documents_citing(app, clauses, now))
+
+
 def new_audit(app: App, data: dict[str, Any], *, note: str = "") -> dict[str, Any]:
     """File an audit on QR-9.2-02 with its checklist drawn from the clause map of the documents in force.
 
     The core refuses it (nothing stored) when the auditor belongs to the audited department.
     """
-    clauses = [str(c) for c in data.get("clauses") or []]
-    now = api.now()
-    items = checklist.items(clauses, api.clause_map(app, now), api.documents_citing(app, clauses, now))
+    items = drawn_checklist(app, [str(c) for c in data.get("clauses") or []])
     return api.file_record(app, AUDIT, {**data, "checklist": items}, note=note or "检查表由条款对照生成 checklist from the clause map")
+
+
+def draw_checklist(app: App, number: str) -> dict[str, Any]:
+    """Draw the checklist of an audit filed without one (in the browser, or by ``qms record new``)."""
+    record = audit(app, number)
+    held = record["data"].get("checklist") or []
+    if held:
+        raise api.Refused(f"{number} already has a checklist of {len(held)} item(s); change items with "
+                          f"`qms record update {number} --set checklist[0].result=…`")
+    items = drawn_checklist(app, [str(c) for c in record["data"].get("clauses") or []])
+    return api.update_record(app, number, {"checklist": items}, note="检查表由条款对照生成 checklist from the clause map")
 
 
 def add_finding(app: App, number: str, finding: dict[str, Any]) -> dict[str, Any]:

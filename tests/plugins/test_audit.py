@@ -116,6 +116,16 @@ def test_the_checklist_lists_the_documents_in_force_citing_each_audited_clause(a
     assert code == 0 and "QP-8.2-01" in out and "8.2.3" in out
 
 
+def test_an_audit_filed_without_a_checklist_has_it_drawn_once(app: App) -> None:
+    number = records.file(app, AUDIT, audit(clauses=["8.2"]))["number"]
+    assert "checklist" not in records.get(app, number)["data"]
+    code, out = cli(app, "--as", "zhou", "audit", "checklist", number, "--draw")
+    assert code == 0 and "QP-8.2-01" in out
+    assert [i["clause"] for i in records.get(app, number)["data"]["checklist"]] == ["8.2", "8.2.3"]
+    code, out = cli(app, "--as", "zhou", "audit", "checklist", number, "--draw")
+    assert code == 1 and "already has a checklist of 2 item(s)" in out
+
+
 # -- findings --------------------------------------------------------------------------------------
 
 
