@@ -82,7 +82,10 @@ def build(root: Path, size: int, tree: Path | None = None) -> None:
     if tree is not None:
         code = (f"import sys; sys.path[:0] = [{str(tree)!r}, {str(Path(__file__).parent)!r}]; import qms, reads; "
                 f"from pathlib import Path; reads.build(Path({str(root)!r}), {size})")
-        subprocess.run([sys.executable, "-c", code], env=_env(tree), check=True, capture_output=True)
+        env = {k: v for k, v in _env(tree).items() if k != "QMS_NOW"}  # filed at the real time, as in process
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"building with {tree} failed: {done.stderr[-600:]}")
         return
     subprocess.run([str(QMS), "init", str(root)], check=True, capture_output=True)
     form = (root / "forms" / "QR-8.2-02.yaml").read_text(encoding="utf-8")

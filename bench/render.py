@@ -101,7 +101,7 @@ def spread(values: list[float]) -> str:
     return " / ".join(f"{percentile(values, p):.3f}" for p in (50, 95, 99))
 
 
-def bench_cli(records: int, rounds: int = 3, before: str | None = None) -> None:
+def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_tree: Path | None = None) -> None:
     """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring).
 
     With ``before`` the same runs are made with that revision's code too (a ``git worktree`` first on
@@ -117,6 +117,8 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None) -> None:
             subprocess.run(["git", "worktree", "add", "--detach", str(tree), before], cwd=root, check=True,
                            capture_output=True)
             trees[f"before ({before})"] = tree
+        if before_tree:
+            trees[f"before ({before_tree})"] = before_tree.resolve()
         try:
             apps: dict[str, App] = {}
             for n_tree, label in enumerate(trees):
@@ -131,8 +133,10 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None) -> None:
 
             def run(label: str, *args: str) -> float:
                 tree = trees[label]
-                env = {**os.environ, "QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
-                       "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])}
+                # Bytecode written and used as in an installed copy, for both trees alike.
+                env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+                env.update({"QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+                            "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])})
                 t = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), "--as",
                                 "admin", "render", *args], env=env, check=True, capture_output=True)
@@ -168,10 +172,11 @@ def main() -> None:
     parser.add_argument("--cli", type=int, metavar="N", help="only the shipped command over N records (new processes)")
     parser.add_argument("--rounds", type=int, default=3, help="with --cli: runs of each --changed case")
     parser.add_argument("--before", metavar="REV", help="with --cli: also time this revision's code, alternating")
+    parser.add_argument("--before-tree", metavar="DIR", type=Path, help="with --cli: also time the code in DIR")
     args = parser.parse_args()
     os.environ["QMS_NOW"] = "2026-11-22T09:00:00"
     if args.cli:
-        bench_cli(args.cli, args.rounds, args.before)
+        bench_cli(args.cli, args.rounds, args.before, args.before_tree)
         return
     per_page(1)  # warm up: the WeasyPrint import and font loading are not per page
     for chapters in (0, 32):  # the control page alone; about twenty pages
