@@ -17,7 +17,7 @@ from qms import api
 from qms.api import DEMO_PASSWORD, frozen_at
 
 from qms_review import service
-from qms_review.workflow import FORM
+from qms_review.workflow import PROCEDURE
 
 if TYPE_CHECKING:
     from qms.api import App, DemoContext, DemoStep
@@ -90,9 +90,11 @@ def step_review(ctx: DemoContext) -> None:
     with frozen_at("2026-11-05T16:00:00"):
         api.move_record(_as(ctx, "wang"), number, "approved", password=DEMO_PASSWORD)
     final = api.get_record(ctx.app, number)
-    ctx.say(f"review: {first} (2025) approved by wang, outputs 1 done, 2 open; {number} (2026-01 — 2026-10) "
-            f"inputs gathered from {len(final['data']['sources'])} procedure plugin(s), "
-            f"{len(filled)}/{len(heads)} 9.3.2 headings with system data, previous actions from {first}")
+    others = [s for s in final["data"]["sources"] if s["figures"] and not s["procedures"] == [PROCEDURE]]
+    ctx.say(f"review: {first} (2025) approved by wang, 2 outputs (1 done, 1 still open); {number} (2026-01 — "
+            f"2026-10) inputs gathered from {len(others)} other procedures "
+            f"({', '.join(p for s in others for p in s['procedures'])}), {len(filled)}/{len(heads)} 9.3.2 headings "
+            f"with system data, previous actions from {first}")
     ctx.say(f"review: refused for chen: {refused}")
     ctx.say(f"review: {number} approved by wang (总经理), {len(final['data']['outputs'])} outputs in `qms due`; "
             f"minutes: `qms record pdf {number}`")
