@@ -339,7 +339,11 @@ def qms_figures(query: RecordQuery, now: datetime, calendar: WorkCalendar,
                 settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Give the dashboard's figures for this plugin's procedure.
 
-    Called when the dashboard or a report is built.
+    Called when the dashboard or a report is built, and one plugin at a time when a management
+    review gathers its inputs (``qms.api.figures_by_plugin``): the review keeps the figures as a
+    snapshot and places each under an ISO 9001 9.3.2 heading by the start of its ``id``, so give
+    JSON values and stable ids that start with the procedure's slug (``complaints.received``,
+    ``ncr-open``), and measure as of ``now``.
 
     :param query: read-only query over the stored records.
     :param now: the reference time.

@@ -14,7 +14,7 @@ from qms import api
 
 from qms_review import inputs
 from qms_review.figures import drawn
-from qms_review.workflow import APPROVAL, FORM
+from qms_review.workflow import APPROVAL, FORM, PROCEDURE
 
 
 def minutes_html(record: dict[str, Any], as_of: date | None = None) -> str:
@@ -27,7 +27,9 @@ def minutes_html(record: dict[str, Any], as_of: date | None = None) -> str:
                 f" {api.show_time(signed[-1].get('at'))}" if signed else "待总经理批准 Awaiting the 总经理's approval")
     heads = [{**h, "figures": [drawn(f) for f in h.get("figures") or []]} for h in data.get("inputs") or []]
     sources = [[s.get("plugin", ""), ", ".join(s.get("procedures") or []), s.get("figures", 0),
-                f"失败 failed: {s['error']}" if s.get("error") else ""] for s in data.get("sources") or []]
+                f"失败 failed: {s['error']}" if s.get("error") else
+                "本程序，不作为输入 this procedure's own, not an input" if s.get("procedures") == [PROCEDURE] else ""]
+               for s in data.get("sources") or []]
     outputs = [[o.get("no"), o.get("kind"), o.get("action"), o.get("owner"), o.get("dept", ""), o.get("due"),
                 o.get("done_at") or "", inputs.output_status(o, today), o.get("result", "")]
                for o in data.get("outputs") or []]

@@ -17,6 +17,7 @@ from qms import due, records
 from qms.app import App
 from qms.cli import make_cli
 from qms.errors import Refused, ValidationFailed
+from qms.figures import by_plugin as figures_by_plugin
 from qms.hookspecs import hookimpl
 from qms_review import inputs, service
 from tests.plugins.complaints_kit import complaint
@@ -165,6 +166,10 @@ def test_outputs_are_due_items_of_their_owners_until_done_and_the_review_closes_
     assert result.exit_code == 0 and "1 open" in result.output, result.output
     with at("2026-11-26T10:00:00"):
         assert [i["owner"] for i in due.due_items(app).items if i["ref"] == number] == ["zhao"]
+        (own,) = [s for s in figures_by_plugin(app) if s["plugin"] == "qms_review.hooks"]
+        shown = {f["id"]: f["data"] for f in own["figures"]}
+        assert shown["review.open_outputs"]["value"] == 1 and shown["review.open_outputs"]["overdue"] == 1
+        assert shown["review.held"]["value"] == 1 and own["procedures"] == ["QP-9.3-01"]
         service.complete_output(app.acting_as("zhao"), number, 2, "派工规则已修订", None)
         assert [i for i in due.due_items(app).items if i["ref"] == number] == []
         records.move(app.acting_as("zhou"), number, "closed")
