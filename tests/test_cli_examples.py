@@ -67,9 +67,6 @@ STATE_BOUND = {
     "qms --as zhou review gather GP-2026-0002": "its inputs are kept as the meeting saw them",
     "qms --as zhou review output GP-2026-0002": "outputs are decided at the meeting",
     "qms --as wang review approve GP-2026-0002": "only a held review",
-    "qms --as zhou review gather GP-2026-0002": "its inputs are kept as the meeting saw them",
-    "qms --as zhou review output GP-2026-0002": "outputs are decided at the meeting",
-    "qms --as wang review approve GP-2026-0002": "only a held review",
     # A token for a service user the demo does not have, and an id only a real token list shows.
     "qms token create --user ci": "no user 'ci'",
     "qms token revoke 3f2a9c1b77de": "tokens have an id starting",
