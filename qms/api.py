@@ -28,8 +28,9 @@ What it holds:
   ``with_chain_head`` (a page to be rendered with the audit log's signed chain head, as every PDF is);
 * **settings**: ``settings`` (the workspace's ``qms.toml`` as plain data);
 * **figures of other procedures**: ``figures_by_plugin(app, now)`` (every plugin's ``qms_figures``
-  at ``now``, each with the plugin and procedures it came from, one failing plugin named rather than
-  failing the rest: what a management review gathers as its inputs), ``figure_series`` and
+  at ``now`` over the records filed by then, each with the plugin and procedures it came from, one
+  failing plugin named rather than failing the rest: what a management review gathers as its
+  inputs), ``figure_series`` and
   ``figure_table`` (a figure's bars or table read from any shape the dashboard accepts);
 * **command line**: ``QMSGroup``, ``pass_app``, ``json_option``, ``echo_json``, ``echo_table``,
   ``password_option``, ``read_password``, ``parse_sets``, ``read_data``; ``LazyCommand`` (a command

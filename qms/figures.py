@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qms.app import App
+    from qms.hookspecs import RecordQuery
 
 
 def by_plugin(app: App, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -22,13 +23,26 @@ def by_plugin(app: App, now: datetime | None = None) -> list[dict[str, Any]]:
     Returns ``[{"plugin": NAME, "procedures": [NUMBER, ...], "figures": [FIGURE, ...]}]`` where a
     figure is what the plugin's ``qms_figures`` returned (``{"id", "title", "kind", "data"}``); a
     plugin that failed has ``"figures": []`` and ``"error": TEXT``. Plugins without the hook are
-    left out. Read-only: the records are read through the same query the hooks always get.
+    left out. Read-only: the records are read through the query the hooks always get, without the
+    records filed after ``now``, so figures taken as of a past day (the end of a review period)
+    count what existed then; a record's state is still the one it has today.
     """
     from qms import clock
     from qms.recordquery import record_query
 
     when = now or clock.now()
-    return app.host.figures_by_plugin(record_query(app), when, app.calendar, app.workspace.config.raw)
+    query = filed_by(record_query(app), when)
+    return app.host.figures_by_plugin(query, when, app.calendar, app.workspace.config.raw)
+
+
+def filed_by(query: RecordQuery, moment: datetime) -> RecordQuery:
+    """``query`` without the records filed after ``moment`` (their ``created_at`` is an ISO time)."""
+    cutoff = moment.isoformat()
+
+    def before(form: str | None = None, state: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        return [r for r in query(form=form, state=state, **fields) if str(r.get("created_at", "")) <= cutoff]
+
+    return before
 
 
 def series(data: Any) -> tuple[list[str], list[tuple[str, list[float]]]] | None:
@@ -45,4 +59,4 @@ def table(data: Any) -> tuple[list[str], list[list[str]]]:
     return table_of(data)
 
 
-__all__ = ["by_plugin", "series", "table"]
+__all__ = ["by_plugin", "filed_by", "series", "table"]

@@ -55,6 +55,8 @@ def _records_of_other_procedures(app: App) -> None:
         records.file(app.acting_as("zhao"), "QR-8.2-01", complaint())
     with at("2026-01-08T10:00:00"):
         equipment.register_equipment(app.acting_as("sun"), machine())
+    with at("2026-11-02T10:00:00"):  # after the review period: not in its figures
+        equipment.register_equipment(app.acting_as("sun"), machine(name="钢筋弯曲机", acceptance_date="2026-11-02"))
 
 
 def test_the_inputs_hold_every_9_3_2_heading_filled_from_the_other_procedures_records(app: App) -> None:
@@ -70,7 +72,7 @@ def test_the_inputs_hold_every_9_3_2_heading_filled_from_the_other_procedures_re
     assert set(ids(review, "monitoring")) == {"equipment.calibration_on_time", "equipment.overdue"}
     assert set(ids(review, "resources")) == {"equipment.intact_rate", "equipment.downtime"}
     intact = next(f for f in heading(review, "resources")["figures"] if f["id"] == "equipment.intact_rate")
-    assert intact["data"]["total"] == 1
+    assert intact["data"]["total"] == 1  # the machine registered after the period is left out
     # Objectives are measured against their targets from the same figures.
     (objectives,) = heading(review, "objectives")["figures"]
     rows = {r[0]: r for r in objectives["data"]["rows"]}
