@@ -101,6 +101,14 @@ def spread(values: list[float]) -> str:
     return " / ".join(f"{percentile(values, p):.3f}" for p in (50, 95, 99))
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of every child process waited for so far (and of their children)."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_tree: Path | None = None) -> None:
     """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring).
 
@@ -131,20 +139,26 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_t
                 apps[label] = app
             print(f"# qms render --cli {records}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
 
+            cpu: dict[tuple[str, str], list[float]] = {}
+
             def run(label: str, *args: str) -> float:
                 tree = trees[label]
                 # Bytecode written and used as in an installed copy, for both trees alike.
                 env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
                 env.update({"QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
                             "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])})
-                t = time.perf_counter()
+                t, used = time.perf_counter(), _children_cpu()
                 subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), "--as",
                                 "admin", "render", *args], env=env, check=True, capture_output=True)
-                return time.perf_counter() - t
+                took = time.perf_counter() - t
+                # CPU seconds of the command and its render workers: what the machine's load does not stretch.
+                cpu.setdefault((label, " ".join(args)), []).append(_children_cpu() - used)
+                return took
 
             cold = {label: run(label, "--jobs", "2") for label in trees}
             for label in trees:
-                print(f"{label}: qms render --jobs 2, {records} records cold: {cold[label]:.2f} s")
+                print(f"{label}: qms render --jobs 2, {records} records cold: {cold[label]:.2f} s wall, "
+                      f"{cpu[(label, '--jobs 2')][0]:.2f} s CPU")
             changed: dict[str, list[float]] = {label: [] for label in trees}
             unchanged: dict[str, list[float]] = {label: [] for label in trees}
             for i in range(rounds):
@@ -160,6 +174,12 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_t
                       f"({rounds} runs): {100 * one / cold[label]:.1f} % of its cold batch (target < 5 %)")
                 print(f"{label}: qms render --changed, nothing changed, p50/p95/p99 {spread(unchanged[label])} s: "
                       f"{100 * none / cold[label]:.1f} %")
+                # Each --changed run alternates: one change, then nothing changed.
+                one_cpu, none_cpu = cpu[(label, "--changed")][0::2], cpu[(label, "--changed")][1::2]
+                cold_cpu = cpu[(label, "--jobs 2")][0]
+                print(f"{label}: CPU seconds, 1 changed p50/p95/p99 {spread(one_cpu)}, nothing changed {spread(none_cpu)}; "
+                      f"1 changed ÷ cold batch CPU {100 * percentile(one_cpu, 50) / cold_cpu:.1f} %, ÷ half the cold "
+                      f"batch CPU (its wall time on 2 idle cores) {200 * percentile(one_cpu, 50) / cold_cpu:.1f} %")
         finally:
             if before:
                 subprocess.run(["git", "worktree", "remove", "--force", str(trees[f"before ({before})"])], cwd=root,
