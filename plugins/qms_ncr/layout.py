@@ -19,6 +19,8 @@ from qms_ncr.rules import independence_problem
 from qms_ncr.workflow import CAUSE_CATEGORIES, FORM, SOURCES, STATE_LABELS
 
 METHODS = {"5why": "五个为什么 5-why", "fishbone": "鱼骨图（人机料法环测） Fishbone (5M1E)"}
+CATEGORY_LABELS = {"人": "人 Man", "机": "机 Machine", "料": "料 Material", "法": "法 Method", "环": "环 Environment",
+                   "测": "测 Measurement"}
 
 
 def record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
@@ -35,7 +37,7 @@ def record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:
     containment = [("围堵及纠正 Containment and correction", data.get("containment")),
                    ("围堵完成日期 Contained on", data.get("contained_on"))]
     order = {c: i for i, c in enumerate(CAUSE_CATEGORIES)}
-    causes = [[c.get("category"), c.get("text")]
+    causes = [[CATEGORY_LABELS.get(str(c.get("category")), c.get("category")), c.get("text")]
               for c in sorted(data.get("causes") or [], key=lambda c: order.get(str(c.get("category")), 99))]
     whys = [[i, w.get("why"), w.get("answer")] for i, w in enumerate(data.get("whys") or [], 1)]
     actions = [[i, a.get("type"), a.get("action"), a.get("owner"), a.get("dept"), a.get("due"), a.get("done_on"),

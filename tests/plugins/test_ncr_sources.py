@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+# As test_projects.py imports it: one module, so one cache of prepared project workspaces per session.
+import projects_kit as pk
 import pytest
 import qms_complaints.hooks
 import qms_equipment.hooks
@@ -18,12 +20,10 @@ import qms_projects.hooks
 
 from qms import records
 from qms.api import hookimpl
-from qms.app import App
 from qms.errors import Refused
 
 from tests.plugins import complaints_kit as ck
 from tests.plugins import equipment_kit as ek
-from tests.plugins import projects_kit as pk
 from tests.plugins.ncr_kit import audit_entries, reports, with_plugins
 
 
