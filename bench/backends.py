@@ -9,7 +9,12 @@ on: an acknowledged filing is on disk on both stores) and prints, for each store
   validation, the gapless number, the record, its audit entry; on PostgreSQL the writers use
   folders of their own (as several hosts would) and share only the database;
 * the latency of one filing with 1k and with 100k records in the store, p50/p95/p99;
-* ``qms due`` over the 100k-record workspace, in new processes of the shipped CLI, p50/p95/p99.
+* ``qms due`` and ``qms record list QR-8.2-01 --state registered`` over the 100k-record workspace,
+  in new processes of the shipped CLI, p50/p95/p99.
+
+The sized workspaces hold what ``bench/reads.py`` loads (300 open complaints, closed complaints a
+tenth of the size, the rest records of a form no plugin owns), bulk-loaded through the store the
+workspace names, so the figures of the two stores and of the two benchmarks are of the same data.
 """
 
 from __future__ import annotations
@@ -30,8 +35,12 @@ from typing import Any
 
 os.environ.setdefault("QMS_NOW", "2026-10-12T09:05:00")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import reads  # noqa: E402
 from qms import records  # noqa: E402
 from qms.app import App  # noqa: E402
+from qms.backend import open_store  # noqa: E402
 from qms.host import Host, make_plugin_manager  # noqa: E402
 from qms.pgcluster import Cluster  # noqa: E402
 from qms.workspace import Workspace, init_workspace  # noqa: E402
@@ -63,27 +72,29 @@ def opened(root: Path, actor: str = "zhao") -> App:
     return App(Workspace.open(root), Host(make_plugin_manager()), actor)
 
 
-def preload(root: Path, count: int) -> None:
-    """Fill the workspace with ``count`` closed complaints, like the one just filed (bulk, as an import would)."""
-    app = opened(root)
-    model = records.file(app, FORM, complaint(0))
-    store = app.store
-    have = len(store.keys(records.COLLECTION))
-    year, chunk = 2026, 20_000
-    while have < count:
-        n = min(chunk, count - have)
-        seqs = store.next_numbers(f"{FORM}:{year}", n, lambda _: False)
-        objects = {}
-        for s in seqs:
-            number = f"KS-{year}-{s:04d}"
-            objects[number] = {**model, "number": number, "state": "closed", "closed": True,
-                               "data": {**model["data"], "customer": f"客户 {s}"}}
-        store.put_many(records.COLLECTION, objects, actor="bench", action="record.import")
-        have += n
+def preload(root: Path, size: int) -> None:
+    """Bulk-load ``size`` records as ``bench/reads.py`` does, into the store the workspace names."""
+    form = (root / "forms" / "QR-8.2-02.yaml").read_text(encoding="utf-8")
+    (root / "forms" / f"{reads.UNOWNED}.yaml").write_text(
+        form.replace("number: QR-8.2-02", f"number: {reads.UNOWNED}").replace("prefix: HF", "prefix: ZZ"),
+        encoding="utf-8")
+    store = open_store(Workspace.open(root))
+    closed = size // 10
+    complaints = {f"KS-2026-{s:05d}": reads.complaint(f"KS-2026-{s:05d}", s, s > reads.OPEN_COMPLAINTS)
+                  for s in range(1, reads.OPEN_COMPLAINTS + closed + 1)}
+    store.put_many(records.COLLECTION, complaints, actor="bench", action="record.import")
+    store.next_numbers(f"{FORM}:2026", len(complaints), lambda _: False)  # filings go on after them
+    rest = size - len(complaints)
+    for start in range(1, rest + 1, 20_000):
+        batch = {f"ZZ-2026-{s:06d}": reads.unowned(f"ZZ-2026-{s:06d}", s)
+                 for s in range(start, min(rest, start + 19_999) + 1)}
+        store.put_many(records.COLLECTION, batch, actor="bench", action="record.import")
 
 
-def _writer(root: str, seconds: float, out: Any) -> None:
+def _writer(root: str, seconds: float, out: Any, ready: Any) -> None:
     app = opened(Path(root))
+    records.file(app, FORM, complaint(-1))  # plugins loaded, schemas compiled, connection open: then all start
+    ready.wait()
     done = 0
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -110,7 +121,9 @@ def writers(base: Path, url: str | None, seconds: float) -> dict[int, float]:
                     shutil.copytree(root / "records" / "keys", copy / "records" / "keys")
                 roots.append(copy)
         queue: Any = mp.Queue()
-        ps = [mp.Process(target=_writer, args=(str(roots[w % len(roots)]), seconds, queue)) for w in range(procs)]
+        ready: Any = mp.Barrier(procs)
+        ps = [mp.Process(target=_writer, args=(str(roots[w % len(roots)]), seconds, queue, ready))
+              for w in range(procs)]
         for p in ps:
             p.start()
         total = sum(queue.get() for _ in ps)
@@ -135,14 +148,15 @@ def filing_latency(root: Path, rounds: int) -> list[float]:
     return times
 
 
-def cli_due(root: Path, rounds: int) -> list[float]:
+def cli(root: Path, args: list[str], rounds: int) -> list[float]:
+    """Milliseconds of the shipped ``qms ARGS`` in new processes (after one run that fills any cache)."""
     qms = str(Path(sys.executable).with_name("qms"))
-    env = {**os.environ, "QMS_WORKSPACE": str(root)}
-    subprocess.run([qms, "due"], env=env, capture_output=True, check=True)  # the first run builds the projection
+    env = {**os.environ, "QMS_WORKSPACE": str(root), "QMS_NOW": reads.NOW}
+    subprocess.run([qms, *args], env=env, capture_output=True, check=True)
     times = []
     for _ in range(rounds):
         t = time.perf_counter()
-        subprocess.run([qms, "due", "--json"], env=env, capture_output=True, check=True)
+        subprocess.run([qms, *args], env=env, capture_output=True, check=True)
         times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -173,8 +187,10 @@ def main() -> None:
                     results[name][size] = statistics.median(times)
                     print(f"{name:<10} one filing at {size:>6} records: {pct(times)}", flush=True)
                     if size == max(sizes):
-                        due = cli_due(root, 7)
-                        print(f"{name:<10} qms due at {size} records (new process): {pct(due)}", flush=True)
+                        for label, argv in (("qms due", ["due"]), ("qms record list QR-8.2-01 --state registered",
+                                                                   ["record", "list", FORM, "--state", "registered"])):
+                            took = cli(root, argv, 9)
+                            print(f"{name:<10} {label} at {size} records (new process): {pct(took)}", flush=True)
                 small, large = results[name][min(sizes)], results[name][max(sizes)]
                 print(f"{name:<10} filing at {max(sizes)} ÷ filing at {min(sizes)}: {large / small:.2f}x", flush=True)
     finally:

@@ -6,10 +6,11 @@ A workspace names its database in ``qms.toml``::
     url = "postgresql://qms@db.example.com/quality"
     schema = "qms"            # optional: the schema holding this workspace's tables
 
-or, when its ``qms.toml`` names none, through the environment variable ``QMS_STORE_URL``. Without
-either it keeps its store in ``records/`` as TinyDB files. Without a ``schema``, each workspace
-folder gets one of its own (``qms_`` and a digest of the folder's path), so several workspaces can
-share one database. Nothing above the store knows which one it runs on.
+or, when its ``qms.toml`` names none, through the environment variable ``QMS_STORE_URL`` (``qms init``
+under it writes that url and a new schema into the new workspace's ``qms.toml``). Without either it
+keeps its store in ``records/`` as TinyDB files. Without a ``schema``, each workspace folder gets one
+of its own (``qms_`` and a digest of the folder's path), so several workspaces can share one database.
+Nothing above the store knows which one it runs on.
 """
 
 from __future__ import annotations
@@ -91,20 +92,22 @@ def open_at(records: Path, url: str | None, schema: str) -> Store:
 def copy_workspace(src: Path, dst: Path) -> None:
     """Copy the workspace folder ``src`` to ``dst``, and on PostgreSQL its store into the copy's own schema.
 
-    A folder store travels with the folder; a database store does not, so the copy (whose schema
-    is its own, see ``default_schema``) is filled with the source's objects, numbers and audit log.
+    A folder store travels with the folder; a database store does not, so the copy gets a schema of
+    its own (written into its ``qms.toml``), filled with the source's objects, numbers and audit log.
     """
     import shutil
 
     from qms.workspace import Workspace
 
+    from qms.workspace import CONFIG_NAME, new_schema, set_store_table
+
     shutil.copytree(src, dst)
-    url, schema = settings_of(Workspace.open(src).config.raw, src)
+    raw = Workspace.open(src).config.raw
+    url, schema = settings_of(raw, src)
     if url is None:
         return
+    set_store_table(dst / CONFIG_NAME, url, new_schema())
     url_to, schema_to = settings_of(Workspace.open(dst).config.raw, dst)
-    if (url_to, schema_to) == (url, schema):
-        raise ConfigError(f"{dst} would share schema {schema} with {src}; give the copy a schema of its own in qms.toml")
     source = open_at(src / "records", url, schema)
     target = open_at(dst / "records", url_to, schema_to)
     target.load({c: dict(source.iter(c)) for c in source.collections()}, source.sequences(), source.audit_bytes())

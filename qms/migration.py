@@ -13,8 +13,6 @@ Attachments and rendered PDFs stay where they are: both stores keep them under t
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from qms import clock
 from qms.backend import default_schema, describe, is_database_url, open_at, settings_of
 from qms.errors import Refused, UsageError
 from qms.verify import verify_store
-from qms.workspace import CONFIG_NAME
+from qms.workspace import CONFIG_NAME, set_store_table
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -120,14 +118,4 @@ def _set_aside(records: Path) -> str:
 
 def _switch(config: Path, url: str | None, schema: str) -> None:
     """Write ``[store]`` into ``qms.toml`` (other tables and comments kept as they are)."""
-    text = config.read_text(encoding="utf-8")
-    table = ("[store]\n# Where the records live: \"folder\" (TinyDB files in records/) or a postgresql:// url.\n"
-             f"url = {json.dumps(url or 'folder')}\n" + (f"schema = {json.dumps(schema)}\n" if url else ""))
-    found = re.search(r"^\[store\]\n(?:(?!\[).*\n?)*", text, re.MULTILINE)
-    if found:
-        text = text[:found.start()] + table + "\n" + text[found.end():].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + table
-    tmp = config.with_name(config.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(config)
+    set_store_table(config, url or "folder", schema)

@@ -175,6 +175,36 @@ def reference_root() -> Path:
     raise WorkspaceError("the reference procedures are missing from this installation; reinstall qms")
 
 
+def new_schema() -> str:
+    """A fresh PostgreSQL schema name for a new workspace (or a copy of one)."""
+    import uuid
+
+    return "qms_" + uuid.uuid4().hex[:16]
+
+
+def store_table(url: str, schema: str) -> str:
+    """``qms.toml``'s ``[store]`` table: ``"folder"`` or the database ``url``, and its ``schema``."""
+    import json
+
+    head = ("[store]\n# Where the records live: \"folder\" (TinyDB files in records/) or a postgresql:// url\n"
+            "# (keep its password in ~/.pgpass, not here).\n")
+    return head + f"url = {json.dumps(url)}\n" + (f"schema = {json.dumps(schema)}\n" if url != "folder" else "")
+
+
+def set_store_table(config: Path, url: str, schema: str) -> None:
+    """Write ``[store]`` into the ``qms.toml`` at ``config``, replacing one that is there (the rest kept)."""
+    text = config.read_text(encoding="utf-8")
+    table = store_table(url, schema)
+    found = re.search(r"^\[store\]\n(?:(?!\[).*\n?)*", text, re.MULTILINE)
+    if found:
+        text = text[:found.start()] + table + "\n" + text[found.end():].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + table
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(config)
+
+
 def init_workspace(target: Path, organisation: str | None = None, *, kind: str = "production") -> Workspace:
     """Create a workspace at ``target`` holding copies of the reference procedures and forms.
 
@@ -200,6 +230,12 @@ def init_workspace(target: Path, organisation: str | None = None, *, kind: str =
         first = re.search(r"^\[", text, re.MULTILINE)
         at = first.start() if first else len(text)
         text = text[:at] + table + text[at:]
+    database = os.environ.get("QMS_STORE_URL")
+    if database and database not in ("folder", "tinydb"):
+        # A new workspace on the database QMS_STORE_URL names, written down so that it does not depend
+        # on the variable from now on, in a schema of its own (never one that a workspace once at
+        # this path left behind: a folder can be deleted, its schema stays).
+        text = text.rstrip("\n") + "\n\n" + store_table(database, new_schema())
     (target / CONFIG_NAME).write_text(text, encoding="utf-8")
     for sub in ("procedures", "forms"):
         src = ref / sub
