@@ -452,7 +452,8 @@ def test_each_shipped_plugin_adds_its_board(client: FlaskClient) -> None:
     as_(client, "li")
     nav = client.get("/work/").text
     for slug, title in (("complaints", "客户投诉月报"), ("calibration", "计量器具校准看板"),
-                        ("pass-desk", "通行证与报修台"), ("projects", "项目阶段看板"), ("capa", "纠正措施看板")):
+                        ("pass-desk", "通行证与报修台"), ("projects", "项目阶段看板"), ("capa", "纠正措施看板"),
+                        ("management-review", "管理评审")):
         assert f'href="/work/boards/{slug}"' in nav
         page = client.get(f"/work/boards/{slug}")
         assert page.status_code == 200 and title in page.text

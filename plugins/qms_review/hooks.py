@@ -77,6 +77,22 @@ def qms_render_record_html(record: dict[str, Any], form: dict[str, Any]) -> str 
 
 
 @hookimpl
+def qms_web_pages() -> list[dict[str, str]]:
+    """The management review board in the web workspace."""
+    from qms_review import board
+
+    return [board.PAGE]
+
+
+@hookimpl
+def qms_web_page(slug: str, query: RecordQuery, now: datetime) -> dict[str, Any] | None:
+    """The reviews and their open outputs."""
+    from qms_review import board
+
+    return board.page(query, now) if slug == board.SLUG else None
+
+
+@hookimpl
 def qms_register_commands(cli: click.Group) -> None:
     """``qms review``."""
     # Listed by `qms --help` from this line; the command module is imported only when it is used.

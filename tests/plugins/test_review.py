@@ -178,6 +178,24 @@ def test_outputs_are_due_items_of_their_owners_until_done_and_the_review_closes_
     assert records.get(app, number)["closed"]
 
 
+def test_the_web_board_lists_the_reviews_and_marks_overdue_outputs(app: App) -> None:
+    from datetime import datetime
+
+    from qms.recordquery import record_query
+
+    number = new_review(app, "2026-01-01", "2026-10-31", "2026-11-03T09:00:00")["number"]
+    hold(app, number, "2026-11-05T09:00:00", (("资源需求", "增购备用压力表", "sun", "2026-11-30"),
+                                             ("改进机会", "调整派工规则", "zhao", "2026-11-20")))
+    assert {"slug": "management-review", "title": "管理评审", "title_en": "Management review"} in app.host.web_pages()
+    page = app.host.web_page("management-review", record_query(app), datetime(2026, 11, 25, 9), app.calendar, {})
+    assert page is not None
+    outputs, reviews = page["sections"]
+    assert [(row[1], row[4], row[6]) for row in outputs["rows"]] == [
+        (1, "sun", "进行中 Open"), (2, "zhao", {"text": "逾期 Overdue", "tone": "late"})]
+    assert reviews["rows"][0][0] == {"text": number, "record": number} and reviews["rows"][0][3] == "已召开 Held"
+    assert [f["value"] for f in page["figures"]] == [1, 2, 1]
+
+
 def test_an_outputs_due_date_counts_working_days_from_the_meeting(app: App) -> None:
     number = new_review(app, "2026-01-01", "2026-09-25", "2026-09-28T09:00:00")["number"]
     hold(app, number, "2026-09-30T10:00:00")
