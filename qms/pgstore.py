@@ -22,7 +22,6 @@ store. The audit table refuses UPDATE, DELETE and TRUNCATE (a trigger): it is ap
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
@@ -52,15 +51,16 @@ _READY: set[tuple[str, str]] = set()
 
 
 def close_pools() -> None:
-    """Close this process's connection pools (at exit, or before the server they use goes away)."""
+    """Close this process's connection pools (before the server they use goes away, in tests).
+
+    A process that ends does not need to: its connections close with it, and the pools' threads are
+    daemons (closing them at exit would make every command spend a quarter of a second ending).
+    """
     for key, pool in list(_POOLS.items()):
         if key[0] == os.getpid():
             pool.close()
     _POOLS.clear()
     _READY.clear()
-
-
-atexit.register(close_pools)
 
 
 def _sorted_loads(data: str | bytes) -> Any:
