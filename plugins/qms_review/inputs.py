@@ -76,6 +76,8 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 #: Where a figure no rule names goes.
 FALLBACK = "performance"
+#: The kinds of figure ``qms_figures`` gives (``qms.hookspecs``).
+KINDS = ("bar", "number", "table")
 
 #: The quality objectives measured when ``[review] objectives`` does not list the workspace's own:
 #: a figure, its target (``min`` or ``max``) and the factor turning its value into the unit shown.
@@ -171,7 +173,9 @@ def sort(gathered: list[dict[str, Any]], *, objectives_wanted: list[dict[str, An
             fid = str(fig.get("id", ""))
             if fid.startswith(OWN_PREFIX):
                 continue
-            kept = {"id": fid, "title": str(fig.get("title", fid)), "kind": str(fig.get("kind", "table")),
+            # A kind the form does not know is kept as a table of what was given, as the dashboard shows it.
+            kind = str(fig.get("kind", "")) if fig.get("kind") in KINDS else "table"
+            kept = {"id": fid, "title": str(fig.get("title", fid)), "kind": kind,
                     "data": plain(fig.get("data")), "plugin": str(source.get("plugin", "")),
                     "procedures": list(source.get("procedures") or [])}
             by_id.setdefault(fid, kept)
@@ -214,5 +218,5 @@ def missing_headings(inputs: Any) -> list[str]:
     return [f"{h.clause} {h.title}" for h in HEADINGS if h.key not in keys] or ["the headings are out of the 9.3.2 order"]
 
 
-__all__ = ["FALLBACK", "HEADINGS", "KEYS", "NO_DATA", "OBJECTIVES", "RULES", "Heading", "heading_of",
+__all__ = ["FALLBACK", "HEADINGS", "KEYS", "KINDS", "NO_DATA", "OBJECTIVES", "RULES", "Heading", "heading_of",
            "missing_headings", "objectives", "output_status", "previous_actions", "plain", "sort", "sources"]

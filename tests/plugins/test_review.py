@@ -102,11 +102,24 @@ class _Broken:
         raise RuntimeError("database of the broken procedure is gone")
 
 
+class _Odd:
+    """A procedure plugin giving a figure of a kind nobody draws, with a date in its data."""
+
+    @hookimpl
+    def qms_figures(self) -> list[dict[str, Any]]:
+        from datetime import date
+
+        return [{"id": "supplier.rating", "title": "供方评价 Supplier rating", "kind": "gauge",
+                 "data": {"value": 87, "rated_on": date(2026, 10, 30)}}]
+
+
 def test_a_plugin_whose_figures_fail_is_named_and_the_others_are_still_gathered(tmp_path: Path) -> None:
     from tests.plugins.review_kit import PLUGINS
 
-    shaky = make_app(tmp_path, (*PLUGINS, _Broken()))
+    shaky = make_app(tmp_path, (*PLUGINS, _Broken(), _Odd()))
     review = new_review(shaky, "2026-01-01", "2026-10-31", "2026-11-03T09:00:00")
+    (odd,) = heading(review, "providers")["figures"]
+    assert (odd["kind"], odd["data"]) == ("table", {"value": 87, "rated_on": "2026-10-30"})
     (broken,) = [s for s in review["data"]["sources"] if s["plugin"] == "_Broken"]
     assert broken == {"plugin": "_Broken", "procedures": [], "figures": 0,
                       "error": "RuntimeError: database of the broken procedure is gone"}
