@@ -154,6 +154,9 @@ class PgAuditLog:
         self.path: Path | None = None  # no file: readers that need bytes call ``export``
 
     def _q(self, query: str) -> sql.Composed:
+        # A read of the log inside a unit of work sees that unit's entries, as in the folder store's
+        # log file: they are chained now (the unit then holds the chain lock until it ends).
+        self.store._chain_pending()
         return sql.SQL(query).format(s=self.store.schema_id)
 
     def head(self) -> str:
@@ -269,6 +272,11 @@ class PgStore(Store):
 
     def _unit(self) -> _Unit | None:
         return getattr(self._local, "unit", None)
+
+    def _chain_pending(self) -> None:
+        unit = self._unit()
+        if unit is not None and unit.entries:
+            self._seal(unit)
 
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Connection[Any]]:
@@ -434,10 +442,7 @@ class PgStore(Store):
         return False
 
     def last_committed(self) -> dict[str, Any] | None:
-        unit = self._unit()
-        if unit is not None and unit.entries and "hash" in unit.entries[-1]:
-            return unit.entries[-1]
-        return self.audit.last()
+        return self.audit.last()  # committed work, or inside a unit of work its own latest entry
 
     # -- reading -------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from qms.backend import open_store
 from qms.audit import canonical, digest, entry_hash
 from qms.workspace import Workspace
@@ -18,8 +20,7 @@ from tests.conftest import ADMIN_PASSWORD, Invoke
 
 
 def _entries(workspace: Workspace) -> list[dict[str, object]]:
-    log = workspace.root / "records" / "audit.log"
-    return [json.loads(line) for line in log.read_bytes().splitlines()]
+    return list(open_store(workspace).audit.entries())
 
 
 def _rehash(workspace: Workspace, entries: list[dict[str, object]]) -> None:
@@ -51,6 +52,7 @@ def test_every_admin_action_is_signed_by_the_admin_and_verify_counts_them(
     assert "admin actions: 7 signed" in result.output  # the first admin adding itself, then six
 
 
+@pytest.mark.folder_store  # edits the bucket file and rewrites the log file
 def test_a_role_raised_in_the_store_with_its_log_line_rehashed_is_named_by_verify(
         workspace: Workspace, invoke: Invoke, add_user: Callable[..., None]) -> None:
     add_user("zhao", "department", "业务部")
@@ -72,6 +74,7 @@ def test_a_role_raised_in_the_store_with_its_log_line_rehashed_is_named_by_verif
     assert named and "user.add" in named[0] and "admin" in named[0] and "signature" in named[0], result.output
 
 
+@pytest.mark.folder_store  # rewrites the log file
 def test_an_admin_action_with_its_signature_stripped_is_named_by_verify(
         workspace: Workspace, invoke: Invoke, add_user: Callable[..., None]) -> None:
     add_user("zhao", "department", "业务部")
@@ -96,6 +99,7 @@ def test_admin_actions_need_the_password_and_a_refusal_logs_nothing(
     assert ADMIN_PASSWORD
 
 
+@pytest.mark.folder_store  # the checkpoint and the log file are the folder store's
 def test_plain_verify_from_a_checkpoint_names_a_later_admin_action_whose_signature_was_removed(
         workspace: Workspace, invoke: Invoke, add_user: Callable[..., None]) -> None:
     add_user("zhao", "department", "业务部")

@@ -68,6 +68,7 @@ def test_a_signed_head_is_kept_once_a_day_even_with_few_entries(tmp_path: Path, 
     assert len(_anchors(app)) == 2
 
 
+@pytest.mark.folder_store  # rewrites the log file
 def test_head_save_keeps_a_head_that_verify_since_checks_and_a_rehashed_log_fails(tmp_path: Path) -> None:
     app = make_workspace(tmp_path / "ws")
     _put(app, 5)

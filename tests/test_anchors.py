@@ -69,6 +69,7 @@ def test_head_is_signed_and_verify_since_accepts_its_json_text_and_file(tmp_path
     assert shown == report["chain_head"]["text"]
 
 
+@pytest.mark.folder_store  # rewrites bucket files and the log file
 def test_dropping_the_last_record_and_turning_the_numbers_back_is_caught_since_an_earlier_head(tmp_path: Path) -> None:
     app = make_workspace(tmp_path / "ws")
     _file(app)
@@ -111,6 +112,7 @@ def _rehash(lines: list[dict[str, object]]) -> bytes:
     return b"".join(out)
 
 
+@pytest.mark.folder_store  # deletes a bucket file and rewrites the log file
 def test_deleting_a_whole_forms_bucket_and_rehashing_the_log_is_caught_since_an_earlier_head(tmp_path: Path) -> None:
     app = make_workspace(tmp_path / "ws")
     kept = [_file(app) for _ in range(2)]
@@ -147,7 +149,7 @@ def test_a_head_with_a_bad_signature_is_refused_in_one_line(tmp_path: Path) -> N
     app = make_workspace(tmp_path / "ws")
     _file(app)
     head = json.loads(run(app, ["head", "--json"]).output)
-    log_before = (app.workspace.records / "audit.log").read_bytes()
+    log_before = app.store.audit_bytes()
     forged = head | {"seq": head["seq"] - 1}  # a head moved back, signature kept
     flipped = head["signature"][:10] + ("A" if head["signature"][10] != "A" else "B") + head["signature"][11:]
     for bad in (json.dumps(forged), head["text"].replace(head["signature"], flipped)):
@@ -161,7 +163,7 @@ def test_a_head_with_a_bad_signature_is_refused_in_one_line(tmp_path: Path) -> N
     assert result.exit_code == 2 and "does not have its fingerprint" in result.output
     garbage = run(app, ["verify", "--since", "not a head"])
     assert garbage.exit_code == 2 and "not a chain head" in garbage.output
-    assert (app.workspace.records / "audit.log").read_bytes() == log_before  # a refusal changes nothing
+    assert app.store.audit_bytes() == log_before  # a refusal changes nothing
 
 
 def test_a_pdf_carries_the_chain_head_in_its_footer_and_xmp_and_is_the_same_at_the_same_head(tmp_path: Path) -> None:

@@ -80,14 +80,15 @@ def test_a_workspace_path_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_malformed_qms_toml_is_one_line_and_changes_nothing(invoke: Invoke, workspace: Workspace, admin: str) -> None:
-    audit_before = (workspace.records / "audit.log").read_bytes()
+    store = open_store(workspace)  # opened while qms.toml can still be read
+    audit_before = store.audit_bytes()
     (workspace.root / "qms.toml").write_text("[organisation\nname = 'x'\n", encoding="utf-8")
     result = invoke("--as", admin, "user", "add", "x", "--role", "auditor", "--dept", "审核", "--password-stdin",
                     input="whatever-1\n")
     assert result.exit_code == 2
     assert "qms.toml is not valid TOML" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert (workspace.records / "audit.log").read_bytes() == audit_before
+    assert store.audit_bytes() == audit_before
 
 
 def test_wrongly_typed_config_value(invoke: Invoke, workspace: Workspace) -> None:
@@ -145,6 +146,7 @@ def test_unknown_role_is_refused(invoke: Invoke, admin: str) -> None:
     assert result.exit_code == 2 and "unknown role 'boss'" in result.output
 
 
+@pytest.mark.folder_store  # edits a bucket file (PostgreSQL: tests/test_pg_store.py edits a row)
 def test_verify_names_a_hand_edited_user(invoke: Invoke, admin: str, add_user: object, workspace: Workspace) -> None:
     add_user("li", "department")  # type: ignore[operator]
     assert invoke("verify").exit_code == 0

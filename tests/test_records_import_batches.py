@@ -35,6 +35,11 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 
 
+# Staging, commit and crash of a bulk import on the folder store's files (PostgreSQL imports in one
+# transaction: tests/test_records_import.py runs on both).
+pytestmark = pytest.mark.folder_store
+
+
 def _state(workspace: Workspace) -> tuple[bytes, bytes, list[str]]:
     records = workspace.root / "records"
     seqs = records / "db" / "_sequences.json"

@@ -191,8 +191,7 @@ def test_qms_user_unlock_clears_the_throttle_and_is_logged(app: App) -> None:
 
 def test_unknown_names_get_the_same_answer_and_append_nothing_to_the_audit_log(app: App) -> None:
     site = create_app(app, secret_key="a")
-    log = app.store.audit.path
-    before = log.read_bytes()
+    before = app.store.audit_bytes()
 
     def answer(addr: str, name: str) -> tuple[int, str]:
         status, body, _ = login_from(site, addr, name, "wrong-password")
@@ -203,10 +202,10 @@ def test_unknown_names_get_the_same_answer_and_append_nothing_to_the_audit_log(a
     evil = '<script>x</script>"; DROP'
     for addr, name in (("10.0.4.1", "nobody"), ("10.0.4.2", evil), ("10.0.4.2", "ghost")):
         assert answer(addr, name) == known
-    assert log.read_bytes() == before
+    assert app.store.audit_bytes() == before
     # Throttled the same way too.
     fail_until_throttled(site, "10.0.4.3", "nobody")
-    assert log.read_bytes() == before
+    assert app.store.audit_bytes() == before
 
 
 def test_failed_logins_are_logged_as_a_summary_naming_only_known_users(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,7 +219,7 @@ def test_failed_logins_are_logged_as_a_summary_naming_only_known_users(app: App,
     last = summaries[-1]
     assert last["reason"].startswith("4 failed logins for 3 name(s) from 2 client(s) since 2026-11-02T09:00:00")
     assert last["detail"]["known_names"] == ["wang", "zhou"] and last["detail"]["unknown_names"] == 1
-    assert evil not in app.store.audit.path.read_text(encoding="utf-8")
+    assert evil not in app.store.audit_bytes().decode("utf-8")
     assert verify_store(app.store, app.workspace.root).ok
 
 
@@ -450,7 +449,7 @@ def test_due_audit_and_verify_pages(client: FlaskClient, app: App) -> None:
     signed = verify_store(app.store, app.workspace.root).signatures["counts"]["verified"]
     assert signed and f"签名 Signatures: {signed} 已验证 verified (Ed25519) · 0 无密钥旧签名 unsigned (legacy) · 0 未通过 failed" in html
     with client.get("/audit.log") as r:
-        assert r.status_code == 200 and r.data == app.store.audit.path.read_bytes()[: len(r.data)]
+        assert r.status_code == 200 and r.data == app.store.audit_bytes()[: len(r.data)]
 
 
 def test_audit_log_pages_newest_first(app: App) -> None:
@@ -463,6 +462,7 @@ def test_audit_log_pages_newest_first(app: App) -> None:
     assert second["entries"][0]["seq"] == seqs[-1] - 1
 
 
+@pytest.mark.folder_store  # edits a bucket file
 def test_verify_page_names_a_changed_object(app: App) -> None:
     site = Site(app)
     bucket = next(p for p in (app.workspace.records / "db" / "users").glob("*.json") if "外部审核" in p.read_text("utf-8"))
@@ -548,7 +548,7 @@ def test_with_log_reads_on_viewing_a_record_and_its_pdf_is_logged_naming_user_an
     app, site = reads_site(built, tmp_path, "true")
     c = site.test_client()
     assert login(c)[0] == 302
-    size = app.store.audit.path.stat().st_size
+    size = len(app.store.audit_bytes())
     assert get(c, "/records/TS-2026-0001")[0] == 200
     with c.get("/records/TS-2026-0001/pdf") as r:
         assert r.status_code == 200 and r.mimetype == "application/pdf"
@@ -558,7 +558,7 @@ def test_with_log_reads_on_viewing_a_record_and_its_pdf_is_logged_naming_user_an
     [entry] = read_entries(app)
     assert [(v["user"], v["kind"], v["key"]) for v in entry["detail"]["views"]] == [
         ("aud", "record", "TS-2026-0001"), ("aud", "record.pdf", "TS-2026-0001")]
-    assert entry["reason"] == "2 view(s) by aud" and app.store.audit.path.stat().st_size > size
+    assert entry["reason"] == "2 view(s) by aud" and len(app.store.audit_bytes()) > size
     assert verify_store(app.store, app.workspace.root).ok
 
 

@@ -146,15 +146,19 @@ def finding_cmd(app: App, number: str, grade: str, clause: str, description: str
 @click.option("--finding", "no", type=int, required=True, help="The finding's number.")
 @click.option("--text", "response", required=True, help="The audited department's response.")
 @click.option("--on", "on", required=True, metavar="YYYY-MM-DD", help="The date of the response.")
+@json_option
 @pass_app
-def respond_cmd(app: App, number: str, no: int, response: str, on: str) -> None:
+def respond_cmd(app: App, number: str, no: int, response: str, on: str, as_json: bool) -> None:
     """Record the audited department's response to a finding.
 
     \b
     Example:
       qms --as li audit respond NS-2026-0001 --finding 1 --text "已重新校准并培训" --on 2026-11-20
     """
-    service.respond(app, number, no, response, on)
+    stored = service.respond(app, number, no, response, on)
+    if as_json:
+        echo_json(stored)
+        return
     click.echo(f"{number} finding {no}: response recorded")
 
 

@@ -225,8 +225,9 @@ def verify_cmd(app: App, number: str, result: str, not_effective: bool, password
 @ncr.command("register")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Write the register as PDF to this file.")
+@json_option
 @pass_app
-def register_cmd(app: App, output: Path) -> None:
+def register_cmd(app: App, output: Path, as_json: bool) -> None:
     """Write the nonconformity register (不合格报告台账) with the open CAPA list as a PDF.
 
     \b
@@ -236,6 +237,9 @@ def register_cmd(app: App, output: Path) -> None:
     from qms.api import target_file, write_pdf
 
     written = write_pdf(app, register_page(app), target_file(output, "ncr-register"), action="ncr.register")
+    if as_json:
+        echo_json({"path": str(written.path), "pages": written.pages})
+        return
     click.echo(f"{written.path}: {written.pages} page(s)")
 
 

@@ -13,7 +13,13 @@ from qms.cli import echo_json, json_option, pass_app
 
 @click.group()
 def store() -> None:
-    """The record store: TinyDB files in records/ (the default) or a PostgreSQL database."""
+    """The record store: TinyDB files in records/ (the default) or a PostgreSQL database.
+
+    \b
+    Examples:
+      qms store info
+      qms --as admin store migrate --to postgresql://qms@db.example.com/quality
+    """
 
 
 @store.command()

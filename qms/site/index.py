@@ -208,7 +208,7 @@ class RecordIndex:
         for number, obj in self.store.iter(RECORDS):
             previous = old.get(number)
             # Unchanged buckets come back as the same cached objects: reuse their entries as they are.
-            by_number[number] = previous if previous is not None and previous.obj is obj else _entry(obj)
+            by_number[number] = previous if previous is not None and (previous.obj is obj or previous.obj == obj) else _entry(obj)
         self._snapshot = Snapshot(by_number, self._snapshot.version + 1)
         self._signature = signature
         self.last_build = time.perf_counter() - start

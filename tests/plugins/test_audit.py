@@ -38,7 +38,7 @@ def cli(app: App, *args: str) -> tuple[int, str]:
 
 def stored(app: App) -> tuple[int, int]:
     """Records of the audit form and the audit log's length: what a refused command must leave as it was."""
-    return len(records.find(app, AUDIT)), len((app.workspace.records / "audit.log").read_bytes())
+    return len(records.find(app, AUDIT)), len(app.store.audit_bytes())
 
 
 # -- independence ----------------------------------------------------------------------------------
