@@ -227,3 +227,45 @@ def test_a_server_restart_in_the_middle_of_a_batch_gives_a_clear_error_and_the_r
     report = verify_store(store, folder)
     assert report.ok, report.problems[:5]
     assert report.entries == len(keys) and {digest(o) for _, o in store.iter("items")}
+
+
+def test_a_rewritten_audit_table_is_caught_since_an_earlier_head(tmp_path: Path, pg_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from recordkit import make_workspace, run
+
+    from qms.app import App
+    from qms.audit import canonical, entry_hash
+    from qms.backend import settings_of
+
+    monkeypatch.setenv("QMS_NOW", "2026-10-09T09:00:00")
+    monkeypatch.setenv("QMS_STORE_URL", pg_url)
+    app = make_workspace(tmp_path / "ws")
+    assert app.store.kind == "postgresql"
+    for i in range(5):
+        app.store.put("items", f"IT-{i}", {"i": i}, actor="t", action="file")
+    saved = run(app, ["head", "--save"])
+    assert saved.exit_code == 0, saved.output
+    last = app.store.audit.last()
+    assert last is not None
+    head = app.workspace.records / "anchors" / f"head-{last['seq']:010d}.json"
+    app.store.put("items", "IT-100", {"i": 100}, actor="t", action="file")
+    assert run(app, ["verify", "--since", str(head)]).exit_code == 0
+    # The database's owner switches the trigger off, drops an early entry and re-hashes the rest:
+    # the chain is whole again, but it no longer passes through the head kept outside.
+    _, schema = settings_of(app.workspace.config.raw, app.workspace.root)
+    entries = list(app.store.audit.entries())
+    del entries[2]
+    prev, rows = "0" * 64, []
+    for seq, entry in enumerate(entries, start=1):
+        full = {k: v for k, v in entry.items() if k != "hash"} | {"seq": seq, "prev": prev}
+        full["hash"] = prev = entry_hash(full)
+        rows.append((seq, full["collection"], full["key"], canonical(full).decode("utf-8")))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {schema}.audit DISABLE TRIGGER audit_no_change")
+        conn.execute(f"DELETE FROM {schema}.audit")
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {schema}.audit (seq, collection, key, line) VALUES (%s, %s, %s, %s)", rows)
+        conn.execute(f"UPDATE {schema}.chain SET seq = %s, hash = %s", (len(rows), prev))
+    bad = run(App(app.workspace, app.host), ["verify", "--since", str(head)])
+    assert bad.exit_code == 1, bad.output
+    assert f"audit.log entry {last['seq']}: rewritten" in bad.output
