@@ -161,12 +161,12 @@ def cli(root: Path, args: list[str], rounds: int) -> list[float]:
     return times
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--rounds", type=int, default=60, help="filings timed per size")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     cluster = Cluster.start()
     results: dict[str, Any] = {}

@@ -12,6 +12,10 @@ alternating child processes in the same run. ``--atomicity-only`` skips the othe
 
 What an Ed25519 signature adds to a write is measured beside an unsigned write in the same store,
 interleaved (``--signing-only`` for that figure alone).
+
+``--backends [--seconds S] [--sizes 1000,100000]`` measures the folder store and PostgreSQL side by side
+instead: filings/s with 1, 2, 4 and 8 writer processes, one filing at 1k and 100k records, and ``qms due``
+at 100k (``bench/backends.py``).
 """
 
 from __future__ import annotations
@@ -221,6 +225,12 @@ def bench_signing(writes: int, preload: int) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--backends"]:  # TinyDB and PostgreSQL side by side (bench/backends.py)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import backends
+
+        backends.main(sys.argv[2:])
+        return
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(_filing_times(int(sys.argv[2]), int(sys.argv[3]))))
         return

@@ -41,6 +41,7 @@ import gc
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -226,6 +227,38 @@ def _stored_problems(collection: str, objs: dict[str, dict[str, Any]],
     return problems
 
 
+class _Read:
+    """What a full run read, one unit at a time (a bucket file, or a collection's rows), against the log."""
+
+    def __init__(self, expected: dict[tuple[str, str], str | None]) -> None:
+        self.expected = expected
+        self.seen: set[tuple[str, str]] = set()
+        self.to_sign: list[tuple[str, dict[str, Any]]] = []
+        self.where_rel: dict[str, str] = {}
+        self.checked = 0
+
+    def unit(self, collection: str, objs: dict[str, dict[str, Any]], rel: str) -> list[Problem]:
+        """The objects of one unit that the log does not account for; each is kept for the signature check."""
+        self.checked += len(objs)
+        self.seen.update((collection, key) for key in objs)
+        for key, obj in objs.items():
+            self.to_sign.append((f"{collection}/{key}", obj))
+            self.where_rel[f"{collection}/{key}"] = rel
+        logged = {key: self.expected[(collection, key)] for key in objs if (collection, key) in self.expected}
+        return _stored_problems(collection, objs, logged)
+
+    def missing(self, named: Callable[[str, str], bool]) -> list[Problem]:
+        """Objects the log has that no unit held (unless ``named`` already), counting blobs and files checked."""
+        problems = []
+        for (collection, key), state in sorted(self.expected.items()):
+            if collection in ("blob", "file"):
+                self.checked += 1
+            elif collection != "event" and state is not None and (collection, key) not in self.seen \
+                    and not named(collection, key):
+                problems.append(Problem(f"{collection}/{key}", "missing from the store although the audit log has it"))
+        return problems
+
+
 def _check_file(path: Path, mark_key: str, want: str, known: dict[str, FileMark], marks: dict[str, FileMark],
                 started: int) -> tuple[str | None, int]:
     """Whether the file at ``path`` holds bytes with sha256 ``want``: "missing", "differs" or None,
@@ -302,35 +335,24 @@ def _full(store: Store, workspace_root: Path, allowed: bool, started: int) -> tu
             rel = where.of(collection, key)
             objects.setdefault(rel, (collection, {}))[1][key] = state
     marks: dict[str, FileMark] = {}
-    checked = reread = 0
-    seen: set[tuple[str, str]] = set()
-    to_sign: list[tuple[str, dict[str, Any]]] = []
-    where_rel: dict[str, str] = {}
+    reread = 0
+    read = _Read(expected)
     unreadable: set[str] = set()
     for collection in store.collections():
         for path in store.buckets(collection):
             stat = cp.stat_of(path)
-            read = _read_bucket(store, path, workspace_root, problems)
-            if read is None:
+            bucket = _read_bucket(store, path, workspace_root, problems)
+            if bucket is None:
                 unreadable.add(where.rel(path))
                 continue
-            data, objs = read
+            data, objs = bucket
             rel = where.rel(path)
             reread += 1
             marks[rel] = FileMark(cp.settled(stat, started), hashlib.sha256(data).hexdigest())
-            checked += len(objs)
-            seen.update((collection, key) for key in objs)
-            logged = {key: expected[(collection, key)] for key in objs if (collection, key) in expected}
-            problems.extend(_stored_problems(collection, objs, logged))
-            for key, obj in objs.items():
-                to_sign.append((f"{collection}/{key}", obj))
-                where_rel[f"{collection}/{key}"] = rel
-    for (collection, key), state in sorted(expected.items()):
-        if collection in ("blob", "file"):
-            checked += 1
-        elif collection != "event" and state is not None and (collection, key) not in seen \
-                and where.of(collection, key) not in unreadable:  # its unreadable file is named already
-            problems.append(Problem(f"{collection}/{key}", "missing from the store although the audit log has it"))
+            problems.extend(read.unit(collection, objs, rel))
+    # An object in an unreadable file is named by its file already.
+    problems.extend(read.missing(lambda collection, key: where.of(collection, key) in unreadable))
+    checked, to_sign, where_rel = read.checked, read.to_sign, read.where_rel
     found, n = _file_problems(store, workspace_root, blobs, files, {}, marks, started)
     problems.extend(found)
     reread += n
@@ -370,24 +392,11 @@ def _rows(store: Store, workspace_root: Path, allowed: bool) -> Report:
         expected[(entry.get("collection", ""), entry.get("key", ""))] = entry.get("state")
     blobs = {k: v for (c, k), v in expected.items() if c == "blob"}
     files = {k: v for (c, k), v in expected.items() if c == "file"}
-    checked = 0
-    seen: set[tuple[str, str]] = set()
-    to_sign: list[tuple[str, dict[str, Any]]] = []
-    where_rel: dict[str, str] = {}
+    read = _Read(expected)
     for collection in store.collections():
-        objs = dict(store.iter(collection))
-        checked += len(objs)
-        seen.update((collection, key) for key in objs)
-        logged = {key: expected[(collection, key)] for key in objs if (collection, key) in expected}
-        problems.extend(_stored_problems(collection, objs, logged))
-        for key, obj in objs.items():
-            to_sign.append((f"{collection}/{key}", obj))
-            where_rel[f"{collection}/{key}"] = collection
-    for (collection, key), state in sorted(expected.items()):
-        if collection in ("blob", "file"):
-            checked += 1
-        elif collection != "event" and state is not None and (collection, key) not in seen:
-            problems.append(Problem(f"{collection}/{key}", "missing from the store although the audit log has it"))
+        problems.extend(read.unit(collection, dict(store.iter(collection)), collection))
+    problems.extend(read.missing(lambda collection, key: False))
+    checked, to_sign, where_rel = read.checked, read.to_sign, read.where_rel
     found, reread = _file_problems(store, workspace_root, blobs, files, {}, {}, started)
     problems.extend(found)
     problems.extend(_time_problems(entries, allowed, HighWater()))
