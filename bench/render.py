@@ -148,8 +148,11 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_t
                 env.update({"QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
                             "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])})
                 t, used = time.perf_counter(), _children_cpu()
+                # Run from the workspace: ``-m`` puts the working directory first on sys.path, and from
+                # the repository that would be this tree's qms whatever PYTHONPATH says.
                 subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), "--as",
-                                "admin", "render", *args], env=env, check=True, capture_output=True)
+                                "admin", "render", *args], env=env, check=True, capture_output=True,
+                               cwd=apps[label].workspace.root)
                 took = time.perf_counter() - t
                 # CPU seconds of the command and its render workers: what the machine's load does not stretch.
                 cpu.setdefault((label, " ".join(args)), []).append(_children_cpu() - used)
