@@ -35,6 +35,7 @@ NOT_RUN = {
     "qms verify evidence": "needs the bundle of the example above",
     "qms verify --since": "needs a head kept from an earlier visit (covered by tests/test_anchors.py)",
     "qms store migrate": "moves the whole store to a server (covered by tests/test_pg_migrate.py)",
+    "qms --as admin store migrate": "moves the whole store to a server (covered by tests/test_pg_migrate.py)",
 }
 
 #: Examples that show one step of a sequence (or name a record of another state) and are refused on
