@@ -182,6 +182,15 @@ def new_schema() -> str:
     return "qms_" + uuid.uuid4().hex[:16]
 
 
+def first_table(text: str, table: str) -> str:
+    """``text`` (a ``qms.toml``) with ``table`` put before its first table, after any ``[workspace]``:
+    tools and tests that cut or append at the end of the file keep it."""
+    tables = [m.start() for m in re.finditer(r"^\[", text, re.MULTILINE)]
+    workspace = re.search(r"^\[workspace\]\n(?:(?!\[).*\n?)*", text, re.MULTILINE)
+    at = workspace.end() if workspace else (tables[0] if tables else len(text))
+    return text[:at] + table + "\n" + text[at:]
+
+
 def store_table(url: str, schema: str) -> str:
     """``qms.toml``'s ``[store]`` table: ``"folder"`` or the database ``url``, and its ``schema``."""
     import json
@@ -199,7 +208,7 @@ def set_store_table(config: Path, url: str, schema: str) -> None:
     if found:
         text = text[:found.start()] + table + "\n" + text[found.end():].lstrip("\n")
     else:
-        text = text.rstrip("\n") + "\n\n" + table
+        text = first_table(text, table)
     tmp = config.with_name(config.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(config)
@@ -235,7 +244,7 @@ def init_workspace(target: Path, organisation: str | None = None, *, kind: str =
         # A new workspace on the database QMS_STORE_URL names, written down so that it does not depend
         # on the variable from now on, in a schema of its own (never one that a workspace once at
         # this path left behind: a folder can be deleted, its schema stays).
-        text = text.rstrip("\n") + "\n\n" + store_table(database, new_schema())
+        text = first_table(text, store_table(database, new_schema()))
     (target / CONFIG_NAME).write_text(text, encoding="utf-8")
     for sub in ("procedures", "forms"):
         src = ref / sub

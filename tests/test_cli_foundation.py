@@ -10,6 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from storekit import tampered
+
 from qms.backend import open_store
 from qms.cli import build
 from qms.workspace import Workspace, init_workspace
@@ -146,13 +148,11 @@ def test_unknown_role_is_refused(invoke: Invoke, admin: str) -> None:
     assert result.exit_code == 2 and "unknown role 'boss'" in result.output
 
 
-@pytest.mark.folder_store  # edits a bucket file (PostgreSQL: tests/test_pg_store.py edits a row)
 def test_verify_names_a_hand_edited_user(invoke: Invoke, admin: str, add_user: object, workspace: Workspace) -> None:
     add_user("li", "department")  # type: ignore[operator]
     assert invoke("verify").exit_code == 0
-    bucket = next(p for p in (workspace.records / "db" / "users").glob("*.json") if '"li"' in p.read_text("utf-8"))
-    bucket.write_text(bucket.read_text("utf-8").replace('"department"', '"admin"'), encoding="utf-8")
-    result = invoke("verify")
+    with tampered(open_store(workspace), "users", "li", lambda user: {**user, "role": "admin"}):
+        result = invoke("verify")
     assert result.exit_code == 1
     assert "CHANGED users/li" in result.output
     assert "users/admin" not in result.output

@@ -8,6 +8,8 @@ from datetime import datetime
 
 import pytest
 
+from storekit import tampered
+
 from qms.backend import open_store
 from qms import document_files, document_reviews, documents, editions
 from qms.audit import digest
@@ -321,20 +323,16 @@ def test_hand_edit_of_approved_file_is_reported_and_never_served(ws: Workspace, 
     assert f"procedures/{NUMBER}.md" not in invoke("check").output
 
 
-@pytest.mark.folder_store  # edits a bucket file (PostgreSQL: tests/test_pg_store.py edits a row)
 def test_hand_edit_of_the_store_is_reported(ws: Workspace, as_: As, invoke: Invoke) -> None:
     write(ws)
     documents.new_document(as_("zhou"), NUMBER)
     through(as_)
-    bucket = next((ws.records / "db" / "revisions").glob("*.json"))
-    raw = json.loads(bucket.read_text(encoding="utf-8"))
-    for doc in raw["objects"].values():
-        doc["obj"]["content"] = doc["obj"]["content"].replace("测试。", "篡改。")
-    bucket.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
-    result = invoke("verify")
-    assert result.exit_code == 1 and f"revisions/{NUMBER}@A/0" in result.output
-    result = invoke("check")
-    assert result.exit_code == 1 and "stored content does not match its sha256" in result.output
+    edit = lambda rev: {**rev, "content": rev["content"].replace("测试。", "篡改。")}  # noqa: E731
+    with tampered(open_store(ws), "revisions", f"{NUMBER}@A/0", edit):
+        result = invoke("verify")
+        assert result.exit_code == 1 and f"revisions/{NUMBER}@A/0" in result.output
+        result = invoke("check")
+        assert result.exit_code == 1 and "stored content does not match its sha256" in result.output
 
 
 def test_new_revision_file_is_released_for_editing(ws: Workspace, as_: As) -> None:

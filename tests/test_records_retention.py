@@ -53,7 +53,7 @@ def test_listing_and_disposing_records_past_retention(tmp_path: Path, monkeypatc
     assert app.store.get("records", old) is None and app.store.get("records", recent) is not None
     sha = next(e["key"] for e in app.store.audit.entries() if e["collection"] == "blob")
     assert not app.store.blob_path(sha).exists()
-    log = (app.workspace.records / "audit.log").read_text(encoding="utf-8")
+    log = app.store.audit_bytes().decode("utf-8")
     assert "secret content" not in log and "photo of the old record" not in log
     entry = [e for e in app.store.audit.entries() if e["key"] == old][-2]
     assert (entry["action"], entry["state"], entry["actor"], entry["reason"]) == ("record.dispose", None, "wang", "保存期满")
