@@ -4,7 +4,8 @@ Run: ``.venv/bin/python bench/backends.py [--seconds 5] [--sizes 1000,100000]`` 
 ``bench/store.py --backends``). It starts a throwaway PostgreSQL cluster (``qms.pgcluster``, fsync
 on: an acknowledged filing is on disk on both stores) and prints, for each store:
 
-* filings/s with 1, 2, 4 and 8 writer processes, each an ``App`` built as the CLI builds it (every
+* writes/s (an object and its audit entry through ``app.store``) and then filings/s with 1, 2, 4
+  and 8 writer processes, each an ``App`` built as the CLI builds it (every
   shipped plugin loaded) filing customer complaints (QR-8.2-01) through ``records.file``:
   validation, the gapless number, the record, its audit entry; on PostgreSQL the writers use
   folders of their own (as several hosts would) and share only the database;
@@ -91,27 +92,32 @@ def preload(root: Path, size: int) -> None:
         store.put_many(records.COLLECTION, batch, actor="bench", action="record.import")
 
 
-def _writer(root: str, seconds: float, out: Any, ready: Any) -> None:
+def _writer(root: str, seconds: float, out: Any, ready: Any, raw: bool) -> None:
     app = opened(Path(root))
     records.file(app, FORM, complaint(-1))  # plugins loaded, schemas compiled, connection open: then all start
     ready.wait()
     done = 0
+    me = os.getpid()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        records.file(app, FORM, complaint(done))
+        if raw:  # one object and its audit entry, as bench/store.py's writers put them
+            app.store.put("items", f"W{me}-{done:06d}", {"n": done, "text": "样品记录 " * 20}, actor="zhao",
+                          action="item.file")
+        else:
+            records.file(app, FORM, complaint(done))
         done += 1
     out.put(done)
 
 
-def writers(base: Path, url: str | None, seconds: float) -> dict[int, float]:
-    """Filings per second with 1, 2, 4 and 8 writer processes."""
+def writers(base: Path, url: str | None, seconds: float, raw: bool = False) -> dict[int, float]:
+    """Filings (or, ``raw``, plain writes) per second with 1, 2, 4 and 8 writer processes."""
     out: dict[int, float] = {}
     for procs in (1, 2, 4, 8):
-        root = make(base / f"w{procs}", url)
+        root = make(base / f"{'r' if raw else 'w'}{procs}", url)
         roots = [root]
         if url:  # folders of their own, as hosts: the same qms.toml, so the same schema
             for h in range(1, procs):
-                copy = base / f"w{procs}-host{h}"
+                copy = base / f"{'r' if raw else 'w'}{procs}-host{h}"
                 copy.mkdir()
                 shutil.copy(root / "qms.toml", copy / "qms.toml")
                 for sub in ("procedures", "forms"):
@@ -122,7 +128,7 @@ def writers(base: Path, url: str | None, seconds: float) -> dict[int, float]:
                 roots.append(copy)
         queue: Any = mp.Queue()
         ready: Any = mp.Barrier(procs)
-        ps = [mp.Process(target=_writer, args=(str(roots[w % len(roots)]), seconds, queue, ready))
+        ps = [mp.Process(target=_writer, args=(str(roots[w % len(roots)]), seconds, queue, ready, raw))
               for w in range(procs)]
         for p in ps:
             p.start()
@@ -175,11 +181,15 @@ def main(argv: list[str] | None = None) -> None:
             for name, url in (("tinydb", None), ("postgresql", cluster.url)):
                 base = Path(tmp) / name
                 base.mkdir()
+                raw = writers(base, url, args.seconds, raw=True)
+                for procs, rate in raw.items():
+                    print(f"{name:<10} writers={procs}: {rate:7.1f} writes/s in total (object + audit entry)", flush=True)
+                print(f"{name:<10} writes, 4 writers ÷ 1 writer: {raw[4] / raw[1]:.2f}x", flush=True)
                 w = writers(base, url, args.seconds)
                 for procs, rate in w.items():
-                    print(f"{name:<10} writers={procs}: {rate:7.1f} filings/s in total", flush=True)
-                print(f"{name:<10} 4 writers ÷ 1 writer: {w[4] / w[1]:.2f}x", flush=True)
-                results[name] = {"writers": w}
+                    print(f"{name:<10} writers={procs}: {rate:7.1f} filings/s in total (records.file)", flush=True)
+                print(f"{name:<10} filings, 4 writers ÷ 1 writer: {w[4] / w[1]:.2f}x", flush=True)
+                results[name] = {"writes": raw, "filings": w}
                 for size in sizes:
                     root = make(base / f"size{size}", url)
                     preload(root, size)

@@ -23,6 +23,7 @@ store. The audit table refuses UPDATE, DELETE and TRUNCATE (a trigger): it is ap
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -40,11 +41,12 @@ from qms import clock
 from qms.audit import GENESIS, ChainProblem, canonical, digest, entry_hash
 from qms.errors import NotFound, StoreError
 from qms.intent import Recovery
-from qms.store import INDEXED, Store, atomic_write, bucket_of
+from qms.store import Store, atomic_write, bucket_of
 
-#: Top-level fields the registers, due lists and boards filter on: each has an index of its own.
-FILTERED = ("form", "state")
 POOL_SIZE = 8
+#: The relation made last by ``_DDL``: a schema without it is made (or brought up to date) on opening.
+SCHEMA_MARK = "projections_form"
+_CURSORS = itertools.count(1)  # names of server-side cursors, unique in the process
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 _READY: set[tuple[str, str]] = set()
@@ -103,9 +105,13 @@ def safe_url(url: str) -> str:
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items() if v is not None})
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _lost(exc: BaseException) -> StoreError:
     return StoreError("the connection to the database was lost during the write, so it was not confirmed: "
-                      f"check whether it was stored (`qms record list`), then run the command again ({exc})".strip())
+                      f"check whether it was stored (`qms record list`), then run the command again ({_first_line(exc)})")
 
 
 _DDL = """
@@ -122,11 +128,14 @@ CREATE TABLE IF NOT EXISTS {s}.chain (
     one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL, hash text NOT NULL);
 INSERT INTO {s}.chain (one, seq, hash) VALUES (true, 0, '{genesis}') ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS {s}.projections (
-    name text NOT NULL, version text NOT NULL, collection text NOT NULL, key text NOT NULL, row jsonb NOT NULL,
-    PRIMARY KEY (name, version, collection, key));
+    name text NOT NULL, version text NOT NULL, collection text NOT NULL, key text NOT NULL, form text,
+    row jsonb NOT NULL, PRIMARY KEY (name, version, collection, key));
+ALTER TABLE {s}.projections ADD COLUMN IF NOT EXISTS form text;
 CREATE TABLE IF NOT EXISTS {s}.projection_marks (
     name text NOT NULL, version text NOT NULL, collection text NOT NULL, upto bigint NOT NULL,
     PRIMARY KEY (name, version, collection));
+TRUNCATE {s}.projections, {s}.projection_marks;  -- derived: rebuilt on first use after an upgrade
+CREATE INDEX IF NOT EXISTS projections_form ON {s}.projections (name, version, collection, form);
 CREATE OR REPLACE FUNCTION {s}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP; END $$;
 CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {s}.audit
@@ -174,7 +183,7 @@ class PgAuditLog:
     def lines(self, after: int = 0) -> Iterator[tuple[int, str]]:
         """(seq, canonical line) of every entry after ``after``, in order, streamed."""
         with self.store._reading() as conn, self.store._block(conn):
-            with conn.cursor(name=f"qms_audit_{threading.get_ident()}") as cur:
+            with conn.cursor(name=f"qms_audit_{next(_CURSORS)}") as cur:
                 cur.itersize = 5000
                 cur.execute(self._q("SELECT seq, line FROM {s}.audit WHERE seq > %s ORDER BY seq"), (after,))
                 for seq, line in cur:
@@ -257,7 +266,7 @@ class PgStore(Store):
             return
         with self._pool.connection() as conn, conn.transaction():
             exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
-                                  (f"{sql.Identifier(self.schema).as_string(conn)}.projection_marks",)).fetchone()
+                                  (f"{sql.Identifier(self.schema).as_string(conn)}.{SCHEMA_MARK}",)).fetchone()
             if not (exists and exists[0]):
                 # One creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide in the catalog.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
@@ -289,8 +298,8 @@ class PgStore(Store):
             with self._pool.connection() as conn:  # autocommit: each read one round trip, its own snapshot
                 yield conn
         except psycopg.OperationalError as exc:
-            raise StoreError(f"the database at {safe_url(self.url)} cannot be read ({exc}); check that it runs, "
-                             "then run the command again") from exc
+            raise StoreError(f"the database at {safe_url(self.url)} cannot be read ({_first_line(exc)}); "
+                             "check that it runs, then run the command again") from exc
 
     def _one(self, query: sql.Composed, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         rows = self._all(query, params)
@@ -330,7 +339,7 @@ class PgStore(Store):
         except psycopg.OperationalError as exc:
             raise _lost(exc) from exc
         except Exception as exc:  # PoolTimeout: every connection busy for a minute
-            raise StoreError(f"no database connection came free in 60 s ({exc}); try again") from exc
+            raise StoreError(f"no database connection came free in 60 s ({_first_line(exc)}); try again") from exc
         unit = _Unit(conn)
         try:
             conn.execute("BEGIN")
@@ -447,9 +456,15 @@ class PgStore(Store):
     # -- reading -------------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
-        """The object under ``key``; inside a unit of work its row stays locked until the unit ends,
-        so a read-modify-write is not lost to a concurrent writer (as under the folder store's lock)."""
-        lock = " FOR UPDATE" if self._unit() is not None else ""
+        """The object under ``key``.
+
+        Inside a unit of work its row is share-locked until the unit ends, so no other writer changes
+        it in between: a read-modify-write is not lost (as under the folder store's lock). Shared, so
+        that the rows every filing reads (the pinned form, the user) do not queue the writers; two
+        units changing the same object at the same moment end in a deadlock the server breaks, and
+        one of them is refused with a request to run it again.
+        """
+        lock = " FOR SHARE" if self._unit() is not None else ""
         row = self._one(self._q("SELECT body FROM {s}.objects WHERE collection = %s AND key = %s" + lock),
                         (collection, key))
         return row[0] if row else None
@@ -499,7 +514,8 @@ class PgStore(Store):
         Rows are recomputed only for the objects the audit log shows changed since the projection
         was last brought up to date (its mark, an audit seq); the mark is safe because seqs are
         handed out under the chain lock, so none commits behind it. ``fields`` are not used to
-        narrow (the rows of every object come back; callers filter them, as on the folder store).
+        compute (every object's row is kept); a ``form`` among them narrows the rows returned to that
+        form's (or forms') objects, and callers filter them as on the folder store.
         """
         marks = self._q("SELECT upto FROM {s}.projection_marks WHERE name = %s AND version = %s AND collection = %s")
         ident = (name, version, collection)
@@ -526,8 +542,9 @@ class PgStore(Store):
                         (collection, touched)).fetchall()
                     present = {k for k, _ in changed}
                     gone = [k for k in touched if k not in present]
-                keep = [(k, r) for k, r in ((k, fn(k, o)) for k, o in changed) if r is not None]
-                drop = [k for k, _ in changed if k not in {k2 for k2, _ in keep}] + gone
+                keep = [(k, r, o.get("form")) for k, r, o in ((k, fn(k, o), o) for k, o in changed) if r is not None]
+                kept = {k for k, _, _ in keep}
+                drop = [k for k, _ in changed if k not in kept] + gone
                 try:
                     with conn.transaction():
                         self._keep_projection(conn, ident, upto, now, keep, drop)
@@ -535,25 +552,31 @@ class PgStore(Store):
                     raise
                 except psycopg.Error:
                     pass  # another reader brought it up to date at the same moment: the same rows
+            # Narrowed by form, as the folder store narrows to the buckets holding the form (callers still filter).
+            forms = fields.get("form")
+            wanted = [forms] if isinstance(forms, str) else sorted(forms) if isinstance(forms, frozenset) else None
+            narrow = sql.SQL(" AND form = ANY(%s)" if wanted is not None else "")
             rows = conn.execute(self._q("SELECT row FROM {s}.projections WHERE name = %s AND version = %s AND "
-                                        "collection = %s ORDER BY key"), ident).fetchall()
+                                        "collection = %s{narrow} ORDER BY key", narrow=narrow),
+                                (*ident, *([wanted] if wanted is not None else []))).fetchall()
         return [r[0] for r in rows]
 
     def _keep_projection(self, conn: psycopg.Connection[Any], ident: tuple[str, str, str], upto: int, now: int,
-                         keep: list[tuple[str, Any]], drop: list[str]) -> None:
+                         keep: list[tuple[str, Any, Any]], drop: list[str]) -> None:
         """Store the recomputed rows of a projection and move its mark to ``now``, committed."""
         where = "name = %s AND version = %s AND collection = %s"
         with conn.cursor() as cur:
             if upto < 0:
                 cur.execute(self._q("DELETE FROM {s}.projections WHERE " + where), ident)
             else:
-                stale = drop + [k for k, _ in keep]
+                stale = drop + [k for k, _, _ in keep]
                 if stale:
                     cur.execute(self._q("DELETE FROM {s}.projections WHERE " + where + " AND key = ANY(%s)"),
                                 (*ident, stale))
-            with cur.copy(self._q("COPY {s}.projections (name, version, collection, key, row) FROM STDIN")) as copy:
-                for k, r in keep:
-                    copy.write_row((*ident, k, json.dumps(r, ensure_ascii=False)))
+            with cur.copy(self._q("COPY {s}.projections (name, version, collection, key, form, row) FROM STDIN")) \
+                    as copy:
+                for k, r, form in keep:
+                    copy.write_row((*ident, k, form if isinstance(form, str) else None, json.dumps(r, ensure_ascii=False)))
             cur.execute(self._q(
                 "INSERT INTO {s}.projection_marks (name, version, collection, upto) VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (name, version, collection) DO UPDATE SET upto = GREATEST("
@@ -670,10 +693,10 @@ class PgStore(Store):
 
     def _counter(self, sequence: str) -> int:
         """The counter's value, its row locked until the unit of work ends (gapless numbering)."""
-        conn = self._write()
-        conn.execute(self._q("INSERT INTO {s}.counters (sequence, value) VALUES (%s, 0) ON CONFLICT DO NOTHING"),
-                     (sequence,))
-        row = conn.execute(self._q("SELECT value FROM {s}.counters WHERE sequence = %s FOR UPDATE"), (sequence,)).fetchone()
+        # One round trip: the upsert makes the row if needed and locks it either way.
+        row = self._write().execute(self._q(
+            "INSERT INTO {s}.counters AS c (sequence, value) VALUES (%s, 0) ON CONFLICT (sequence)"
+            " DO UPDATE SET value = c.value RETURNING value"), (sequence,)).fetchone()
         return int(row[0]) if row else 0
 
     def _set_counter(self, sequence: str, value: int) -> None:
@@ -770,4 +793,4 @@ class PgStore(Store):
         return []
 
 
-__all__ = ["PgStore", "PgAuditLog", "FILTERED", "INDEXED", "close_pools", "pool_for", "safe_url"]
+__all__ = ["PgStore", "PgAuditLog", "close_pools", "pool_for", "safe_url"]
