@@ -13,7 +13,7 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); fi
 
 test-system: system
-	@if dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then echo "browser present"; else \
+	@if dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then echo "test packages present"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); fi
 
 venv:

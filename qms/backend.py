@@ -43,6 +43,7 @@ def default_schema(root: Path) -> str:
 
 
 def check_schema(schema: str, where: str) -> str:
+    """``schema`` if it is a plain PostgreSQL identifier (it is written into SQL as one); else a one-line error."""
     if not _SCHEMA.fullmatch(schema):
         raise ConfigError(f"{where}: schema {schema!r} must be lower-case letters, digits and _ (at most 63), "
                           "starting with a letter or _; fix it")
@@ -97,9 +98,7 @@ def copy_workspace(src: Path, dst: Path) -> None:
     """
     import shutil
 
-    from qms.workspace import Workspace
-
-    from qms.workspace import CONFIG_NAME, new_schema, set_store_table
+    from qms.workspace import CONFIG_NAME, Workspace, new_schema, set_store_table
 
     shutil.copytree(src, dst)
     raw = Workspace.open(src).config.raw

@@ -34,9 +34,11 @@ def info(app: App, as_json: bool) -> None:
     """
     url, schema = settings_of(app.workspace.config.raw, app.workspace.root)
     last = app.store.audit.last()
-    data: dict[str, Any] = {"backend": app.store.kind, "where": describe(app.store), "schema": schema if url else None,
-            "collections": {c: len(app.store.keys(c)) for c in app.store.collections()},
-            "entries": int(last["seq"]) if last else 0, "head": last["hash"] if last else ""}
+    data: dict[str, Any] = {
+        "backend": app.store.kind, "where": describe(app.store), "schema": schema if url else None,
+        "collections": {c: len(app.store.keys(c)) for c in app.store.collections()},
+        "entries": int(last["seq"]) if last else 0, "head": last["hash"] if last else "",
+    }
     if as_json:
         echo_json(data)
         return
