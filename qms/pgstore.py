@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -35,7 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb, set_json_loads
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from qms import clock
 from qms.audit import GENESIS, ChainProblem, canonical, digest, entry_hash
@@ -47,6 +48,9 @@ POOL_SIZE = 8
 #: The relation made last by ``_DDL``: a schema without it is made (or brought up to date) on opening.
 SCHEMA_MARK = "projections_form"
 _CURSORS = itertools.count(1)  # names of server-side cursors, unique in the process
+# The pool logs each failed reconnection attempt as a warning on stderr; qms reports failures itself.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+logging.getLogger("psycopg.pool").propagate = False
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 _READY: set[tuple[str, str]] = set()
@@ -81,13 +85,20 @@ def pool_for(url: str) -> ConnectionPool:
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
+            # One plain connection first: a server that cannot be reached is one line at once, not a
+            # pool retrying in the background until its timeout.
+            try:
+                psycopg.connect(url, connect_timeout=10).close()
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot connect to the database at {safe_url(url)} ({_first_line(exc)}); check "
+                                 "that the server runs and the [store] url in qms.toml (or QMS_STORE_URL)") from exc
             # No check on every checkout (a round trip per write): a connection the server dropped
             # fails its next statement, which is reported (writes) or tried once more (reads).
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False, name="qms",
                                   kwargs={"autocommit": True}, configure=_configure)
             try:
                 pool.open(wait=True, timeout=15)
-            except psycopg.pool.PoolTimeout as exc:  # type: ignore[attr-defined]
+            except PoolTimeout as exc:
                 pool.close()
                 raise StoreError(f"cannot connect to the database at {safe_url(url)}; check that the server "
                                  "runs and the [store] url in qms.toml (or QMS_STORE_URL)") from exc

@@ -269,3 +269,17 @@ def test_a_rewritten_audit_table_is_caught_since_an_earlier_head(tmp_path: Path,
     bad = run(App(app.workspace, app.host), ["verify", "--since", str(head)])
     assert bad.exit_code == 1, bad.output
     assert f"audit.log entry {last['seq']}: rewritten" in bad.output
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_at_once(tmp_path: Path) -> None:
+    from qms.workspace import init_workspace, set_store_table
+
+    ws = init_workspace(tmp_path / "ws", kind="test")
+    set_store_table(ws.root / "qms.toml", f"postgresql://qms@/quality?host={tmp_path}/nowhere&port=1", "qms_x")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "qms", "--workspace", str(ws.root), "record", "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and time.monotonic() - started < 10
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot connect to the database at") \
+        and "check that the server runs" in lines[0] and "Traceback" not in done.stderr, lines
