@@ -283,3 +283,23 @@ def test_a_database_that_cannot_be_reached_is_one_line_at_once(tmp_path: Path) -
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot connect to the database at") \
         and "check that the server runs" in lines[0] and "Traceback" not in done.stderr, lines
+
+
+@pytest.mark.folder_store  # the workspace is made without a [store] table; the test writes its own
+@pytest.mark.parametrize(("table", "says"), [
+    ('url = "mysql://x/y"', "store.url in qms.toml must start with postgresql://"),
+    ('url = "postgresql:///x"\nschema = "Bad-Name"', "schema 'Bad-Name' must be lower-case letters"),
+    ("url = 5", "store.url in qms.toml must be a string"),
+])
+def test_a_bad_store_table_is_one_line(tmp_path: Path, table: str, says: str) -> None:
+    from click.testing import CliRunner
+
+    from qms.cli import build
+    from qms.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", kind="test")
+    config = ws.root / "qms.toml"
+    config.write_text(f"[store]\n{table}\n\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    argv = ["--workspace", str(ws.root), "record", "list"]
+    result = CliRunner().invoke(build(argv), argv)
+    assert result.exit_code == 2 and says in result.output and len(result.output.strip().splitlines()) == 1
