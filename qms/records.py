@@ -241,15 +241,23 @@ def file(app: App, form_number: str, data: Any, *, note: str = "") -> dict[str, 
     pattern = number_pattern(app, form)
     store = app.store
     with store.transaction():
-        forms.pin(app, form, actor["name"])
-        year = clock.now().year
-        seq = store.next_number(f"{form_number}:{year}",
-                                lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
-        number = format_number(pattern, form, year, seq)
-        record = _envelope(app, form, workflow, number, clean, actor, proc_edition, note)
-        store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
-                  detail={"form": form["number"], "edition": form["edition"]})
+        record = _store_new(app, form, workflow, clean, actor, proc_edition, note, pattern)
         record = _after_save(app, record, "file", None, actor)
+    return record
+
+
+def _store_new(app: App, form: dict[str, Any], workflow: Workflow, clean: dict[str, Any], actor: dict[str, Any],
+               proc_edition: str, note: str, pattern: str, **detail: Any) -> dict[str, Any]:
+    """Inside a transaction: pin the form, take the next number, store the new record; its envelope."""
+    store = app.store
+    forms.pin(app, form, actor["name"])
+    year = clock.now().year
+    seq = store.next_number(f"{form['number']}:{year}",
+                            lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
+    number = format_number(pattern, form, year, seq)
+    record = _envelope(app, form, workflow, number, clean, actor, proc_edition, note)
+    store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
+              detail={"form": form["number"], "edition": form["edition"], **detail})
     return record
 
 
@@ -723,19 +731,11 @@ def _raise_nonconformity(app: App, origin: dict[str, Any], effect: dict[str, Any
         tell_quality(f"the report cannot be filed: {not_fileable}")
         return
     form, clean = prepare(app, form_number, answer["data"])  # refused before a number is taken
-    store = app.store
-    forms.pin(app, form, actor["name"])
-    year = clock.now().year
-    pattern = number_pattern(app, form)
-    seq = store.next_number(f"{form_number}:{year}",
-                            lambda n: store.get(COLLECTION, format_number(pattern, form, year, n)) is not None)
-    number = format_number(pattern, form, year, seq)
     note = f"不合格 raised by {origin['number']}: {raised['reason'] or raised['summary']}"
-    record = _envelope(app, form, workflow_for(app, form_number), number, clean, actor,
-                       procedure_edition(app, form["procedure"]), note)
-    store.put(COLLECTION, number, record, actor=actor["name"], action="record.file",
-              detail={"form": form["number"], "edition": form["edition"], "effect_of": origin["number"]})
-    store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.nonconformity",
+    record = _store_new(app, form, workflow_for(app, form_number), clean, actor, procedure_edition(app, form["procedure"]),
+                        note, number_pattern(app, form), effect_of=origin["number"])
+    number = record["number"]
+    app.store.log_event(COLLECTION, origin["number"], actor=actor["name"], action="record.nonconformity",
                     reason=raised["reason"] or raised["summary"], detail={**detail, "report": number, "filed": True})
 
 
