@@ -102,7 +102,7 @@ def migrate(app: App, to: str, schema: str | None, actor: str) -> Migration:
                                  "head": checked.head, "objects": checked.objects})
     if source.kind == "folder":
         report.kept = _set_aside(app.workspace.records)
-    _switch(app.workspace.root / CONFIG_NAME, url, chosen)
+    set_store_table(app.workspace.root / CONFIG_NAME, url or "folder", chosen)
     return report
 
 
@@ -115,7 +115,3 @@ def _set_aside(records: Path) -> str:
             shutil.move(str(records / name), str(kept / name))
     return kept.relative_to(records.parent).as_posix()
 
-
-def _switch(config: Path, url: str | None, schema: str) -> None:
-    """Write ``[store]`` into ``qms.toml`` (other tables and comments kept as they are)."""
-    set_store_table(config, url or "folder", schema)

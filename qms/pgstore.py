@@ -42,7 +42,7 @@ from qms import clock
 from qms.audit import GENESIS, ChainProblem, canonical, digest, entry_hash
 from qms.errors import NotFound, StoreError
 from qms.intent import Recovery
-from qms.store import Store, atomic_write, bucket_of
+from qms.store import Store, atomic_write
 
 POOL_SIZE = 8
 #: The relation made last by ``_DDL``: a schema without it is made (or brought up to date) on opening.
@@ -663,11 +663,16 @@ class PgStore(Store):
                  reason: str = "") -> int:
         with self.transaction():
             self._copy_in(collection, objects)
-            at = clock.stamp()
-            for key, obj in objects.items():
-                self._pending({"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
-                               "state": digest(obj), "reason": reason})
+            self._pending_all(collection, [(key, digest(obj)) for key, obj in objects.items()], actor, action, reason)
         return len(objects)
+
+    def _pending_all(self, collection: str, states: list[tuple[str, str]], actor: str, action: str,
+                     reason: str) -> None:
+        """One audit entry per (key, state) of a bulk write, all at one time, chained when the unit commits."""
+        at = clock.stamp()
+        for key, state in states:
+            self._pending({"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
+                           "state": state, "reason": reason})
 
     def _copy_in(self, collection: str, objects: dict[str, dict[str, Any]]) -> None:
         """Insert many objects with COPY (a bulk import's new keys), upserting any that already exist."""
@@ -690,10 +695,7 @@ class PgStore(Store):
             for path in files:
                 raw = json.loads(path.read_bytes())
                 self._copy_in(collection, {d["_key"]: d["obj"] for d in raw["objects"].values()})
-            at = clock.stamp()
-            for _, key, state in staged:
-                self._pending({"at": at, "actor": actor, "action": action, "collection": collection, "key": key,
-                               "state": state, "reason": reason})
+            self._pending_all(collection, [(key, state) for _, key, state in staged], actor, action, reason)
         for path in files:
             path.unlink(missing_ok=True)
         return len(staged)
@@ -794,14 +796,6 @@ class PgStore(Store):
             assert unit is not None
             unit.after.append(lambda: path.unlink(missing_ok=True))  # only once the disposal is committed
             return self._log("blob", sha, None, actor, action, reason, detail)
-
-    # -- what only the folder store has ---------------------------------------------------
-
-    def bucket_path(self, collection: str, key: str) -> Path:
-        return self.db / collection / f"{bucket_of(key)}.json"
-
-    def buckets(self, collection: str) -> list[Path]:
-        return []
 
 
 __all__ = ["PgStore", "PgAuditLog", "close_pools", "pool_for", "safe_url"]

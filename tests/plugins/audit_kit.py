@@ -8,21 +8,15 @@ from typing import Any
 
 import qms_audit.hooks
 from qms import documents
+from qms.api import DEMO_PASSWORD, DEMO_USERS
 from qms.app import App
 from qms.testing import make_app as make_test_app
 
-PASSWORD = "demo-pass-2026"
+PASSWORD = DEMO_PASSWORD
 NOW = "2026-11-02T09:00:00"  # a Monday
 
 #: zhou of 质量管理部 audits; li of 品质部 is audited; chen (管理者代表) approves the programme.
-USERS = (
-    ("admin", "admin", "质量管理部", "系统管理员", "体系管理员"),
-    ("zhou", "quality_officer", "质量管理部", "周文控", "文控"),
-    ("li", "quality_officer", "品质部", "李品质", "计量员"),
-    ("wang", "approver", "总经理办公室", "王总经理", "总经理"),
-    ("chen", "approver", "管理者代表", "陈管代", "管理者代表"),
-    ("zhao", "department", "业务部", "赵业务", "业务主管"),
-)
+USERS = DEMO_USERS[:6]  # admin, zhou, li, wang, chen, zhao as the demo has them
 
 _TEMPLATES: dict[tuple[Path, tuple[object, ...]], Path] = {}
 
