@@ -28,6 +28,8 @@ from qms.errors import AuthError, UsageError
 
 if TYPE_CHECKING:
     from qms.app import App
+    from qms.host import Host
+    from qms.workspace import Workspace
 
 TOKENS = "tokens"
 LOGIN_HOURS = 8
@@ -183,6 +185,19 @@ class Identity:
             raise AuthError(f"--as {name} alone proves nothing: run `qms login {name}` first, or set QMS_PASSWORD "
                             f"(QMS_TOKEN for scripts); nothing was changed")
         self.proven = True
+
+
+def open_as(host: Host, workspace: Workspace, named: str | None, login: dict[str, Any] | None) -> App:
+    """The workspace opened for one command, acting as ``named`` (``--as``) or else the logged-in user.
+
+    Either way the actor proves who they are (``Identity``) when the command first changes
+    something. The render service opens each command it is handed the same way, with the
+    caller's own login.
+    """
+    from qms.app import App
+
+    actor = named or (str(login["user"]) if login else None)
+    return App(workspace, host, actor, proof=Identity(login, named).prove)
 
 
 def own_password(app: App, doing: str) -> str:

@@ -40,6 +40,9 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("qms.cli.login:token", "Tokens for scripts and CI (QMS_TOKEN), made and revoked by an admin."),
     "render": ("qms.cli.pdf:render",
                "Render every issued document and every record as PDF, logging each file's sha256 for `qms verify`."),
+    "render-service": ("qms.cli.render_service:render_service",
+                       "The render service: one process that keeps the PDF engine loaded, so `qms render` pays "
+                       "only for its pages."),
     "serve": ("qms.cli.site:serve",
               "Serve the web workspace and the auditor site for this workspace (log in with a workspace user)."),
     "export": ("qms.cli.site:export", "Export evidence from the workspace."),

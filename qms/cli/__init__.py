@@ -115,15 +115,11 @@ class Session:
     def app(self) -> App:
         """The opened workspace (found from --workspace, QMS_WORKSPACE or the current folder)."""
         if self._app is None:
-            from qms.app import App
-            from qms.logins import Identity, saved_login
+            from qms.logins import open_as, saved_login
             from qms.workspace import find_workspace
 
             workspace = find_workspace(self.workspace_option)
-            login = saved_login(workspace.root)
-            # Without --as, the user logged in on this workspace acts; either way they must prove it.
-            actor = self.actor_name or (str(login["user"]) if login else None)
-            self._app = App(workspace, self.host, actor, proof=Identity(login, self.actor_name).prove)
+            self._app = open_as(self.host, workspace, self.actor_name, saved_login(workspace.root))
         return self._app
 
 
@@ -220,6 +216,13 @@ def build(argv: Sequence[str]) -> click.Group:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: build the CLI and run it; plugin failures exit with code 3."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "render" in args:
+        # A running render service takes the command before the plugins are even found.
+        from qms.render.service import hand_over
+
+        code = hand_over(args)
+        if code is not None:
+            sys.exit(code)
     try:
         cli = build(args)
     except PluginError as exc:

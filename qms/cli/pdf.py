@@ -7,18 +7,21 @@ page through ``write_page``. ``attach(cli)`` adds ``render`` to the root.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from qms.app import App
 from qms.cli import echo_json, json_option, pass_app
 from qms.errors import ExitCode
 
 if TYPE_CHECKING:
+    from qms.app import App
     # The renderer is imported when a PDF is written: `qms record list` and the other commands of
     # a module that also offers a PDF command do not pay for it.
+    from qms.render.batch import Report
     from qms.render.page import Page
 
 PDF_OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -47,6 +50,8 @@ def render(app: App, force: bool, out: Path | None, jobs: int | None, as_json: b
     """Render every issued document and every record as PDF, logging each file's sha256 for `qms verify`.
 
     Only pages whose input changed (or whose file was changed on disk) are rendered again.
+    While `qms render-service` runs for the workspace, the work is handed to it (the PDF
+    engine already loaded) and the output is the same.
 
     \b
     Examples:
@@ -54,42 +59,59 @@ def render(app: App, force: bool, out: Path | None, jobs: int | None, as_json: b
       qms render --all --jobs 2
       qms render --out /tmp/pdf
     """
+    with progress_bar(as_json) as progress:
+        report = render_report(app, force=force, out=out, jobs=jobs, progress=progress)
+    code = show_report(report.as_dict(), as_json)
+    if code:
+        sys.exit(code)
+
+
+def render_report(app: App, *, force: bool, out: Path | None, jobs: int | None,
+                  progress: Callable[[int, int, str], None]) -> Report:
+    """What ``qms render`` does once the workspace is open: the actor checked, the pages collected and rendered.
+
+    The render service (``qms.render.service``) runs the same function for the command it is handed.
+    """
     from qms.render.batch import collect, render_all
 
     actor = app.actor("render", "render PDFs into the workspace")["name"]
-    jobs_list = list(collect(app))
-    bar_holder: dict[str, object] = {}
+    return render_all(app, actor=actor, out=out, force=force, jobs=jobs, progress=progress, collected=list(collect(app)))
+
+
+@contextmanager
+def progress_bar(as_json: bool) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress callback drawing a bar on stderr once there is something to render (none with ``--json``)."""
+    bars: list[Any] = []
 
     def progress(done: int, total: int, name: str) -> None:
         if as_json or total == 0:
             return
-        bar = bar_holder.get("bar")
-        if bar is None:
-            bar = click.progressbar(length=total, label="rendering PDF", file=sys.stderr,
-                                    item_show_func=lambda n: n)
+        if not bars:
+            bar = click.progressbar(length=total, label="rendering PDF", file=sys.stderr, item_show_func=lambda n: n)
             bar.__enter__()
-            bar_holder["bar"] = bar
+            bars.append(bar)
         if done:
-            bar.update(1, name)  # type: ignore[attr-defined]
+            bars[0].update(1, name)
 
     try:
-        report = render_all(app, actor=actor, out=out, force=force, jobs=jobs, progress=progress,
-                            collected=jobs_list)
+        yield progress
     finally:
-        bar = bar_holder.get("bar")
-        if bar is not None:
-            bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+        for bar in bars:
+            bar.__exit__(None, None, None)
+
+
+def show_report(data: dict[str, Any], as_json: bool) -> int:
+    """Print a render report (``Report.as_dict()``) as ``qms render`` does; the exit code it calls for."""
     if as_json:
-        echo_json(report.as_dict())
+        echo_json(data)
     else:
-        click.echo(f"{report.out}: rendered {len(report.rendered)} PDF(s) ({report.pages} pages), "
-                   f"{len(report.skipped)} unchanged")
-        for name in report.repaired:
+        click.echo(f"{data['out']}: rendered {len(data['rendered'])} PDF(s) ({data['pages']} pages), "
+                   f"{data['skipped']} unchanged")
+        for name in data["repaired"]:
             click.echo(f"re-rendered {name}: its bytes had changed on disk since they were made")
-        for name, error in report.failed:
-            click.echo(f"FAILED {name}: {error}", err=True)
-    if report.failed:
-        sys.exit(int(ExitCode.NONCONFORMITY))
+        for failure in data["failed"]:
+            click.echo(f"FAILED {failure['file']}: {failure['error']}", err=True)
+    return int(ExitCode.NONCONFORMITY) if data["failed"] else 0
 
 
 def attach(cli: click.Group) -> None:
