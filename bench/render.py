@@ -6,7 +6,10 @@ Targets (issue 5): warm rebuild with one change < 5 % of the cold batch; two wor
 ``--cli N`` measures the shipped command instead, each run a new process (``python -m qms``, every
 installed plugin loaded): ``qms render --jobs 2`` cold over N records, then ``qms render --changed``
 after one record changed, and after nothing changed, ``--rounds`` times each (p50/p95/p99);
-``--before REV`` times another revision's code in the same run (a ``git worktree``), alternating.
+``--before REV`` times another revision's code in the same run (a ``git worktree``), alternating;
+``--service`` then repeats the runs with ``qms render-service`` started, the command handed to it.
+The user proves who they are by a ``qms login`` made once, as at a terminal (``--password``: by
+``QMS_PASSWORD`` on every command, a password hash each time).
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_tree: Path | None = None) -> None:
+def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_tree: Path | None = None,
+              service: bool = False, password: bool = False) -> None:
     """The shipped ``qms render`` in new processes: cold batch, one change, no change (see the docstring).
 
     With ``before`` the same runs are made with that revision's code too (a ``git worktree`` first on
@@ -140,24 +144,39 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_t
             print(f"# qms render --cli {records}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
 
             cpu: dict[tuple[str, str], list[float]] = {}
+            runtime = Path(tmp) / "run"
+            runtime.mkdir(mode=0o700)
 
-            def run(label: str, *args: str) -> float:
+            def run(label: str, *args: str, command: bool = False) -> float:
                 tree = trees[label]
                 # Bytecode written and used as in an installed copy, for both trees alike.
                 env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-                env.update({"QMS_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+                env.update({"XDG_CONFIG_HOME": str(Path(tmp) / "config"), "XDG_RUNTIME_DIR": str(runtime),
                             "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")])})
                 t, used = time.perf_counter(), _children_cpu()
                 # Run from the workspace: ``-m`` puts the working directory first on sys.path, and from
                 # the repository that would be this tree's qms whatever PYTHONPATH says.
-                subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), "--as",
-                                "admin", "render", *args], env=env, check=True, capture_output=True,
+                head = [] if command else ["render"]
+                if password:
+                    env["QMS_PASSWORD"] = PASSWORD
+                proof = ["--as", "admin"] if password else []  # else the login made below
+                subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root), *proof,
+                                *head, *args], env=env, check=True, capture_output=True,
                                cwd=apps[label].workspace.root)
                 took = time.perf_counter() - t
                 # CPU seconds of the command and its render workers: what the machine's load does not stretch.
                 cpu.setdefault((label, " ".join(args)), []).append(_children_cpu() - used)
                 return took
 
+            if not password:
+                # As a user at a terminal works: `qms login` once, then commands prove themselves by its token.
+                for label in trees:
+                    subprocess.run([sys.executable, "-m", "qms", "--workspace", str(apps[label].workspace.root),
+                                    "login", "admin", "--password-stdin"], input=f"{PASSWORD}\n".encode(), check=True,
+                                   capture_output=True, cwd=apps[label].workspace.root,
+                                   env={**os.environ, "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+                                        "PYTHONPATH": os.pathsep.join([str(trees[label]), str(trees[label] / "plugins")])})
+            print(f"# proof of the user: {'QMS_PASSWORD with --as (scrypt each command)' if password else 'qms login token'}")
             cold = {label: run(label, "--jobs", "2") for label in trees}
             for label in trees:
                 print(f"{label}: qms render --jobs 2, {records} records cold: {cold[label]:.2f} s wall, "
@@ -183,10 +202,40 @@ def bench_cli(records: int, rounds: int = 3, before: str | None = None, before_t
                 print(f"{label}: CPU seconds, 1 changed p50/p95/p99 {spread(one_cpu)}, nothing changed {spread(none_cpu)}; "
                       f"1 changed ÷ cold batch CPU {100 * percentile(one_cpu, 50) / cold_cpu:.1f} %, ÷ half the cold "
                       f"batch CPU (its wall time on 2 idle cores) {200 * percentile(one_cpu, 50) / cold_cpu:.1f} %")
+            if service:
+                bench_service(apps["this tree"], run, cpu, cold["this tree"], rounds, records)
         finally:
             if before:
                 subprocess.run(["git", "worktree", "remove", "--force", str(trees[f"before ({before})"])], cwd=root,
                                capture_output=True)
+
+
+def bench_service(app: App, run: Any, cpu: dict[tuple[str, str], list[float]], cold: float, rounds: int,
+                  records: int) -> None:
+    """The same runs with ``qms render-service`` started: the command handed to the service (this tree only)."""
+    label = "this tree"
+    t = time.perf_counter()
+    run(label, "render-service", "start", "--idle-minutes", "10", command=True)
+    print(f"service: qms render-service start (until it answers): {time.perf_counter() - t:.2f} s")
+    try:
+        cold_served = run(label, "--all", "--jobs", "2")
+        print(f"service: qms render --all --jobs 2, {records} records: {cold_served:.2f} s wall "
+              f"(the client's CPU only: {cpu[(label, '--all --jobs 2')][0]:.2f} s)")
+        changed: list[float] = []
+        unchanged: list[float] = []
+        for i in range(rounds):
+            doc = record(7)
+            doc["data"]["action"] = f"更换密封圈，服务第 {i + 2} 次回访"
+            app.store.put("records", "KS-2026-0007", doc, actor="zhao", action="record.update")
+            changed.append(run(label, "--changed"))
+            unchanged.append(run(label, "--changed"))
+        one = percentile(changed, 50)
+        print(f"service: qms render --changed, 1 of {records} changed, p50/p95/p99 {spread(changed)} s ({rounds} runs): "
+              f"{100 * one / cold:.1f} % of the cold batch without the service, {100 * one / cold_served:.1f} % of "
+              f"the batch through the service (target < 5 %)")
+        print(f"service: qms render --changed, nothing changed, p50/p95/p99 {spread(unchanged)} s")
+    finally:
+        run(label, "render-service", "stop", command=True)
 
 
 def main() -> None:
@@ -196,10 +245,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="with --cli: runs of each --changed case")
     parser.add_argument("--before", metavar="REV", help="with --cli: also time this revision's code, alternating")
     parser.add_argument("--before-tree", metavar="DIR", type=Path, help="with --cli: also time the code in DIR")
+    parser.add_argument("--password", action="store_true",
+                        help="with --cli: prove the user by QMS_PASSWORD on each command instead of a `qms login`")
+    parser.add_argument("--service", action="store_true",
+                        help="with --cli: then the same with `qms render-service` started (this tree)")
     args = parser.parse_args()
     os.environ["QMS_NOW"] = "2026-11-22T09:00:00"
     if args.cli:
-        bench_cli(args.cli, args.rounds, args.before, args.before_tree)
+        bench_cli(args.cli, args.rounds, args.before, args.before_tree, args.service, args.password)
         return
     per_page(1)  # warm up: the WeasyPrint import and font loading are not per page
     for chapters in (0, 32):  # the control page alone; about twenty pages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from qms import distribution, documents
 from qms.app import App
 from qms.cli import build
 from qms.host import Host, make_plugin_manager
+from qms.store import sha256_file
 from qms.workspace import Workspace
 from tests.test_pdf import FORM, record
 
@@ -156,3 +158,32 @@ def test_a_pdf_written_into_records_is_logged_and_a_print_out_elsewhere_is_not(w
     archived.write_bytes(archived.read_bytes() + b"%")
     changed = qms(ws, "verify")
     assert changed.exit_code == 1 and "records/pdf/printed/TT-2026-0001.pdf" in changed.output
+
+
+@pytest.mark.slow
+def test_render_reads_a_pdf_again_only_when_its_stat_signature_moved(ws: Workspace, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from qms import verify_checkpoint
+    from qms.render import batch
+
+    out = tmp_path / "pdf"
+    monkeypatch.setattr(verify_checkpoint, "RACY_NS", 0)  # the files of a run before are settled at once here
+    reads: list[Path] = []
+    monkeypatch.setattr(batch, "sha256_file", lambda path: (reads.append(path), sha256_file(path))[1])
+    assert qms(ws, "render", "--jobs", "1", "--out", str(out)).exit_code == 0
+    original = (out / "records/QR-9.8-01/TT-2026-0001.pdf").read_bytes()
+    for expected_reads in (3, 0):  # read once to find them right, then known by their stat signature
+        reads.clear()
+        again = json.loads(qms(ws, "render", "--out", str(out), "--json").output)
+        assert (again["rendered"], again["skipped"], len(reads)) == ([], 3, expected_reads)
+    # The same size, the mtime put back: the ctime still moved, so the file is read and made again.
+    target = out / "records/QR-9.8-01/TT-2026-0001.pdf"
+    before = target.stat()
+    edited = bytearray(original)
+    edited[len(edited) // 2] ^= 0x01
+    target.write_bytes(bytes(edited))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    reads.clear()
+    repaired = json.loads(qms(ws, "render", "--out", str(out), "--json").output)
+    assert repaired["repaired"] == ["records/QR-9.8-01/TT-2026-0001.pdf"] and reads == [target]
+    assert target.read_bytes() == original

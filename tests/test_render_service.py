@@ -193,6 +193,14 @@ def test_a_service_whose_code_changed_stops_and_the_command_renders_itself(
         assert "ran older code than is installed now and has stopped; rendering here" in after.stderr
         assert len(json.loads(after.stdout)["rendered"]) == 3, "rendered in the command's own process"
         _gone(pid)
+        # `start` does not take a service of older code for a running one: it starts a new one.
+        pid = json.loads(qms(ws, env, "render-service", "start", "--json", user=None, cwd=tmp_path).stdout)["pid"]
+        hookspecs.write_text(hookspecs.read_text(encoding="utf-8") + "# upgraded again\n", encoding="utf-8")
+        again = qms(ws, env, "render-service", "start", "--json", user=None, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["started_now"] and json.loads(again.stdout)["pid"] != pid
+        _gone(pid)
+        pid = json.loads(again.stdout)["pid"]
     finally:
         qms(ws, env, "render-service", "stop", user=None)
 

@@ -2,8 +2,10 @@
 
 The parent process builds each page's HTML (cheap: templates and plugin layouts) and its digest;
 a manifest (``.manifest.json`` in the output folder) maps each output file to the digest of the
-input it was made from and the sha256 of the bytes written. A file whose digest and bytes still
-match is skipped, so a rebuild after one change costs one PDF. Only the WeasyPrint work (layout
+input it was made from, the sha256 of the bytes written and, once its bytes were found right
+again, its stat signature then (``qms.verify_checkpoint.stat_of``). A file whose digest and bytes
+still match is skipped, so a rebuild after one change costs one PDF; a file whose stat signature
+has not moved is not even read again. Only the WeasyPrint work (layout
 and PDF writing, ~0.5 s a page) goes to the worker processes, which receive finished pages and
 return bytes; the parent writes every file atomically and logs its sha256 with
 ``Store.register_file`` so ``qms verify`` checks it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ from qms import clock
 from qms.errors import UsageError
 from qms.render.page import Page
 from qms.store import atomic_write, sha256_file
+from qms.verify_checkpoint import settled, stat_of
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -91,8 +95,8 @@ def collect(app: App) -> Iterator[Job]:
             yield Job(record_file(record), record_page_of(app, record), "record")
 
 
-def load_manifest(out: Path) -> dict[str, dict[str, str]]:
-    """The manifest of ``out``: output relpath → ``{"input": digest, "sha256": bytes}``; empty when absent or broken."""
+def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    """The manifest of ``out``: output relpath → ``{"input": digest, "sha256": bytes[, "stat": signature]}``; empty when absent or broken."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
@@ -100,7 +104,7 @@ def load_manifest(out: Path) -> dict[str, dict[str, str]]:
     return data if isinstance(data, dict) else {}
 
 
-def _save_manifest(out: Path, manifest: dict[str, dict[str, str]]) -> None:
+def _save_manifest(out: Path, manifest: dict[str, dict[str, Any]]) -> None:
     atomic_write(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"))
 
 
@@ -150,12 +154,17 @@ def render_all(
     manifest = load_manifest(out)
     report = Report(out=out)
     todo: list[tuple[Job, str]] = []
+    started = time.time_ns()
     for job in all_jobs:
         digest = job.digest
         entry = manifest.get(job.relpath)
         target = out / job.relpath
-        if not force and entry and entry.get("input") == digest and target.is_file():
-            if sha256_file(target) == entry.get("sha256"):
+        stat = stat_of(target) if not force and entry and entry.get("input") == digest else None
+        if entry and stat is not None:
+            # A file whose stat signature is the one it had when its bytes were last found right is
+            # not read again: an edit moves its ctime even when the mtime is put back.
+            if stat == entry.get("stat") or sha256_file(target) == entry.get("sha256"):
+                entry["stat"] = settled(stat, started)
                 report.skipped.append(job.relpath)
                 continue
             report.repaired.append(job.relpath)  # bytes changed on disk since they were made: make them again

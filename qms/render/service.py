@@ -242,20 +242,21 @@ class Service:
             except (ServiceError, ValueError, OSError):
                 return True
             op = request.get("op")
-            if op == "status":
-                _send(stream, self.status())
-                return True
             if op == "stop":
                 _send(stream, {**self.status(), "running": False})
                 print(f"{_now()} stopped on request", flush=True)
                 return False
-            if op != "render":
+            if op not in ("status", "render"):
                 _send(stream, {"error": f"the render service does not know {op!r}", "exit": 2})
                 return True
             if code_signature() != self.code:
+                # Asked for its status too: `start` then starts a service of the installed code.
                 _send(stream, {"stale": True})
                 print(f"{_now()} the installed code changed since the start: stopping", flush=True)
                 return False
+            if op == "status":
+                _send(stream, self.status())
+                return True
             self.render(stream, request)
             self.served += 1
             return True
@@ -301,7 +302,7 @@ def _now() -> str:
 
 
 def ask(path: Path, request: dict[str, Any], timeout: float | None = 5.0) -> dict[str, Any] | None:
-    """Send one request and return the final answer; None when no service listens at ``path``."""
+    """Send one request and return the final answer; None when no service listens at ``path`` (or it was stale and stopped)."""
     try:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.settimeout(timeout)
@@ -311,9 +312,20 @@ def ask(path: Path, request: dict[str, Any], timeout: float | None = 5.0) -> dic
     try:
         with conn, conn.makefile("rwb") as stream:
             _send(stream, request)
-            return _receive(stream)
+            answer = _receive(stream)
     except TimeoutError:
         raise ServiceError("the render service is busy with a command; ask again when it has finished") from None
+    if answer.get("stale"):
+        _wait_gone(path)
+        return None
+    return answer
+
+
+def _wait_gone(path: Path, seconds: float = 10) -> None:
+    """Wait until the service that answered at ``path`` has removed its socket on the way out."""
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def status(root: Path) -> dict[str, Any] | None:
@@ -358,11 +370,8 @@ def stop(root: Path) -> dict[str, Any] | None:
     if files is None:
         return None
     answer = ask(files[0], {"op": "stop"}, timeout=None)
-    if answer is None:
-        return None
-    deadline = time.monotonic() + 10
-    while files[0].exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    if answer is not None:
+        _wait_gone(files[0])
     return answer
 
 
