@@ -5,15 +5,22 @@ The package re-exports the hook marker plugins use (``qms.hookimpl``) and the ve
 
 from __future__ import annotations
 
-from qms.hookspecs import hookimpl
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qms.hookspecs import hookimpl
 
 
-def __getattr__(name: str) -> str:
-    """``__version__``, looked up on first use (PEP 562) through the cached plugin discovery.
+def __getattr__(name: str) -> Any:
+    """``hookimpl`` and ``__version__``, looked up on first use (PEP 562).
 
-    Asking ``importlib.metadata`` here would cost every start of ``qms`` its import and a scan
-    of the installed distributions, even for commands that never print the version.
+    Importing pluggy here, or asking ``importlib.metadata`` for the version, would cost every start
+    of ``qms`` its import, even a ``qms render`` handed to the render service before any plugin loads.
     """
+    if name == "hookimpl":
+        from qms.hookspecs import hookimpl
+
+        return hookimpl
     if name == "__version__":
         from qms.discovery import qms_version
 

@@ -1,5 +1,5 @@
 """``python -m qms``: the same as the ``qms`` command."""
 
-from qms.cli import main
+from qms.launch import main
 
 main()

@@ -271,3 +271,18 @@ def test_the_service_answers_no_other_user(ws: Workspace, env: dict[str, str],  
         qms(ws, env, "render-service", "stop", user=None)
         _gone(status["pid"])
         shutil.rmtree(run, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_command_handed_to_the_service_loads_neither_the_plugins_nor_the_pdf_engine(
+        ws: Workspace, env: dict[str, str], running: dict[str, Any]) -> None:  # noqa: F811
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+              "from qms.launch import main\n"
+              f"main(['--workspace', {str(ws.root)!r}, '--as', 'zhou', 'render', '--json'])\n")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=ws.root.parent)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["rendered"]) == 3 and served(ws, env) == 1
+    loaded = set(done.stderr.split("MODULES", 1)[1].split())
+    assert not loaded & {"pluggy", "weasyprint", "jinja2", "markdown_it", "qms.cli", "qms.host", "qms.store"}

@@ -6,7 +6,6 @@ built-in plugin ``qms.builtin.commands`` exactly as procedure plugins add theirs
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import click
 
 import qms
 from qms.cli.lazy import CommandTable, peek
+from qms.console import echo_json, hoist_actor
 from qms.errors import ExitCode, PluginError, QMSError, UsageError
 from qms.host import Host, make_plugin_manager
 
@@ -77,32 +77,6 @@ class QMSGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def hoist_actor(args: list[str]) -> list[str]:
-    """``--as NAME`` moved to the front wherever it was typed.
-
-    ``--as`` belongs to the root group, but people (and the help examples) write it after the
-    command, as in ``qms record new QR-8.2-01 --data c.yaml --as li``; both orders mean the same.
-    """
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
-            break
-        if arg == "--as" and i + 1 < len(args):
-            front += args[i:i + 2]
-            i += 2
-            continue
-        if arg.startswith("--as="):
-            front.append(arg)
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
-
-
 @dataclass
 class Session:
     """What the root options said; opens the workspace only when a command needs it."""
@@ -147,11 +121,6 @@ def pass_app(f: F) -> F:
 def json_option(f: F) -> F:
     """Add ``--json`` to a command."""
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
-
-
-def echo_json(data: Any) -> None:
-    """Print ``data`` as indented JSON (Chinese kept readable)."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def read_password(password_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
@@ -216,13 +185,6 @@ def build(argv: Sequence[str]) -> click.Group:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: build the CLI and run it; plugin failures exit with code 3."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if "render" in args:
-        # A running render service takes the command before the plugins are even found.
-        from qms.render.service import hand_over
-
-        code = hand_over(args)
-        if code is not None:
-            sys.exit(code)
     try:
         cli = build(args)
     except PluginError as exc:

@@ -7,15 +7,14 @@ page through ``write_page``. ``attach(cli)`` adds ``render`` to the root.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from qms.cli import echo_json, json_option, pass_app
-from qms.errors import ExitCode
+from qms.cli import echo_json, pass_app
+from qms.render.summary import progress_bar, render_options, show_report
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -39,12 +38,7 @@ def write_page(app: App, page: Page, default_name: str, output: Path | None, as_
 
 
 @click.command("render")
-@click.option("--all/--changed", "force", default=False,
-              help="Re-render everything, or (default) only what changed since the last run.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default records/pdf/ of the workspace).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: every core).")
-@json_option
+@render_options
 @pass_app
 def render(app: App, force: bool, out: Path | None, jobs: int | None, as_json: bool) -> None:
     """Render every issued document and every record as PDF, logging each file's sha256 for `qms verify`.
@@ -76,42 +70,6 @@ def render_report(app: App, *, force: bool, out: Path | None, jobs: int | None,
 
     actor = app.actor("render", "render PDFs into the workspace")["name"]
     return render_all(app, actor=actor, out=out, force=force, jobs=jobs, progress=progress, collected=list(collect(app)))
-
-
-@contextmanager
-def progress_bar(as_json: bool) -> Iterator[Callable[[int, int, str], None]]:
-    """A progress callback drawing a bar on stderr once there is something to render (none with ``--json``)."""
-    bars: list[Any] = []
-
-    def progress(done: int, total: int, name: str) -> None:
-        if as_json or total == 0:
-            return
-        if not bars:
-            bar = click.progressbar(length=total, label="rendering PDF", file=sys.stderr, item_show_func=lambda n: n)
-            bar.__enter__()
-            bars.append(bar)
-        if done:
-            bars[0].update(1, name)
-
-    try:
-        yield progress
-    finally:
-        for bar in bars:
-            bar.__exit__(None, None, None)
-
-
-def show_report(data: dict[str, Any], as_json: bool) -> int:
-    """Print a render report (``Report.as_dict()``) as ``qms render`` does; the exit code it calls for."""
-    if as_json:
-        echo_json(data)
-    else:
-        click.echo(f"{data['out']}: rendered {len(data['rendered'])} PDF(s) ({data['pages']} pages), "
-                   f"{data['skipped']} unchanged")
-        for name in data["repaired"]:
-            click.echo(f"re-rendered {name}: its bytes had changed on disk since they were made")
-        for failure in data["failed"]:
-            click.echo(f"FAILED {failure['file']}: {failure['error']}", err=True)
-    return int(ExitCode.NONCONFORMITY) if data["failed"] else 0
 
 
 def attach(cli: click.Group) -> None:

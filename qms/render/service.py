@@ -36,7 +36,6 @@ import os
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -343,6 +342,8 @@ def start(root: Path, idle_minutes: float = DEFAULT_IDLE_MINUTES) -> tuple[dict[
     if running is not None:
         return running, False
     path.unlink(missing_ok=True)  # left by a service that was killed: nobody listens on it
+    import subprocess
+
     # The service's environment keeps no password or token: each command brings its caller's own.
     env = {name: value for name, value in os.environ.items() if name not in PASSED_ENV}
     with open(log, "ab") as log_file:
@@ -392,21 +393,18 @@ def hand_over(args: list[str]) -> int | None:
     None (the command then runs in its own process, exactly as without a service) for anything
     this does not plainly recognise: other root options, ``--help``, options ``render`` refuses
     (its own process says what is wrong), a password still to be asked on the terminal, no
-    service, or a service whose code is stale.
+    service, or a service whose code is stale. Only click and the workspace's files are loaded
+    for it, not the CLI or the plugins.
     """
-    import click
-
-    from qms.cli import hoist_actor
+    from qms.console import hoist_actor
+    from qms.render import summary
 
     parsed = _parse(hoist_actor(args))
     if parsed is None:
         return None
     workspace_option, named, rest = parsed
-    from qms.cli.pdf import render
-
-    try:
-        params = render.make_context("render", list(rest)).params
-    except (click.exceptions.ClickException, click.exceptions.Exit):
+    params = summary.parse(rest)
+    if params is None:
         return None
     try:
         from qms.workspace import find_workspace
@@ -458,7 +456,7 @@ def _parse(args: list[str]) -> tuple[str | None, str | None, list[str]] | None:
 def _run(path: Path, request: dict[str, Any], as_json: bool) -> int | None:
     import click
 
-    from qms.cli.pdf import progress_bar, show_report
+    from qms.render.summary import progress_bar, show_report
 
     try:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
