@@ -94,11 +94,11 @@ def qms_web_pages() -> list[dict[str, str]]:
 
 
 @hookimpl
-def qms_web_page(slug: str, query: RecordQuery, now: datetime) -> dict[str, Any] | None:
+def qms_web_page(slug: str, query: RecordQuery, now: datetime, calendar: WorkCalendar) -> dict[str, Any] | None:
     """The CAPA board."""
     from qms_ncr import board
 
-    return board.page(query, now) if slug == board.SLUG else None
+    return board.page(query, now, calendar) if slug == board.SLUG else None
 
 
 @hookimpl

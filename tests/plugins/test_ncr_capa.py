@@ -110,13 +110,26 @@ def test_open_actions_of_every_source_are_one_capa_list_in_due_figures_and_the_b
     assert dict(zip(figures["ncr-by-state"]["data"]["keys"], figures["ncr-by-state"]["data"]["values"]))["implementing"] == 1
     assert [figures[k]["data"]["value"] for k in ("ncr-open", "capa-open", "capa-overdue")] == [1, 1, 1]
     assert board is not None
-    [actions, reports, _] = board["sections"]
+    [actions, checks, reports, _] = board["sections"]
     assert actions["rows"][0][0] == {"text": NUMBER, "record": NUMBER} and actions["rows"][0][-1]["tone"] == "late"
+    assert checks["rows"] == [] and checks["empty"].startswith("没有等待验证")
     assert reports["rows"][0][0]["record"] == NUMBER
     # Done: the action leaves the list and the effectiveness check is due instead.
     invoke("--as", "sun", "ncr", "done", NUMBER, "--action", "1", "--result", "规程已修订")
     items = [i for i in ok(invoke("due", "--json"))["items"] if i["ref"] == NUMBER]
     assert [(i["kind"], i["overdue"]) for i in items] == [("capa-check", False)]
+    # The board shows the check waiting: due 10 working days after 10-12, who may not sign it; late after that.
+    app = open_app(workspace)
+    for at, tone, late in (("2026-10-12T09:00:00", "ok", 0), ("2026-10-27T09:00:00", "late", 1)):
+        with clock.frozen_at(at):
+            board = app.host.web_page("capa", record_query(app), clock.now(), app.calendar, {})
+        assert board is not None
+        [actions, checks, _, _] = board["sections"]
+        assert actions["rows"] == []
+        assert [(r[0]["record"], r[2], r[3], r[4], r[5]) for r in checks["rows"]] == [
+            (NUMBER, 1, "2026-10-12 09:00", {"text": "2026-10-26", "tone": tone}, "li、sun")]
+        shown = {f["label"]: f["value"] for f in board["figures"]}
+        assert (shown["待效果验证 Checks waiting"], shown["逾期验证 Overdue checks"]) == (1, late)
 
 
 def test_bad_input_is_refused_in_one_line_and_stores_nothing(invoke: Invoke, people: None, workspace: Workspace,
