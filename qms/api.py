@@ -11,7 +11,8 @@ What it holds:
 * **records**: ``get_record``, ``find_records`` (by form, state and top-level fields),
   ``file_record``, ``update_record``, ``move_record``, ``attach_file``, ``record_query`` and
   ``transaction`` (several services as one unit of work; the core owns the store and its lock);
-  ``referencing`` (records of other procedures that name an object);
+  ``referencing`` (records of other procedures that name an object); ``nonconformity_reports``
+  (the nonconformity reports a record's ``nonconformity`` effects opened, by source ref);
 * **forms**: ``current_form``, ``load_form``, ``field_label``;
 * **documents**: ``clause_map`` (each ISO 9001 clause calling for documented information, its
   bilingual label and the numbers of the documents in force citing it: what an internal audit's
@@ -102,6 +103,7 @@ if TYPE_CHECKING:
     from qms.records import find as find_records
     from qms.records import get as get_record
     from qms.records import move as move_record
+    from qms.records import nonconformity_reports as nonconformity_reports
     from qms.records import transaction as transaction
     from qms.records import update as update_record
     from qms.references import referencing as referencing
@@ -149,6 +151,7 @@ _EXPORTS: dict[str, str] = {
     "file_record": "qms.records:file",
     "update_record": "qms.records:update",
     "move_record": "qms.records:move",
+    "nonconformity_reports": "qms.records:nonconformity_reports",
     "attach_file": "qms.records:attach",
     "transaction": "qms.records:transaction",
     "record_query": "qms.recordquery:record_query",

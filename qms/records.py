@@ -149,6 +149,20 @@ def audit_trail(app: App, number: str) -> list[dict[str, Any]]:
     return app.store.history(COLLECTION, number)
 
 
+def nonconformity_reports(app: App, number: str) -> dict[str, str]:
+    """The nonconformity reports record ``number`` opened or found already open, by the source ref they answer.
+
+    Read from the ``record.nonconformity`` entries its ``nonconformity`` effects logged on it, so a
+    procedure can name the report of each of its findings without knowing which plugin files them.
+    """
+    reports: dict[str, str] = {}
+    for entry in audit_trail(app, number):
+        detail = entry.get("detail") or {}
+        if entry.get("action") == "record.nonconformity" and detail.get("ref") and detail.get("report"):
+            reports[str(detail["ref"])] = str(detail["report"])
+    return reports
+
+
 def procedure_edition(app: App, number: str) -> str:
     """The edition of the procedure in force: the effective revision, else the file's front matter."""
     try:
@@ -843,6 +857,6 @@ def attachment_bytes(app: App, record: dict[str, Any], sha: str) -> bytes:
 
 __all__ = [
     "COLLECTION", "amend", "attach", "attachment_bytes", "audit_trail", "default_workflow", "file", "file_many",
-    "find", "get", "list_records", "move", "pinned_form", "plan_move", "prepare", "refusals", "transaction", "update",
+    "find", "get", "list_records", "move", "nonconformity_reports", "pinned_form", "plan_move", "prepare", "refusals", "transaction", "update",
     "workflow_for",
 ]

@@ -33,12 +33,22 @@ def checklist_rows(data: dict[str, Any]) -> list[list[Any]]:
              item.get("evidence") or ""] for i, item in enumerate(data.get("checklist") or [], 1)]
 
 
-def finding_rows(data: dict[str, Any]) -> list[list[Any]]:
-    """Rows of the findings table: no., grade, clause, description, evidence, response."""
-    return [[f.get("no"), grades.LABELS.get(f.get("grade", ""), f.get("grade")), f.get("clause"), f.get("description"),
-             f.get("evidence") or "", f"{f.get('response')}（{f.get('responded_on')}）" if f.get("response")
-             else ("待回复 awaiting response" if grades.is_nonconformity(f) else "—")]
-            for f in grades.findings(data)]
+def finding_rows(data: dict[str, Any], reports: dict[str, str] | None = None, number: str = "") -> list[list[Any]]:
+    """Rows of the findings table: no., grade, clause, description, evidence, response.
+
+    With ``reports`` (``api.nonconformity_reports`` of audit ``number``) a last column names the
+    nonconformity report each nonconformity opened.
+    """
+    rows = []
+    for f in grades.findings(data):
+        row = [f.get("no"), grades.LABELS.get(f.get("grade", ""), f.get("grade")), f.get("clause"), f.get("description"),
+               f.get("evidence") or "", f"{f.get('response')}（{f.get('responded_on')}）" if f.get("response")
+               else ("待回复 awaiting response" if grades.is_nonconformity(f) else "—")]
+        if reports is not None:
+            opened = reports.get(grades.finding_ref(number, f.get("no")))
+            row.append(opened or ("未开具 none filed" if grades.is_nonconformity(f) else "—"))
+        rows.append(row)
+    return rows
 
 
 def record_html(record: dict[str, Any], form: dict[str, Any]) -> str | None:

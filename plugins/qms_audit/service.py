@@ -85,6 +85,18 @@ def programmes(app: App) -> list[dict[str, Any]]:
     return api.find_records(app, PROGRAMME)
 
 
+def person(app: App, name: Any) -> str:
+    """A workspace user as a report names them, ``周文控 (zhou)``; a name that is no user's as typed."""
+    if not name:
+        return "—"
+    try:
+        user = app.users.get(str(name))
+    except api.NotFound:
+        return str(name)
+    full = str(user.get("full_name") or name)
+    return f"{full} ({name})" if full != name else full
+
+
 def report_data(app: App, number: str) -> dict[str, Any]:
     """The figures and tables of the internal audit report of ``number``."""
     from qms_audit.layout import checklist_rows, finding_rows
@@ -98,12 +110,14 @@ def report_data(app: App, number: str) -> dict[str, Any]:
         "facts": [("记录编号 Record", number), ("年度计划 Programme", data.get("programme") or "—"),
                   ("受审核部门 Department audited", data.get("dept", "")),
                   ("审核条款 Clauses", "、".join(data.get("clauses") or [])),
-                  ("内审员 Auditor", data.get("auditor", "")), ("受审核方代表 Auditee", data.get("auditee") or "—"),
+                  ("内审员 Auditor", person(app, data.get("auditor"))),
+                  ("受审核方代表 Auditee", person(app, data.get("auditee"))),
                   ("审核日期 Audited on", data.get("audited_on") or f"计划 planned {data.get('planned_on', '')}"),
                   ("状态 State", record["state"])],
         "by_grade": [[grades.LABELS[g], counts[g]] for g in grades.GRADES],
         "counts": counts, "respond_within": limit.replace("wd", " 个工作日 working days"),
-        "findings": finding_rows(data), "checklist": checklist_rows(data), "summary": data.get("summary", ""),
+        "findings": finding_rows(data, api.nonconformity_reports(app, number), number),
+        "checklist": checklist_rows(data), "summary": data.get("summary", ""),
         "signatures": record.get("signatures") or [],
     }
 

@@ -226,8 +226,13 @@ def test_the_audit_report_pdf_shows_the_audit_findings_by_grade_checklist_and_si
     # Table cells wrap: the text is compared with the line breaks taken out.
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(out.read_bytes())).pages).replace("\n", "")
     for expected in ("内部审核报告", "Internal Audit Report", number, "品质部", "7.1.5", "QP-8.2-01",
-                     "一般不符合", "观察项", "卡尺校准标识过期仍在使用", "品质部体系运行基本有效", "周文控", "内审报告"):
+                     "一般不符合", "观察项", "卡尺校准标识过期仍在使用", "品质部体系运行基本有效", "周文控", "内审报告",
+                     "不合格报告", "未开具"):
         assert expected in text, expected
+    # Without a procedure that files nonconformity reports the NCR column says so; people by full name.
+    report = service.report_data(app, number)
+    assert [row[-1] for row in report["findings"]] == ["未开具 none filed", "—"]
+    assert dict(report["facts"])["内审员 Auditor"] == "周文控 (zhou)"
 
 
 # -- web board -------------------------------------------------------------------------------------

@@ -50,6 +50,18 @@ def test_a_nonconformity_opens_a_report_and_an_observation_none(app: App) -> Non
         (f"{number}/1", "严重"), (f"{number}/2", "一般")]
 
 
+def test_the_audit_report_names_the_report_each_nonconformity_opened(app: App) -> None:
+    number = service.new_audit(app, audit())["number"]
+    service.add_finding(app, number, {"clause": "8.2", "grade": "观察项", "description": "回访方式空白"})
+    service.add_finding(app, number, {"clause": "7.1.5", "grade": "一般", "description": "卡尺校准标识过期仍在使用"})
+    service.add_finding(app, number, {"clause": "7.1.5", "grade": "严重", "description": "无校准记录"})
+    by_ref = {r["data"]["source_ref"]: r["number"] for r in reports(app)}
+    rows = service.report_data(app, number)["findings"]
+    assert [(row[0], row[-1]) for row in rows] == [
+        (1, "—"), (2, by_ref[f"{number}/2"]), (3, by_ref[f"{number}/3"])]
+    assert len(set(by_ref.values())) == 2 and all(n.startswith("NC-") for n in by_ref.values())
+
+
 def test_a_refused_finding_opens_no_report(app: App) -> None:
     number = service.new_audit(app, audit())["number"]
     with pytest.raises(ValidationFailed, match="not among the audited clauses"):
