@@ -67,6 +67,13 @@ class StoreError(QMSError):
     """The store could not be read or written (lock timeout, corrupt file)."""
 
 
+class WriteConflict(StoreError):
+    """Another writer changed the same objects at the same moment and this unit of work was undone whole.
+
+    Nothing of the unit was kept, so doing it again is safe; ``qms.records.retrying`` does so.
+    """
+
+
 class PluginError(QMSError):
     """A plugin failed to import, registered something twice or broke the hook contract."""
 

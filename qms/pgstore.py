@@ -40,7 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from qms import clock
 from qms.audit import GENESIS, ChainProblem, canonical, digest, entry_hash
-from qms.errors import NotFound, StoreError
+from qms.errors import NotFound, StoreError, WriteConflict
 from qms.intent import Recovery
 from qms.store import Store, atomic_write
 
@@ -121,6 +121,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _lost(exc: BaseException) -> StoreError:
+    """What a failed write says: undone by a collision with another writer, or not confirmed (connection lost)."""
+    # psycopg counts a deadlock or serialization failure as an OperationalError too, but the server
+    # then rolled the whole unit back on purpose: nothing was kept, so it is safe to do it again.
+    if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
+        return WriteConflict("another writer changed the same records at the same moment, so this write was "
+                             f"undone whole; do it again ({_first_line(exc)})")
     return StoreError("the connection to the database was lost during the write, so it was not confirmed: "
                       f"check whether it was stored (`qms record list`), then run the command again ({_first_line(exc)})")
 
@@ -367,13 +373,9 @@ class PgStore(Store):
                 self._seal(unit)
                 self._finish(unit)
                 raise
-            except psycopg.OperationalError as exc:
+            except psycopg.OperationalError as exc:  # a collision (deadlock) or a lost connection
                 self._abandon(unit)
                 raise _lost(exc) from exc
-            except psycopg.errors.DeadlockDetected as exc:
-                self._abandon(unit)
-                raise StoreError("another writer changed the same records at the same moment, so this write was "
-                                 "undone; run the command again") from exc
             except BaseException:
                 self._abandon(unit)
                 raise

@@ -27,19 +27,21 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qms import clock, form_control, forms, validation
 from qms.audit import digest
-from qms.errors import NotFound, PluginError, Refused, UsageError, ValidationFailed
+from qms.errors import NotFound, PluginError, Refused, UsageError, ValidationFailed, WriteConflict
 from qms.registry import State, Transition, Workflow
 from qms.signatures import seal
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -111,6 +113,30 @@ def transaction(app: App) -> Iterator[None]:
     """
     with app.store.transaction():
         yield
+
+
+#: Attempts ``retrying`` makes of a unit of work another writer's unit collided with.
+ATTEMPTS_ON_CONFLICT = 3
+
+
+def retrying(work: Callable[[], T], attempts: int = ATTEMPTS_ON_CONFLICT) -> T:
+    """``work()`` (one whole unit of work), done again when another writer's unit collided with it.
+
+    A collision (``WriteConflict``: on PostgreSQL, two units changing the same record at the same
+    moment end in a deadlock the server breaks) undoes the whole unit, so doing it again is safe.
+    A short random pause first lets the other unit finish. The last collision is raised.
+    """
+    import random
+    import time
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except WriteConflict:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 SUMMARY_FIELDS = ("number", "form", "form_edition", "state", "dept", "created_at", "created_by", "closed", "amends")
@@ -856,7 +882,7 @@ def attachment_bytes(app: App, record: dict[str, Any], sha: str) -> bytes:
 
 
 __all__ = [
-    "COLLECTION", "amend", "attach", "attachment_bytes", "audit_trail", "default_workflow", "file", "file_many",
-    "find", "get", "list_records", "move", "nonconformity_reports", "pinned_form", "plan_move", "prepare", "refusals", "transaction", "update",
-    "workflow_for",
+    "ATTEMPTS_ON_CONFLICT", "COLLECTION", "amend", "attach", "attachment_bytes", "audit_trail", "default_workflow",
+    "file", "file_many", "find", "get", "list_records", "move", "nonconformity_reports", "pinned_form", "plan_move",
+    "prepare", "refusals", "retrying", "transaction", "update", "workflow_for",
 ]

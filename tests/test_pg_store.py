@@ -303,3 +303,44 @@ def test_a_bad_store_table_is_one_line(tmp_path: Path, table: str, says: str) ->
     argv = ["--workspace", str(ws.root), "record", "list"]
     result = CliRunner().invoke(build(argv), argv)
     assert result.exit_code == 2 and says in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_two_units_changing_one_object_at_once_collide_and_done_again_both_land(store: PgStore, tmp_path: Path) -> None:
+    import threading
+
+    from qms.errors import WriteConflict
+    from qms.records import retrying
+
+    [key] = _file(store)
+    both_read = threading.Barrier(2)
+    tries: list[str] = []
+    collided: list[str] = []
+
+    def change(who: str) -> None:
+        def unit() -> None:
+            tries.append(who)
+            try:
+                with store.transaction():
+                    body = store.get("items", key)  # share-locked until the unit ends
+                    assert body is not None
+                    if tries.count(who) == 1:
+                        both_read.wait(timeout=30)  # the first time, both hold the row before either writes
+                    body["by"] = [*body.get("by", []), who]
+                    store.put("items", key, body, actor=who, action="item.update")
+            except WriteConflict:
+                collided.append(who)
+                raise
+
+        retrying(unit)
+
+    threads = [threading.Thread(target=change, args=(who,)) for who in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(collided) == 1 and len(tries) == 3, "one unit was undone by the collision and done again"
+    final = store.get("items", key)
+    assert final is not None and sorted(final["by"]) == ["a", "b"], "neither change was lost"
+    updates = [e for e in store.history("items", key) if e["action"] == "item.update"]
+    assert sorted(e["actor"] for e in updates) == ["a", "b"]
+    assert verify_store(store, tmp_path).ok

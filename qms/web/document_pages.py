@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
-from qms import clock, distribution, documents
+from qms import clock, distribution, documents, records
 from qms.app import App
 from qms.errors import QMSError, UsageError
 from qms.site.views import check_number, edition_slug, signature_columns
@@ -129,7 +129,8 @@ def add(bp: Blueprint, app: App) -> None:
         form = request.form
         password = form.get("password", "")[:1024]
         user_app = acting(app)
-        try:
+
+        def run_act() -> Any:
             if act == "submit":
                 documents.submit(user_app, number, [r[:40] for r in form.getlist("reviewer") if r], password)
             elif act == "review":
@@ -156,9 +157,14 @@ def add(bp: Blueprint, app: App) -> None:
                 distribution.acknowledge(user_app, number, password or None)
             elif act == "obsolete":
                 documents.obsolete(user_app, number, form.get("reason", "")[:2000])
+            return None
+
+        try:
+            # Done again when another writer's unit of work collided with it (nothing of it was kept).
+            moved_on = records.retrying(run_act)
         except QMSError as exc:
             return review_page(number, error=str(exc), status=status_of(exc))
-        return redirect(url_for("work.document", number=number, done=act))
+        return moved_on or redirect(url_for("work.document", number=number, done=act))
 
 
 __all__ = ["ACTS", "add"]

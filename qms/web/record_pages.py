@@ -71,6 +71,7 @@ def _attach_all(app: App, number: str, files: list[FileStorage]) -> None:
         name = Path(str(item.filename)).name or "attachment"
         with tempfile.TemporaryDirectory(prefix="qms-upload-") as tmp:
             path = Path(tmp) / name
+            item.stream.seek(0)  # from the start again when the unit of work is done again
             item.save(path)
             records.attach(app, number, path)
 
@@ -127,11 +128,17 @@ def add(bp: Blueprint, app: App) -> None:
                 _check_sizes(app, uploads)
                 if uploads:
                     user_app.actor("record.attach", "attach files to records")
-                with records.transaction(user_app):
-                    record = records.file(user_app, form_number, data)
-                    _attach_all(user_app, record["number"], uploads)
-                    if key:
-                        drafts.discard(user_app, key, reason=f"filed as {record['number']}")
+
+                def file_all() -> dict[str, Any]:
+                    with records.transaction(user_app):
+                        filed = records.file(user_app, form_number, data)
+                        _attach_all(user_app, filed["number"], uploads)
+                        if key:
+                            drafts.discard(user_app, key, reason=f"filed as {filed['number']}")
+                    return filed
+
+                # A clerk's save is done again when another writer's collided with it (nothing was kept).
+                record = records.retrying(file_all)
             finally:
                 _close(uploads)
         except ValidationFailed as exc:
@@ -191,7 +198,7 @@ def add(bp: Blueprint, app: App) -> None:
             if transition.signature and not password:
                 raise UsageError(t(f"“{transition.signature}”是签署动作：请输入你的密码再签署",
                                    f"“{transition.signature}” is a signed act: enter your password to sign"))
-            records.move(user_app, number, target, note=note, password=password)
+            records.retrying(lambda: records.move(user_app, number, target, note=note, password=password))
         except QMSError as exc:
             return record_page(number, error=str(exc), status=status_of(exc), chosen=target)
         return redirect(url_for("work.record", number=number, moved=target))
@@ -220,9 +227,10 @@ def add(bp: Blueprint, app: App) -> None:
                 reason = request.form.get("reason", "")[:2000]
                 if not reason.strip():
                     raise UsageError(t("更正已关闭的记录必须写明原因", "an amendment of a closed record needs a reason"))
-                done = records.amend(acting(app), number, reason, changes)
+                done = records.retrying(lambda: records.amend(acting(app), number, reason, changes))
                 return redirect(url_for("work.record", number=done["number"], amended=number))
-            records.update(acting(app), number, changes, note=request.form.get("note", "")[:2000])
+            note = request.form.get("note", "")[:2000]
+            records.retrying(lambda: records.update(acting(app), number, changes, note=note))
         except ValidationFailed as exc:
             return form_page(form, data, problems=exc.problems, mode=mode, record=record, status=422)
         except QMSError as exc:
@@ -240,8 +248,12 @@ def add(bp: Blueprint, app: App) -> None:
             if not uploads:
                 raise UsageError(t("请选择要上传的文件", "choose a file to upload"))
             _check_sizes(app, uploads)
-            with records.transaction(user_app):
-                _attach_all(user_app, number, uploads)
+
+            def attach_all() -> None:
+                with records.transaction(user_app):
+                    _attach_all(user_app, number, uploads)
+
+            records.retrying(attach_all)
         except QMSError as exc:
             return record_page(number, error=str(exc), status=status_of(exc))
         finally:
