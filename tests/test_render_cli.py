@@ -187,3 +187,25 @@ def test_render_reads_a_pdf_again_only_when_its_stat_signature_moved(ws: Workspa
     repaired = json.loads(qms(ws, "render", "--out", str(out), "--json").output)
     assert repaired["repaired"] == ["records/QR-9.8-01/TT-2026-0001.pdf"] and reads == [target]
     assert target.read_bytes() == original
+
+
+def test_a_pdf_whose_log_entry_is_refused_is_put_back_as_it_was(tmp_path: Path) -> None:
+    from qms.errors import StoreError
+    from qms.render.output import write_registered
+
+    class Refusing:
+        """A store whose log refuses the entry, as one whose write lock stays taken or whose database is gone."""
+
+        def register_file(self, *args: Any, **kwargs: Any) -> None:
+            raise StoreError("the write lock was not free in 30 s; try again")
+
+    target = tmp_path / "records" / "pdf" / "a.pdf"
+    target.parent.mkdir(parents=True)
+    for before in (None, b"%PDF-1.7 the archived bytes"):
+        if before is not None:
+            target.write_bytes(before)
+        with pytest.raises(StoreError, match="write lock"):
+            write_registered(Refusing(), target, b"%PDF-1.7 new bytes", "records/pdf/a.pdf",  # type: ignore[arg-type]
+                             actor="zhou", action="render.pdf", detail={})
+        assert (target.read_bytes() if target.exists() else None) == before
+        assert sorted(p.name for p in target.parent.iterdir()) == ([] if before is None else ["a.pdf"])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms import clock
 from qms.errors import UsageError
+from qms.render.output import write_registered
 from qms.render.page import Page
 from qms.store import atomic_write, sha256_file
 from qms.verify_checkpoint import settled, stat_of
@@ -185,15 +186,14 @@ def render_all(
         import hashlib
 
         target = out / job.relpath
-        atomic_write(target, data)
-        sha = hashlib.sha256(data).hexdigest()
-        manifest[job.relpath] = {"input": digest, "sha256": sha}
+        if register:
+            write_registered(app.store, target, data, target.relative_to(root).as_posix(), actor=actor,
+                             action="render.pdf", detail={"kind": job.kind, "input": digest, "pages": pages})
+        else:
+            atomic_write(target, data)
+        manifest[job.relpath] = {"input": digest, "sha256": hashlib.sha256(data).hexdigest()}
         report.rendered.append(job.relpath)
         report.pages += pages
-        if register:
-            rel = target.relative_to(root).as_posix()
-            app.store.register_file(rel, sha, actor=actor, action="render.pdf",
-                                    detail={"kind": job.kind, "input": digest, "pages": pages})
 
     done = 0
     try:

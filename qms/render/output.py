@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qms import clock
 from qms.errors import UsageError
-from qms.store import atomic_write
+from qms.store import Store, atomic_write
 
 if TYPE_CHECKING:
     from qms.app import App
@@ -67,11 +67,33 @@ def write_pdf(app: App, page: Page | None, target: Path, *, action: str, data: b
         data, pages, title = result.data, result.pages, page.title
     if data is None:
         raise ValueError("write_pdf needs a page or the rendered bytes")
-    atomic_write(target, data)
     sha = hashlib.sha256(data).hexdigest()
-    root = app.workspace.root.resolve()
-    where = target.resolve()
     if logged:
-        app.store.register_file(where.relative_to(root).as_posix(), sha, actor=app.actor_name or "system",
-                                action=action, detail={"title": title})
+        rel = target.resolve().relative_to(app.workspace.root.resolve()).as_posix()
+        write_registered(app.store, target, data, rel, actor=app.actor_name or "system", action=action,
+                         detail={"title": title})
+    else:
+        atomic_write(target, data)
     return Written(path=target, pages=pages, sha256=sha, title=title, logged=logged)
+
+
+def write_registered(store: Store, target: Path, data: bytes, relpath: str, *, actor: str, action: str,
+                     detail: dict[str, Any]) -> None:
+    """Write a PDF into the workspace and log its sha256; when the log refuses it, the file is put back as it was.
+
+    So a write the store refuses (a lock timeout, a lost database connection) leaves neither a new
+    file nor changed bytes that ``qms verify`` would then report as edited.
+    """
+    try:
+        before: bytes | None = target.read_bytes()
+    except FileNotFoundError:
+        before = None
+    atomic_write(target, data)
+    try:
+        store.register_file(relpath, hashlib.sha256(data).hexdigest(), actor=actor, action=action, detail=detail)
+    except BaseException:
+        if before is None:
+            target.unlink(missing_ok=True)
+        else:
+            atomic_write(target, before)
+        raise

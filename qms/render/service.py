@@ -55,8 +55,9 @@ PASSED_ENV = ("QMS_PASSWORD", "QMS_TOKEN", "QMS_NOW", "QMS_STORE_URL")
 DEFAULT_IDLE_MINUTES = 30.0
 #: How long ``start`` waits for the service to load the PDF engine and answer.
 START_SECONDS = 60.0
-#: The longest request line read (a request is a few hundred bytes).
+#: The longest request line read (a request is a few hundred bytes), and how long it may take to come.
 MAX_REQUEST = 64 * 1024
+REQUEST_SECONDS = 5.0
 
 
 class ServiceError(UsageError):
@@ -218,7 +219,7 @@ class Service:
                     print(f"{_now()} no command for {self.idle / 60:g} minutes: stopping", flush=True)
                     return
                 with conn:
-                    conn.settimeout(None)
+                    conn.settimeout(REQUEST_SECONDS)  # a peer that sends no request does not hold the service
                     if not self.answer(conn):
                         return
         finally:
@@ -233,13 +234,15 @@ class Service:
         """Answer one connection; False when the service is to stop."""
         stream = conn.makefile("rwb")
         with stream:
-            if _peer_uid(conn) != os.getuid():
-                _send(stream, {"error": "the render service answers only its own user", "exit": 2})
-                return True
             try:
+                # Read before answering, even a refusal: closing on a peer still sending would break its pipe.
                 request = _receive(stream)
             except (ServiceError, ValueError, OSError):
                 return True
+            if _peer_uid(conn) != os.getuid():
+                _send(stream, {"error": "the render service answers only its own user", "exit": 2})
+                return True
+            conn.settimeout(None)  # a render takes as long as it takes
             op = request.get("op")
             if op == "stop":
                 _send(stream, {**self.status(), "running": False})
