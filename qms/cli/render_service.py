@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -70,13 +72,8 @@ def stop(session: Session, as_json: bool) -> None:
     from qms.render import service
 
     root = _root(session)
-    last = service.stop(root)
-    if as_json:
-        echo_json(last if last is not None else {"running": False, "workspace": str(root)})
-    elif last is None:
-        click.echo(f"no render service runs for {root}")
-    else:
-        click.echo(f"render service for {root} stopped (pid {last['pid']}, {last['served']} command(s) served)")
+    _say(root, service.stop(root), as_json, f"no render service runs for {root}",
+         lambda last: f"render service for {root} stopped (pid {last['pid']}, {last['served']} command(s) served)")
 
 
 @render_service.command("status")
@@ -92,11 +89,15 @@ def status(session: Session, as_json: bool) -> None:
     from qms.render import service
 
     root = _root(session)
-    found = service.status(root)
+    _say(root, service.status(root), as_json, f"no render service runs for {root}; `qms render-service start` starts one",
+         lambda found: f"render service for {root}: pid {found['pid']}, since {found['started']}, {found['served']} "
+                       f"command(s) served, stops after {found['idle_minutes']:g} idle minutes")
+
+
+def _say(root: Path, found: dict[str, Any] | None, as_json: bool, absent: str,
+         present: Callable[[dict[str, Any]], str]) -> None:
+    """Print what a service said (or that none runs), as JSON or as one line."""
     if as_json:
         echo_json(found if found is not None else {"running": False, "workspace": str(root)})
-    elif found is None:
-        click.echo(f"no render service runs for {root}; `qms render-service start` starts one")
     else:
-        click.echo(f"render service for {root}: pid {found['pid']}, since {found['started']}, "
-                   f"{found['served']} command(s) served, stops after {found['idle_minutes']:g} idle minutes")
+        click.echo(absent if found is None else present(found))
