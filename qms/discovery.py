@@ -162,6 +162,12 @@ def _answer() -> dict[str, Any]:
     return answer
 
 
+def disabled_from_env() -> tuple[str, ...]:
+    """Plugin names listed in ``QMS_DISABLE_PLUGINS`` (comma separated): not loaded in this process."""
+    raw = os.environ.get("QMS_DISABLE_PLUGINS", "")
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
 def plugin_entry_points() -> list[Found]:
     """The ``qms`` entry points of the installed distributions, as ``importlib.metadata`` lists them."""
     return [Found(str(e["name"]), str(e["value"]), str(e["version"])) for e in _answer()["entry_points"]]

@@ -7,7 +7,6 @@ tests get an isolated one and a broken plugin can be disabled by name.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from qms import hookspecs
-from qms.discovery import GROUP, plugin_entry_points
+from qms.discovery import GROUP, disabled_from_env, plugin_entry_points
 from qms.errors import PluginError
 from qms.registry import Registry
 
@@ -41,12 +40,6 @@ class PluginInfo:
     module: str
     hooks: tuple[str, ...]
     builtin: bool
-
-
-def disabled_from_env() -> tuple[str, ...]:
-    """Plugin names listed in ``QMS_DISABLE_PLUGINS`` (comma separated)."""
-    raw = os.environ.get("QMS_DISABLE_PLUGINS", "")
-    return tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
 def make_plugin_manager(

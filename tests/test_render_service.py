@@ -286,3 +286,13 @@ def test_a_command_handed_to_the_service_loads_neither_the_plugins_nor_the_pdf_e
     assert len(json.loads(done.stdout)["rendered"]) == 3 and served(ws, env) == 1
     loaded = set(done.stderr.split("MODULES", 1)[1].split())
     assert not loaded & {"pluggy", "weasyprint", "jinja2", "markdown_it", "qms.cli", "qms.host", "qms.store"}
+
+
+@pytest.mark.slow
+def test_a_command_with_other_plugins_disabled_renders_in_its_own_process(
+        ws: Workspace, env: dict[str, str], running: dict[str, Any]) -> None:  # noqa: F811
+    fewer = qms(ws, {**env, "QMS_DISABLE_PLUGINS": "qms_complaints"}, "render", "--json")
+    assert fewer.returncode == 0, fewer.stderr
+    assert len(json.loads(fewer.stdout)["rendered"]) == 3 and served(ws, env) == 0
+    same = qms(ws, env, "render", "--all", "--json")
+    assert same.returncode == 0 and served(ws, env) == 1

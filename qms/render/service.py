@@ -173,10 +173,12 @@ class Service:
         self.served = 0
         self.code: list[Any] = []
         self.host: Host | None = None
+        self.disabled: list[str] = []
 
     def warm_up(self) -> None:
         """Load the plugins and the PDF engine and lay out one page, so the first command finds fonts open."""
         from qms.app import App
+        from qms.discovery import disabled_from_env
         from qms.host import Host, make_plugin_manager
         from qms.render.batch import collect
         from qms.render.pdf import load_weasyprint, render_pdf
@@ -184,6 +186,7 @@ class Service:
 
         self.host = Host(make_plugin_manager())
         self.host.registry  # noqa: B018 - a duplicate registration fails the start, not a command
+        self.disabled = sorted(disabled_from_env())
         load_weasyprint()
         app = App(find_workspace(str(self.root)), self.host)
         first = next(iter(collect(app)), None)
@@ -258,6 +261,10 @@ class Service:
                 return False
             if op == "status":
                 _send(stream, self.status())
+                return True
+            if request.get("disabled", []) != self.disabled:
+                # QMS_DISABLE_PLUGINS of the caller is not the service's: its command runs in its own process.
+                _send(stream, {"other_plugins": True})
                 return True
             self.render(stream, request)
             self.served += 1
@@ -396,7 +403,8 @@ def hand_over(args: list[str]) -> int | None:
     None (the command then runs in its own process, exactly as without a service) for anything
     this does not plainly recognise: other root options, ``--help``, options ``render`` refuses
     (its own process says what is wrong), a password still to be asked on the terminal, no
-    service, or a service whose code is stale. Only click and the workspace's files are loaded
+    service, a service whose code is stale, or one that loaded other plugins than
+    ``QMS_DISABLE_PLUGINS`` leaves this command. Only click and the workspace's files are loaded
     for it, not the CLI or the plugins.
     """
     from qms.console import hoist_actor
@@ -426,9 +434,12 @@ def hand_over(args: list[str]) -> int | None:
     if (not env["QMS_TOKEN"] and env["QMS_PASSWORD"] is None and acting
             and not (login and login["user"] == acting) and sys.stdin.isatty()):
         return None  # the password is asked on this terminal, by the command in its own process
+    from qms.discovery import disabled_from_env
+
     out = params.get("out")
     request = {"op": "render", "actor": named, "login": login, "env": env, "force": params["force"],
-               "out": str(Path(out).resolve()) if out else None, "jobs": params["jobs"]}
+               "out": str(Path(out).resolve()) if out else None, "jobs": params["jobs"],
+               "disabled": sorted(disabled_from_env())}
     return _run(files[0], request, bool(params["as_json"]))
 
 
@@ -482,6 +493,8 @@ def _run(path: Path, request: dict[str, Any], as_json: bool) -> int | None:
         click.echo("the render service ran older code than is installed now and has stopped; rendering here "
                    "(`qms render-service start` starts it again)", err=True)
         return None
+    if answer.get("other_plugins"):
+        return None  # the service loaded other plugins than QMS_DISABLE_PLUGINS leaves this command
     if "error" in answer:
         click.echo(f"Error: {answer['error']}", err=True)
         return int(answer.get("exit", 1))
