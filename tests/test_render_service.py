@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -296,3 +297,22 @@ def test_a_command_with_other_plugins_disabled_renders_in_its_own_process(
     assert len(json.loads(fewer.stdout)["rendered"]) == 3 and served(ws, env) == 0
     same = qms(ws, env, "render", "--all", "--json")
     assert same.returncode == 0 and served(ws, env) == 1
+
+
+def test_a_long_report_comes_through_whole_and_a_long_request_is_refused() -> None:
+    from qms.render.service import MAX_REQUEST, ServiceError, _receive, _send
+
+    # A report of a big archive names every file rendered: far more than a request may carry.
+    report = {"report": {"rendered": [f"records/QR-9.9-01/RC-2026-{n:06d}.pdf" for n in range(8000)]}}
+    for limit, whole in ((-1, True), (MAX_REQUEST, False)):
+        ours, theirs = socket.socketpair()
+        with ours, theirs, ours.makefile("rwb") as out, theirs.makefile("rwb") as back:
+            sender = threading.Thread(target=_send, args=(out, report))
+            sender.start()
+            if whole:
+                assert _receive(back, limit) == report
+            else:
+                with pytest.raises(ServiceError, match="before a whole message came"):
+                    _receive(back, limit)
+                back.read(len(json.dumps(report, ensure_ascii=False)) + 1 - MAX_REQUEST)  # let the sender finish
+            sender.join(timeout=10)

@@ -132,8 +132,9 @@ def _send(stream: BufferedIOBase, message: dict[str, Any]) -> None:
     stream.flush()
 
 
-def _receive(stream: BufferedIOBase) -> dict[str, Any]:
-    line = stream.readline(MAX_REQUEST)
+def _receive(stream: BufferedIOBase, limit: int = -1) -> dict[str, Any]:
+    # The service reads a request with a limit; a report (every file rendered) may be long.
+    line = stream.readline(limit)
     if not line.endswith(b"\n"):
         raise ServiceError("the render service's connection ended before a whole message came")
     message = json.loads(line)
@@ -239,7 +240,7 @@ class Service:
         with stream:
             try:
                 # Read before answering, even a refusal: closing on a peer still sending would break its pipe.
-                request = _receive(stream)
+                request = _receive(stream, MAX_REQUEST)
             except (ServiceError, ValueError, OSError):
                 return True
             if _peer_uid(conn) != os.getuid():
