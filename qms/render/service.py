@@ -478,18 +478,22 @@ def _run(path: Path, request: dict[str, Any], as_json: bool) -> int | None:
         conn.connect(str(path))
     except (FileNotFoundError, ConnectionRefusedError):
         return None  # a socket left by a service that was killed: render here
-    with conn, conn.makefile("rwb") as stream, progress_bar(as_json) as progress:
-        _send(stream, request)
-        while True:
-            try:
+    try:
+        with conn, conn.makefile("rwb") as stream, progress_bar(as_json) as progress:
+            _send(stream, request)
+            while True:
                 answer = _receive(stream)
-            except ServiceError as exc:
-                click.echo(f"Error: {exc}; run `qms render` again", err=True)
-                return 1
-            if "progress" in answer:
+                if "progress" not in answer:
+                    break
                 progress(*answer["progress"])
-                continue
-            break
+    except ServiceError as exc:  # the service went away mid-command (killed, or the machine's memory ran out)
+        click.echo(f"Error: {exc}; see `qms render-service status`, then run `qms render` again", err=True)
+        return 1
+    except KeyboardInterrupt:
+        # As click says it; the run already begun is finished by the service, its manifest kept.
+        click.echo("Aborted! The render service finishes the run it began; `qms render` again shows what is left.",
+                   err=True)
+        return 1
     if answer.get("stale"):
         click.echo("the render service ran older code than is installed now and has stopped; rendering here "
                    "(`qms render-service start` starts it again)", err=True)
