@@ -153,6 +153,9 @@ def test_start_twice_stop_and_status(ws: Workspace, env: dict[str, str], running
     assert again.returncode == 0 and f"already (pid {running['pid']}" in again.stdout
     status = qms(ws, env, "render-service", "status", user=None)
     assert status.returncode == 0 and f"pid {running['pid']}" in status.stdout
+    log = Path(running["log"])
+    assert f"; log {log}" in status.stdout and log == service.service_files(ws.root)[1]  # type: ignore[index]
+    assert f"ready on {running['socket']}" in log.read_text(encoding="utf-8")
     assert qms(ws, env, "render-service", "stop", user=None).returncode == 0
     _gone(running["pid"])
     none = qms(ws, env, "render-service", "status", user=None)

@@ -91,7 +91,7 @@ def status(session: Session, as_json: bool) -> None:
     root = _root(session)
     _say(root, service.status(root), as_json, f"no render service runs for {root}; `qms render-service start` starts one",
          lambda found: f"render service for {root}: pid {found['pid']}, since {found['started']}, {found['served']} "
-                       f"command(s) served, stops after {found['idle_minutes']:g} idle minutes")
+                       f"command(s) served, stops after {found['idle_minutes']:g} idle minutes; log {found['log']}")
 
 
 def _say(root: Path, found: dict[str, Any] | None, as_json: bool, absent: str,

@@ -202,7 +202,8 @@ class Service:
     def status(self) -> dict[str, Any]:
         """What ``qms render-service status`` shows."""
         return {"running": True, "pid": os.getpid(), "workspace": str(self.root), "started": self.started,
-                "served": self.served, "idle_minutes": self.idle / 60, "socket": str(self.path)}
+                "served": self.served, "idle_minutes": self.idle / 60, "socket": str(self.path),
+                "log": str(self.path.with_suffix(".log"))}
 
     def serve(self) -> None:
         """Answer commands until idle, stopped or stale; the socket is removed on the way out."""
