@@ -319,3 +319,19 @@ def test_a_long_report_comes_through_whole_and_a_long_request_is_refused() -> No
                     _receive(back, limit)
                 back.read(len(json.dumps(report, ensure_ascii=False)) + 1 - MAX_REQUEST)  # let the sender finish
             sender.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_callers_that_leave_early_do_not_end_the_service_and_kill_ends_it_cleanly(
+        ws: Workspace, env: dict[str, str], running: dict[str, Any]) -> None:  # noqa: F811
+    for request in (b'{"op": "status"}\n', b'{"op": "status"', b""):
+        for _ in range(10):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.connect(running["socket"])
+                conn.sendall(request)  # and gone before the answer
+    assert served(ws, env) == 0, "the service still answers"
+    os.kill(running["pid"], 15)
+    _gone(running["pid"])
+    assert not Path(running["socket"]).exists(), "SIGTERM ends it through its clean-up, socket removed"
+    alone = qms(ws, env, "render", "--json")
+    assert alone.returncode == 0 and len(json.loads(alone.stdout)["rendered"]) == 3

@@ -33,6 +33,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import signal
 import socket
 import stat
 import struct
@@ -225,7 +226,12 @@ class Service:
                     return
                 with conn:
                     conn.settimeout(REQUEST_SECONDS)  # a peer that sends no request does not hold the service
-                    if not self.answer(conn):
+                    try:
+                        going_on = self.answer(conn)
+                    except OSError as exc:  # the peer went away before its answer: the service goes on
+                        print(f"{_now()} a caller left before its answer ({exc})", flush=True)
+                        going_on = True
+                    if not going_on:
                         return
         finally:
             listener.close()
@@ -511,6 +517,8 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m qms.render.service ROOT SOCKET IDLE_MINUTES``: what ``start`` runs, in the background."""
     root, path, idle = (argv if argv is not None else sys.argv[1:])
     service = Service(Path(root), Path(path), float(idle))
+    # `kill PID` ends it as `stop` does: through the finally clauses that save a run's manifest and remove the socket.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"{_now()} starting for {service.root} (pid {os.getpid()})", flush=True)
     service.warm_up()
     print(f"{_now()} ready on {path}", flush=True)
