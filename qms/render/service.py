@@ -523,6 +523,11 @@ def main(argv: list[str] | None = None) -> None:
     service.warm_up()
     print(f"{_now()} ready on {path}", flush=True)
     service.serve()
+    # Done: the socket is gone and every file written. Tearing down the heap of a process that has laid
+    # out many pages takes seconds, in which a new `start` would still see the old process.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
